@@ -1,0 +1,234 @@
+package sdk
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+)
+
+// Plugin is what one plugin binary serves.
+type Plugin struct {
+	Name    string
+	Version string
+	// Stages maps a stage kind (provision, reinstall-hook, swap, start,
+	// configure, backup-retention) to its implementation.
+	Stages map[string]Stage
+}
+
+// Stage is one stage kind implemented by a plugin.
+type Stage interface {
+	// Schema describes the stage body's attributes.
+	Schema() Schema
+	// Validate checks a decoded configuration before anything runs. Values not
+	// known yet are reported by Config.IsKnown and must not be errors.
+	Validate(ctx context.Context, cfg Config) Diagnostics
+	// Run does the stage's work. Every change to disk is recorded with
+	// req.Host.Journal before it is made, so Rollback can undo it.
+	Run(ctx context.Context, req *RunRequest) (*Result, error)
+}
+
+// Rollbacker is implemented by stages that can undo their work.
+type Rollbacker interface {
+	// Rollback undoes what Run recorded in entries. It must be idempotent:
+	// it may be called after a crash at any point of Run, or twice.
+	Rollback(ctx context.Context, req *RollbackRequest) error
+}
+
+// RunRequest is everything a stage's Run gets.
+type RunRequest struct {
+	Config  Config
+	Context RunContext
+	Host    Host
+	UI      UI
+}
+
+// RollbackRequest is everything a stage's Rollback gets.
+type RollbackRequest struct {
+	Config  Config
+	Context RunContext
+	Host    Host
+	UI      UI
+	Entries []JournalEntry
+}
+
+// Result is what a successful Run reports.
+type Result struct {
+	// Outputs become stage.<name>.<key> in later stages' expressions.
+	Outputs map[string]string
+	// Reprovision asks the host to discard the temporary private area and
+	// run the provision stages before this one again.
+	Reprovision bool
+}
+
+// RunContext describes the run. Paths are host paths, --root applied.
+type RunContext struct {
+	RunID           string
+	StageName       string
+	StageKind       string
+	CTID            int
+	CTName          string
+	HostRoot        string
+	Private         string
+	PrivateTmp      string
+	PrivatePrevious string
+	Trash           string
+	VERoot          string
+	OSTemplate      string
+	TemplateFile    string
+	Hostname        string
+	Options         Options
+	StageOutputs    map[string]map[string]string
+	Config          map[string]string
+	LogLevel        string
+}
+
+// HostPath resolves an absolute path from the pipeline or host config under
+// the run's --root.
+func (c RunContext) HostPath(p string) string {
+	if c.HostRoot == "" || c.HostRoot == "/" {
+		return p
+	}
+	return c.HostRoot + p
+}
+
+// Options are the run's command-line options.
+type Options struct {
+	SkipBackup bool
+	Stop       bool
+	Extra      map[string]string
+}
+
+// JournalEntry is one recorded sub-step.
+type JournalEntry struct {
+	Stage string
+	Step  string
+	Phase string // "begin" or "done"
+	Data  map[string]string
+}
+
+// Journal phases.
+const (
+	PhaseBegin = "begin"
+	PhaseDone  = "done"
+)
+
+// Host is the set of services the host offers a running stage.
+type Host interface {
+	// Journal records a sub-step; the host fsyncs it before returning.
+	Journal(ctx context.Context, step, phase string, data map[string]string) error
+	// Exec runs a command inside the running container.
+	Exec(ctx context.Context, req ExecRequest) (exitCode int, err error)
+	// ReadFile and WriteFile are confined to the new private area; path is
+	// absolute as seen from inside the container.
+	ReadFile(ctx context.Context, path string) ([]byte, error)
+	WriteFile(ctx context.Context, path string, data []byte, mode os.FileMode, makeParents bool) error
+	// Probe tells whether a path exists in the new private area, resolving
+	// symlinks as the container would, never out of it.
+	Probe(ctx context.Context, path string) (Probe, error)
+	Start(ctx context.Context) error
+	Stop(ctx context.Context) error
+	Status(ctx context.Context) (string, error)
+	// Secret returns a sensitive attribute of the running stage.
+	Secret(ctx context.Context, name string) (string, error)
+}
+
+// ExecRequest is a command to run inside the container.
+type ExecRequest struct {
+	Argv   []string
+	Env    []string
+	Stdin  []byte
+	Stdout io.Writer
+	Stderr io.Writer
+}
+
+// Probe is the answer of Host.Probe.
+type Probe struct {
+	Exists     bool
+	Executable bool
+	IsDir      bool
+}
+
+// UI reports to the operator; lines are tagged with the stage's name.
+type UI interface {
+	Log(level, msg string)
+	Progress(msg string, done, total int64, unit string)
+}
+
+// Config is a stage body's decoded attributes.
+type Config struct {
+	raw     json.RawMessage
+	unknown map[string]bool
+}
+
+// NewConfig builds a Config from its JSON form and the names of unknown attributes.
+func NewConfig(raw []byte, unknown []string) Config {
+	c := Config{raw: raw, unknown: map[string]bool{}}
+	for _, u := range unknown {
+		c.unknown[u] = true
+	}
+	return c
+}
+
+// JSON returns the configuration as a JSON object.
+func (c Config) JSON() []byte {
+	if len(c.raw) == 0 {
+		return []byte("{}")
+	}
+	return c.raw
+}
+
+// Decode fills v (a pointer to a struct with json tags) from the configuration.
+func (c Config) Decode(v any) error {
+	return json.Unmarshal(c.JSON(), v)
+}
+
+// IsKnown reports whether an attribute's value is known (always true in Run).
+func (c Config) IsKnown(name string) bool { return !c.unknown[name] }
+
+// Schema describes a stage body.
+type Schema struct {
+	Attributes []Attribute
+}
+
+// Attribute is one attribute of a stage body.
+type Attribute struct {
+	Name string
+	// Type is an HCL type expression: string, number, bool, list(string), map(string).
+	Type        string
+	Required    bool
+	Sensitive   bool
+	Description string
+}
+
+// Diagnostic is a problem found by Validate.
+type Diagnostic struct {
+	Warning bool
+	Summary string
+	Detail  string
+	// Attribute names the attribute concerned; empty for the whole stage.
+	Attribute string
+}
+
+// Diagnostics is a list of problems.
+type Diagnostics []Diagnostic
+
+// HasErrors reports whether any diagnostic is an error.
+func (d Diagnostics) HasErrors() bool {
+	for _, x := range d {
+		if !x.Warning {
+			return true
+		}
+	}
+	return false
+}
+
+// Stage kinds.
+const (
+	KindProvision       = "provision"
+	KindReinstallHook   = "reinstall-hook"
+	KindSwap            = "swap"
+	KindStart           = "start"
+	KindConfigure       = "configure"
+	KindBackupRetention = "backup-retention"
+)
