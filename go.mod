@@ -2,6 +2,8 @@ module github.com/reinstall-dev/reinstall
 
 go 1.26.0
 
+require github.com/reinstall-dev/reinstall/plugin-sdk v0.0.0
+
 require (
 	github.com/agext/levenshtein v1.2.1 // indirect
 	github.com/apparentlymart/go-textseg/v15 v15.0.0 // indirect
@@ -34,3 +36,7 @@ require (
 	google.golang.org/grpc v1.85.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 )
+
+// plugin-sdk is its own module (vendors depend on it alone); the host builds
+// against the copy in this repository.
+replace github.com/reinstall-dev/reinstall/plugin-sdk => ./plugin-sdk

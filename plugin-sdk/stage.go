@@ -2,9 +2,10 @@ package sdk
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"os"
+
+	"github.com/hashicorp/go-hclog"
 )
 
 // Plugin is what one plugin binary serves.
@@ -14,6 +15,8 @@ type Plugin struct {
 	// Stages maps a stage kind (provision, reinstall-hook, swap, start,
 	// configure, backup-retention) to its implementation.
 	Stages map[string]Stage
+	// Capabilities announces optional protocol features (minor versions).
+	Capabilities []string
 }
 
 // Stage is one stage kind implemented by a plugin.
@@ -41,6 +44,9 @@ type RunRequest struct {
 	Context RunContext
 	Host    Host
 	UI      UI
+	// Logger writes diagnostics to the plugin's stderr (the host's debug log);
+	// what the operator should see goes through UI.
+	Logger hclog.Logger
 }
 
 // RollbackRequest is everything a stage's Rollback gets.
@@ -49,6 +55,7 @@ type RollbackRequest struct {
 	Context RunContext
 	Host    Host
 	UI      UI
+	Logger  hclog.Logger
 	Entries []JournalEntry
 }
 
@@ -154,37 +161,6 @@ type UI interface {
 	Log(level, msg string)
 	Progress(msg string, done, total int64, unit string)
 }
-
-// Config is a stage body's decoded attributes.
-type Config struct {
-	raw     json.RawMessage
-	unknown map[string]bool
-}
-
-// NewConfig builds a Config from its JSON form and the names of unknown attributes.
-func NewConfig(raw []byte, unknown []string) Config {
-	c := Config{raw: raw, unknown: map[string]bool{}}
-	for _, u := range unknown {
-		c.unknown[u] = true
-	}
-	return c
-}
-
-// JSON returns the configuration as a JSON object.
-func (c Config) JSON() []byte {
-	if len(c.raw) == 0 {
-		return []byte("{}")
-	}
-	return c.raw
-}
-
-// Decode fills v (a pointer to a struct with json tags) from the configuration.
-func (c Config) Decode(v any) error {
-	return json.Unmarshal(c.JSON(), v)
-}
-
-// IsKnown reports whether an attribute's value is known (always true in Run).
-func (c Config) IsKnown(name string) bool { return !c.unknown[name] }
 
 // Schema describes a stage body.
 type Schema struct {

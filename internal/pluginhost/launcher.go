@@ -1,0 +1,232 @@
+package pluginhost
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
+
+	sdk "github.com/reinstall-dev/reinstall/plugin-sdk"
+)
+
+// Defaults of a Launcher.
+const (
+	DefaultStartTimeout = 30 * time.Second
+	DefaultSelfExe      = "/proc/self/exe"
+	DefaultPath         = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+)
+
+// maxSocketPath keeps unix socket paths clear of the 108-byte sun_path limit.
+// go-plugin adds "/plugin-dirNNNNNNNNNN/pluginNNNNNNNNNN" to the socket directory.
+const (
+	maxSocketPath    = 100
+	socketPathSuffix = len("/plugin-dir") + 10 + len("/plugin") + 10
+)
+
+// Launcher starts plugin processes for a run.
+type Launcher struct {
+	// Logger receives each plugin's stderr as Logger.Named(plugin name).
+	Logger hclog.Logger
+	// SocketDir holds the plugins' unix sockets; it is created with mode
+	// 0700. Keep it short (e.g. <root>/run/reinstall/plugins).
+	SocketDir string
+	// CgroupDir, if set, is a cgroup2 directory (created by the caller) that
+	// every plugin process starts in.
+	CgroupDir string
+	// StartTimeout bounds the handshake (default 30s).
+	StartTimeout time.Duration
+	// SelfExe runs built-in plugins as `SelfExe __plugin <name>` (default /proc/self/exe).
+	SelfExe string
+	// Env is the plugins' whole environment (the host's is never passed on);
+	// nil means PATH only.
+	Env []string
+}
+
+// Spec names the plugin to launch.
+type Spec struct {
+	// Name is the plugin's name, used in messages and as its logger's name.
+	Name string
+	// Path is an external plugin binary; "" runs the built-in Name.
+	Path string
+	// SHA256 (hex), if set, must match the binary before it is started.
+	SHA256 string
+}
+
+// Launch starts a plugin process, completes the handshake and serves svc to
+// it. The caller must Close the Plugin. ctx bounds the start only.
+func (l *Launcher) Launch(ctx context.Context, spec Spec, svc Services) (*Plugin, error) {
+	if spec.Name == "" {
+		return nil, errors.New("launch plugin: no name")
+	}
+	if svc == nil {
+		return nil, fmt.Errorf("launch plugin %s: no host services", spec.Name)
+	}
+	path, args := l.command(spec)
+	if err := l.prepareSocketDir(); err != nil {
+		return nil, fmt.Errorf("launch plugin %s: %w", spec.Name, err)
+	}
+	if spec.SHA256 != "" {
+		if err := verifyChecksum(spec.Name, path, spec.SHA256); err != nil {
+			return nil, err
+		}
+	}
+	proc := newProcess(spec.Name, path, args, l.env(), l.CgroupDir)
+	tail := newStderrTail(stderrTailLines)
+	client := plugin.NewClient(&plugin.ClientConfig{
+		HandshakeConfig:  sdk.Handshake,
+		VersionedPlugins: sdk.VersionedPlugins(nil),
+		RunnerFunc:       proc.runnerFunc,
+		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
+		AutoMTLS:         true,
+		Managed:          true,
+		StartTimeout:     l.startTimeout(),
+		SkipHostEnv:      true,
+		UnixSocketConfig: &plugin.UnixSocketConfig{TempDir: l.SocketDir},
+		Stderr:           tail,
+		SyncStdout:       io.Discard,
+		SyncStderr:       io.Discard,
+		Logger:           l.logger(),
+	})
+	stopWatch := context.AfterFunc(ctx, proc.kill)
+	rpc, err := client.Client()
+	stopWatch()
+	if err != nil {
+		client.Kill() // waits for the stderr copy, so the tail is complete
+		return nil, l.startError(ctx, spec, err, tail, proc)
+	}
+	raw, err := rpc.Dispense(sdk.PluginName)
+	if err != nil {
+		client.Kill()
+		return nil, fmt.Errorf("plugin %s: %w", spec.Name, err)
+	}
+	stage, ok := raw.(*sdk.StageClient)
+	if !ok {
+		client.Kill()
+		return nil, fmt.Errorf("plugin %s: unexpected client type %T", spec.Name, raw)
+	}
+	stage.ServeHost(svc)
+	return &Plugin{name: spec.Name, client: client, proc: proc, stage: stage, tail: tail}, nil
+}
+
+// command is the plugin's executable and argv.
+func (l *Launcher) command(spec Spec) (string, []string) {
+	if spec.Path != "" {
+		return spec.Path, []string{spec.Path}
+	}
+	self := l.SelfExe
+	if self == "" {
+		self = DefaultSelfExe
+	}
+	return self, []string{self, "__plugin", spec.Name}
+}
+
+func (l *Launcher) prepareSocketDir() error {
+	if l.SocketDir == "" {
+		return errors.New("no plugin socket directory configured")
+	}
+	if n := len(l.SocketDir) + socketPathSuffix; n >= maxSocketPath {
+		return fmt.Errorf("plugin socket directory %s is too long: its sockets would have %d-byte paths, over the %d-byte limit (use a shorter --root)",
+			l.SocketDir, n, maxSocketPath)
+	}
+	if err := os.MkdirAll(l.SocketDir, 0o700); err != nil {
+		return fmt.Errorf("create plugin socket directory: %w", err)
+	}
+	if err := os.Chmod(l.SocketDir, 0o700); err != nil {
+		return fmt.Errorf("restrict plugin socket directory: %w", err)
+	}
+	return nil
+}
+
+func (l *Launcher) env() []string {
+	if l.Env == nil {
+		return []string{DefaultPath}
+	}
+	return l.Env
+}
+
+func (l *Launcher) startTimeout() time.Duration {
+	if l.StartTimeout > 0 {
+		return l.StartTimeout
+	}
+	return DefaultStartTimeout
+}
+
+func (l *Launcher) logger() hclog.Logger {
+	if l.Logger == nil {
+		return hclog.NewNullLogger() // go-plugin's default logs everything to stderr
+	}
+	return l.Logger
+}
+
+// verifyChecksum refuses a binary whose SHA-256 is not the pinned one
+// (go-plugin's SecureConfig cannot be used with a RunnerFunc: it would hash
+// its placeholder command).
+func verifyChecksum(name, path, want string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("plugin %s: verify checksum: %w", name, err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return fmt.Errorf("plugin %s: verify checksum of %s: %w", name, path, err)
+	}
+	got := hex.EncodeToString(h.Sum(nil))
+	if !strings.EqualFold(got, strings.TrimSpace(want)) {
+		return fmt.Errorf("plugin %s: refusing to start %s: its SHA-256 is %s, but %s is pinned", name, path, got, want)
+	}
+	return nil
+}
+
+var pluginVersionRE = regexp.MustCompile(`Plugin version: (\d+)`)
+
+// startError rewrites go-plugin's start failures into one readable line
+// naming the plugin.
+func (l *Launcher) startError(ctx context.Context, spec Spec, err error, tail *stderrTail, proc *process) error {
+	msg := err.Error()
+	const unrecognized = "Unrecognized remote plugin message: "
+	switch {
+	case ctx.Err() != nil:
+		return fmt.Errorf("plugin %s: start cancelled: %w", spec.Name, ctx.Err())
+	case strings.HasPrefix(msg, unrecognized):
+		line, _, _ := strings.Cut(strings.TrimPrefix(msg, unrecognized), "\n")
+		if line != "" {
+			return fmt.Errorf("plugin %s wrote to stdout before the handshake (plugins must log to stderr): %s", spec.Name, line)
+		}
+		return fmt.Errorf("plugin %s exited before the handshake%s", spec.Name, detail(tail.summary(), proc.exitStatus()))
+	case strings.HasPrefix(msg, "incompatible API version with plugin"):
+		theirs := "an unknown version"
+		if m := pluginVersionRE.FindStringSubmatch(msg); m != nil {
+			theirs = "version " + m[1]
+		}
+		return fmt.Errorf("plugin %s speaks stage protocol %s, but this reinstall speaks version %d: install a build of the plugin made with a plugin-sdk for protocol %d",
+			spec.Name, theirs, sdk.ProtocolVersion, sdk.ProtocolVersion)
+	case strings.HasPrefix(msg, "timeout while waiting for plugin to start"):
+		return fmt.Errorf("plugin %s did not complete the handshake within %s%s", spec.Name, l.startTimeout(), detail(tail.summary(), ""))
+	case strings.HasPrefix(msg, "plugin exited before we could connect"):
+		return fmt.Errorf("plugin %s exited before the handshake%s", spec.Name, detail(tail.summary(), proc.exitStatus()))
+	}
+	return fmt.Errorf("plugin %s: %w", spec.Name, err)
+}
+
+// detail formats ": <stderr line> (<exit status>)" with what is known.
+func detail(line, status string) string {
+	switch {
+	case line != "" && status != "":
+		return fmt.Sprintf(": %s (%s)", line, status)
+	case line != "":
+		return ": " + line
+	case status != "":
+		return ": " + status
+	}
+	return ""
+}

@@ -1,0 +1,164 @@
+package sdk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+
+	"github.com/reinstall-dev/reinstall/plugin-sdk/proto/stagev1"
+)
+
+// StageClient is the host's side of the stage protocol, as go-plugin's
+// Dispense returns it. Plugins never use it; reinstall's plugin host and
+// sdktest do. Its errors are the gRPC errors of the calls: telling a crash
+// from a refusal is the caller's job.
+type StageClient struct {
+	stage  stagev1.StageClient
+	broker *plugin.GRPCBroker
+
+	hostMu sync.Mutex
+	hostID uint32
+	host   *hostServer
+}
+
+// Info is what a plugin says about itself.
+type Info struct {
+	Name         string
+	Version      string
+	Kinds        []string
+	Capabilities []string
+	SDKVersion   string
+}
+
+// ServeHost sets the host services served to the plugin through the
+// go-plugin broker; only the first call has an effect. The server starts
+// with the first Run or Rollback (a plugin only validated never needs it)
+// and serves every later one: one HostServices server per plugin process.
+func (c *StageClient) ServeHost(h HostServer) {
+	c.hostMu.Lock()
+	defer c.hostMu.Unlock()
+	if c.host == nil && h != nil {
+		c.host = &hostServer{h: h}
+	}
+}
+
+// hostServices starts the host services once and returns their broker id
+// (0 if ServeHost was never called), tagging them with the running stage.
+func (c *StageClient) hostServices(stage string) uint32 {
+	c.hostMu.Lock()
+	defer c.hostMu.Unlock()
+	if c.host == nil {
+		return 0
+	}
+	c.host.setStage(stage)
+	if c.hostID == 0 {
+		c.hostID = c.broker.NextId()
+		go c.broker.AcceptAndServe(c.hostID, func(opts []grpc.ServerOption) *grpc.Server {
+			s := grpc.NewServer(opts...)
+			stagev1.RegisterHostServicesServer(s, c.host)
+			return s
+		})
+	}
+	return c.hostID
+}
+
+// Info asks the plugin for its name, version and stage kinds.
+func (c *StageClient) Info(ctx context.Context) (Info, error) {
+	resp, err := c.stage.GetInfo(ctx, &stagev1.GetInfoRequest{})
+	if err != nil {
+		return Info{}, err
+	}
+	return Info{
+		Name:         resp.GetName(),
+		Version:      resp.GetVersion(),
+		Kinds:        resp.GetKinds(),
+		Capabilities: resp.GetCapabilities(),
+		SDKVersion:   resp.GetSdkVersion(),
+	}, nil
+}
+
+// Schema returns the schema of one stage kind's body.
+func (c *StageClient) Schema(ctx context.Context, kind string) (Schema, error) {
+	resp, err := c.stage.GetSchema(ctx, &stagev1.GetSchemaRequest{Kind: kind})
+	if err != nil {
+		return Schema{}, err
+	}
+	return schemaFromProto(resp.GetSchema()), nil
+}
+
+// Validate lets the plugin check a decoded stage body.
+func (c *StageClient) Validate(ctx context.Context, kind string, configJSON []byte, unknown []string) (Diagnostics, error) {
+	resp, err := c.stage.Validate(ctx, &stagev1.ValidateRequest{Kind: kind, ConfigJson: configJSON, Unknown: unknown})
+	if err != nil {
+		return nil, err
+	}
+	return diagnosticsFromProto(resp.GetDiagnostics()), nil
+}
+
+// Outcome is how a Run or Rollback stream ended: with the stage's result,
+// or with its failure reason.
+type Outcome struct {
+	Result  *Result
+	Failure string
+}
+
+// ErrNoResult is returned when a stream ends cleanly without its Result.
+var ErrNoResult = errors.New("the stage's stream ended without a result")
+
+// Run runs a stage, passing its log lines and progress to onEvent (if not
+// nil) as they arrive.
+func (c *StageClient) Run(ctx context.Context, kind string, configJSON []byte, rc RunContext, onEvent func(Event)) (Outcome, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stream, err := c.stage.Run(ctx, &stagev1.RunRequest{Kind: kind, ConfigJson: configJSON, Context: c.runContext(rc)})
+	if err != nil {
+		return Outcome{}, err
+	}
+	return receive(stream, rc.StageName, onEvent)
+}
+
+// Rollback asks a stage to undo what its journal entries record.
+func (c *StageClient) Rollback(ctx context.Context, kind string, configJSON []byte, rc RunContext, entries []JournalEntry, onEvent func(Event)) (Outcome, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stream, err := c.stage.Rollback(ctx, &stagev1.RollbackRequest{
+		Kind: kind, ConfigJson: configJSON, Context: c.runContext(rc), Entries: journalToProto(entries),
+	})
+	if err != nil {
+		return Outcome{}, err
+	}
+	return receive(stream, rc.StageName, onEvent)
+}
+
+func (c *StageClient) runContext(rc RunContext) *stagev1.RunContext {
+	return runContextToProto(rc, c.hostServices(rc.StageName))
+}
+
+// receive reads a stage's stream up to its Result.
+func receive(stream interface {
+	Recv() (*stagev1.Event, error)
+}, stage string, onEvent func(Event)) (Outcome, error) {
+	for {
+		ev, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			return Outcome{}, fmt.Errorf("stage %s: %w", stage, ErrNoResult)
+		}
+		if err != nil {
+			return Outcome{}, err
+		}
+		if r, ok := ev.GetEvent().(*stagev1.Event_Result); ok {
+			if msg := r.Result.GetError(); msg != "" {
+				return Outcome{Failure: msg}, nil
+			}
+			return Outcome{Result: resultFromProto(r.Result)}, nil
+		}
+		if e, ok := eventFromProto(stage, ev); ok && onEvent != nil {
+			onEvent(e)
+		}
+	}
+}

@@ -1,0 +1,164 @@
+package sdk
+
+import (
+	"strings"
+
+	"github.com/reinstall-dev/reinstall/plugin-sdk/proto/stagev1"
+)
+
+// Conversions between the SDK's Go types and the stage protocol's messages,
+// used by both ends: server.go and hostclient.go in the plugin, client.go
+// and hostserver.go in the host.
+
+func schemaToProto(s Schema) *stagev1.Schema {
+	out := &stagev1.Schema{}
+	for _, a := range s.Attributes {
+		out.Attributes = append(out.Attributes, &stagev1.Attribute{
+			Name: a.Name, Type: a.Type, Required: a.Required, Sensitive: a.Sensitive, Description: a.Description,
+		})
+	}
+	return out
+}
+
+func schemaFromProto(s *stagev1.Schema) Schema {
+	var out Schema
+	for _, a := range s.GetAttributes() {
+		out.Attributes = append(out.Attributes, Attribute{
+			Name: a.GetName(), Type: a.GetType(), Required: a.GetRequired(), Sensitive: a.GetSensitive(), Description: a.GetDescription(),
+		})
+	}
+	return out
+}
+
+func diagnosticsToProto(ds Diagnostics) []*stagev1.Diagnostic {
+	var out []*stagev1.Diagnostic
+	for _, d := range ds {
+		pd := &stagev1.Diagnostic{Severity: stagev1.Diagnostic_ERROR, Summary: d.Summary, Detail: d.Detail}
+		if d.Warning {
+			pd.Severity = stagev1.Diagnostic_WARNING
+		}
+		if d.Attribute != "" {
+			pd.AttributePath = []string{d.Attribute}
+		}
+		out = append(out, pd)
+	}
+	return out
+}
+
+func diagnosticsFromProto(ds []*stagev1.Diagnostic) Diagnostics {
+	var out Diagnostics
+	for _, d := range ds {
+		out = append(out, Diagnostic{
+			Warning:   d.GetSeverity() == stagev1.Diagnostic_WARNING,
+			Summary:   d.GetSummary(),
+			Detail:    d.GetDetail(),
+			Attribute: strings.Join(d.GetAttributePath(), "."),
+		})
+	}
+	return out
+}
+
+func runContextToProto(rc RunContext, hostServicesID uint32) *stagev1.RunContext {
+	out := &stagev1.RunContext{
+		RunId:           rc.RunID,
+		StageName:       rc.StageName,
+		StageKind:       rc.StageKind,
+		Ctid:            int64(rc.CTID),
+		CtName:          rc.CTName,
+		HostRoot:        rc.HostRoot,
+		Private:         rc.Private,
+		PrivateTmp:      rc.PrivateTmp,
+		PrivatePrevious: rc.PrivatePrevious,
+		Trash:           rc.Trash,
+		VeRoot:          rc.VERoot,
+		Ostemplate:      rc.OSTemplate,
+		TemplateFile:    rc.TemplateFile,
+		Hostname:        rc.Hostname,
+		Options: &stagev1.Options{
+			Skipbackup: rc.Options.SkipBackup,
+			Stop:       rc.Options.Stop,
+			Extra:      rc.Options.Extra,
+		},
+		StageOutputs:   map[string]*stagev1.Outputs{},
+		HostServicesId: hostServicesID,
+		LogLevel:       rc.LogLevel,
+		Config:         rc.Config,
+	}
+	for name, values := range rc.StageOutputs {
+		out.StageOutputs[name] = &stagev1.Outputs{Values: values}
+	}
+	return out
+}
+
+func runContextFromProto(rc *stagev1.RunContext) RunContext {
+	out := RunContext{
+		RunID:           rc.GetRunId(),
+		StageName:       rc.GetStageName(),
+		StageKind:       rc.GetStageKind(),
+		CTID:            int(rc.GetCtid()),
+		CTName:          rc.GetCtName(),
+		HostRoot:        rc.GetHostRoot(),
+		Private:         rc.GetPrivate(),
+		PrivateTmp:      rc.GetPrivateTmp(),
+		PrivatePrevious: rc.GetPrivatePrevious(),
+		Trash:           rc.GetTrash(),
+		VERoot:          rc.GetVeRoot(),
+		OSTemplate:      rc.GetOstemplate(),
+		TemplateFile:    rc.GetTemplateFile(),
+		Hostname:        rc.GetHostname(),
+		Options: Options{
+			SkipBackup: rc.GetOptions().GetSkipbackup(),
+			Stop:       rc.GetOptions().GetStop(),
+			Extra:      nonNil(rc.GetOptions().GetExtra()),
+		},
+		StageOutputs: map[string]map[string]string{},
+		Config:       nonNil(rc.GetConfig()),
+		LogLevel:     rc.GetLogLevel(),
+	}
+	for name, o := range rc.GetStageOutputs() {
+		out.StageOutputs[name] = nonNil(o.GetValues())
+	}
+	return out
+}
+
+func journalToProto(entries []JournalEntry) []*stagev1.JournalEntry {
+	var out []*stagev1.JournalEntry
+	for _, e := range entries {
+		out = append(out, &stagev1.JournalEntry{Stage: e.Stage, Step: e.Step, Phase: e.Phase, Data: e.Data})
+	}
+	return out
+}
+
+func journalFromProto(entries []*stagev1.JournalEntry) []JournalEntry {
+	var out []JournalEntry
+	for _, e := range entries {
+		out = append(out, JournalEntry{Stage: e.GetStage(), Step: e.GetStep(), Phase: e.GetPhase(), Data: nonNil(e.GetData())})
+	}
+	return out
+}
+
+// resultEvent is the last event of a Run or Rollback stream.
+func resultEvent(res *Result, err error) *stagev1.Event {
+	r := &stagev1.Result{}
+	if res != nil {
+		r.Outputs, r.Reprovision = res.Outputs, res.Reprovision
+	}
+	if err != nil {
+		r.Error = err.Error()
+		if r.Error == "" {
+			r.Error = "stage failed without a message"
+		}
+	}
+	return &stagev1.Event{Event: &stagev1.Event_Result{Result: r}}
+}
+
+func resultFromProto(r *stagev1.Result) *Result {
+	return &Result{Outputs: nonNil(r.GetOutputs()), Reprovision: r.GetReprovision()}
+}
+
+func nonNil(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return m
+}

@@ -1,0 +1,58 @@
+package sdk
+
+import "github.com/reinstall-dev/reinstall/plugin-sdk/proto/stagev1"
+
+// Event is a log line or progress report of a running stage, as the host
+// receives it (over the Run stream or HostServices.Emit).
+type Event struct {
+	Stage    string
+	Log      *LogLine
+	Progress *Progress
+}
+
+// LogLine is a stage's message to the operator.
+type LogLine struct {
+	Level   string // trace, debug, info, warn, error
+	Message string
+}
+
+// Progress reports how far a stage is.
+type Progress struct {
+	Message string
+	Done    int64
+	Total   int64
+	Unit    string // bytes, files, or empty
+}
+
+// Log levels for UI.Log.
+const (
+	LevelTrace = "trace"
+	LevelDebug = "debug"
+	LevelInfo  = "info"
+	LevelWarn  = "warn"
+	LevelError = "error"
+)
+
+func logEvent(level, msg string) *stagev1.Event {
+	return &stagev1.Event{Event: &stagev1.Event_Log{Log: &stagev1.Log{Level: level, Message: msg}}}
+}
+
+func progressEvent(msg string, done, total int64, unit string) *stagev1.Event {
+	return &stagev1.Event{Event: &stagev1.Event_Progress{Progress: &stagev1.Progress{
+		Message: msg, Done: done, Total: total, Unit: unit,
+	}}}
+}
+
+// eventFromProto converts a log or progress event; ok is false for anything else.
+func eventFromProto(stage string, ev *stagev1.Event) (Event, bool) {
+	switch e := ev.GetEvent().(type) {
+	case *stagev1.Event_Log:
+		return Event{Stage: stage, Log: &LogLine{Level: e.Log.GetLevel(), Message: e.Log.GetMessage()}}, true
+	case *stagev1.Event_Progress:
+		p := e.Progress
+		return Event{Stage: stage, Progress: &Progress{
+			Message: p.GetMessage(), Done: p.GetDone(), Total: p.GetTotal(), Unit: p.GetUnit(),
+		}}, true
+	}
+	return Event{}, false
+}

@@ -1,0 +1,223 @@
+package sdk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"sync"
+
+	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/reinstall-dev/reinstall/plugin-sdk/proto/stagev1"
+)
+
+// errNoHostServices is returned by Host calls when the host offered none
+// (RunContext.host_services_id was 0).
+var errNoHostServices = errors.New("the host offers no host services to this call")
+
+// hostDialer keeps the plugin's one connection to the host services the
+// host brokered for this process. It dials when a Run or Rollback names the
+// services, because go-plugin's broker forgets connection info after 5s.
+type hostDialer struct {
+	broker *plugin.GRPCBroker
+	mu     sync.Mutex
+	id     uint32
+	conn   *grpc.ClientConn
+	client stagev1.HostServicesClient
+}
+
+// forStage returns the Host of one stage call; it is never nil, and on error
+// its calls fail with that error.
+func (d *hostDialer) forStage(stage string, id uint32) (*hostClient, error) {
+	if id == 0 {
+		return &hostClient{stage: stage, err: errNoHostServices}, nil
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.conn == nil || d.id != id {
+		if d.conn != nil {
+			_ = d.conn.Close()
+			d.conn, d.client = nil, nil
+		}
+		conn, err := d.broker.Dial(id)
+		if err != nil {
+			err = fmt.Errorf("connect to host services %d: %w", id, err)
+			return &hostClient{stage: stage, err: err}, err
+		}
+		d.id, d.conn, d.client = id, conn, stagev1.NewHostServicesClient(conn)
+	}
+	return &hostClient{stage: stage, c: d.client}, nil
+}
+
+// hostClient is the Host a stage gets: HostServices calls over the broker.
+type hostClient struct {
+	stage string
+	c     stagev1.HostServicesClient
+	err   error
+}
+
+var _ Host = (*hostClient)(nil)
+
+func (h *hostClient) Journal(ctx context.Context, step, phase string, data map[string]string) error {
+	if h.err != nil {
+		return h.err
+	}
+	_, err := h.c.Journal(ctx, &stagev1.JournalEntry{Stage: h.stage, Step: step, Phase: phase, Data: data})
+	return fromStatus("journal", err)
+}
+
+func (h *hostClient) Exec(ctx context.Context, req ExecRequest) (int, error) {
+	if h.err != nil {
+		return -1, h.err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stream, err := h.c.Exec(ctx, &stagev1.ExecRequest{Argv: req.Argv, Env: req.Env, Stdin: req.Stdin})
+	if err != nil {
+		return -1, fromStatus("exec", err)
+	}
+	for {
+		ev, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			return -1, errors.New("host exec: the stream ended without an exit code")
+		}
+		if err != nil {
+			return -1, fromStatus("exec", err)
+		}
+		switch e := ev.GetEvent().(type) {
+		case *stagev1.ExecEvent_Stdout:
+			err = writeTo(req.Stdout, e.Stdout)
+		case *stagev1.ExecEvent_Stderr:
+			err = writeTo(req.Stderr, e.Stderr)
+		case *stagev1.ExecEvent_ExitCode:
+			return int(e.ExitCode), nil
+		}
+		if err != nil {
+			return -1, fmt.Errorf("host exec: copy output: %w", err)
+		}
+	}
+}
+
+func writeTo(w io.Writer, p []byte) error {
+	if w == nil {
+		return nil
+	}
+	_, err := w.Write(p)
+	return err
+}
+
+func (h *hostClient) ReadFile(ctx context.Context, path string) ([]byte, error) {
+	if h.err != nil {
+		return nil, h.err
+	}
+	resp, err := h.c.ReadFile(ctx, &stagev1.ReadFileRequest{Path: path})
+	if err != nil {
+		return nil, fromStatus("read "+path, err)
+	}
+	return resp.GetData(), nil
+}
+
+func (h *hostClient) WriteFile(ctx context.Context, path string, data []byte, mode os.FileMode, makeParents bool) error {
+	if h.err != nil {
+		return h.err
+	}
+	_, err := h.c.WriteFile(ctx, &stagev1.WriteFileRequest{Path: path, Data: data, Mode: uint32(mode), MakeParents: makeParents})
+	return fromStatus("write "+path, err)
+}
+
+func (h *hostClient) Probe(ctx context.Context, path string) (Probe, error) {
+	if h.err != nil {
+		return Probe{}, h.err
+	}
+	resp, err := h.c.Probe(ctx, &stagev1.ProbeRequest{Path: path})
+	if err != nil {
+		return Probe{}, fromStatus("probe "+path, err)
+	}
+	return Probe{Exists: resp.GetExists(), Executable: resp.GetExecutable(), IsDir: resp.GetIsDir()}, nil
+}
+
+func (h *hostClient) Start(ctx context.Context) error {
+	if h.err != nil {
+		return h.err
+	}
+	_, err := h.c.ContainerStart(ctx, &stagev1.ContainerRequest{})
+	return fromStatus("start container", err)
+}
+
+func (h *hostClient) Stop(ctx context.Context) error {
+	if h.err != nil {
+		return h.err
+	}
+	_, err := h.c.ContainerStop(ctx, &stagev1.ContainerRequest{})
+	return fromStatus("stop container", err)
+}
+
+func (h *hostClient) Status(ctx context.Context) (string, error) {
+	if h.err != nil {
+		return "", h.err
+	}
+	resp, err := h.c.ContainerStatus(ctx, &stagev1.ContainerRequest{})
+	if err != nil {
+		return "", fromStatus("container status", err)
+	}
+	return resp.GetState(), nil
+}
+
+func (h *hostClient) Secret(ctx context.Context, name string) (string, error) {
+	if h.err != nil {
+		return "", h.err
+	}
+	resp, err := h.c.GetSecret(ctx, &stagev1.GetSecretRequest{Name: name})
+	if err != nil {
+		return "", fromStatus("secret "+name, err)
+	}
+	return resp.GetValue(), nil
+}
+
+// emit sends an event outside a Run stream (see streamUI).
+func (h *hostClient) emit(ctx context.Context, ev *stagev1.Event) error {
+	if h.err != nil {
+		return h.err
+	}
+	_, err := h.c.Emit(ctx, ev)
+	return fromStatus("emit", err)
+}
+
+// HostError is a failed host-service call as the plugin sees it. It matches
+// fs.ErrNotExist, fs.ErrPermission, context.Canceled and
+// context.DeadlineExceeded with errors.Is when the host's error did.
+type HostError struct {
+	Op      string
+	Code    codes.Code
+	Message string
+}
+
+func (e *HostError) Error() string { return fmt.Sprintf("host %s: %s", e.Op, e.Message) }
+
+func (e *HostError) Is(target error) bool {
+	switch target {
+	case fs.ErrNotExist:
+		return e.Code == codes.NotFound
+	case fs.ErrPermission:
+		return e.Code == codes.PermissionDenied
+	case context.Canceled:
+		return e.Code == codes.Canceled
+	case context.DeadlineExceeded:
+		return e.Code == codes.DeadlineExceeded
+	}
+	return false
+}
+
+func fromStatus(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	st := status.Convert(err)
+	return &HostError{Op: op, Code: st.Code(), Message: st.Message()}
+}

@@ -1,0 +1,146 @@
+package sdk
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"sync"
+	"sync/atomic"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/reinstall-dev/reinstall/plugin-sdk/proto/stagev1"
+)
+
+// HostServer is what a host serves one plugin process: the Host services
+// plus Emit for events a stage sends outside its Run stream. reinstall's
+// runner and sdktest.FakeHost implement it.
+type HostServer interface {
+	Host
+	Emit(stage string, ev Event)
+}
+
+// hostServer serves HostServices in the host, converting calls to a
+// HostServer. A plugin process runs one stage at a time, so Emit is tagged
+// with the stage of the latest Run or Rollback.
+type hostServer struct {
+	stagev1.UnimplementedHostServicesServer
+	h     HostServer
+	stage atomic.Pointer[string]
+}
+
+func (s *hostServer) setStage(name string) { s.stage.Store(&name) }
+
+func (s *hostServer) currentStage() string {
+	if p := s.stage.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
+
+func (s *hostServer) Journal(ctx context.Context, e *stagev1.JournalEntry) (*stagev1.Empty, error) {
+	return &stagev1.Empty{}, toStatus(s.h.Journal(ctx, e.GetStep(), e.GetPhase(), nonNil(e.GetData())))
+}
+
+func (s *hostServer) Exec(req *stagev1.ExecRequest, stream stagev1.HostServices_ExecServer) error {
+	var mu sync.Mutex // the runtime may copy stdout and stderr concurrently
+	send := func(ev *stagev1.ExecEvent) error {
+		mu.Lock()
+		defer mu.Unlock()
+		return stream.Send(ev)
+	}
+	code, err := s.h.Exec(stream.Context(), ExecRequest{
+		Argv:   req.GetArgv(),
+		Env:    req.GetEnv(),
+		Stdin:  req.GetStdin(),
+		Stdout: chunkWriter(func(p []byte) error { return send(&stagev1.ExecEvent{Event: &stagev1.ExecEvent_Stdout{Stdout: p}}) }),
+		Stderr: chunkWriter(func(p []byte) error { return send(&stagev1.ExecEvent{Event: &stagev1.ExecEvent_Stderr{Stderr: p}}) }),
+	})
+	if err != nil {
+		return toStatus(err)
+	}
+	return send(&stagev1.ExecEvent{Event: &stagev1.ExecEvent_ExitCode{ExitCode: int32(code)}})
+}
+
+// chunkWriter sends every Write as one message (Send marshals before it
+// returns, so p is not retained).
+type chunkWriter func([]byte) error
+
+func (w chunkWriter) Write(p []byte) (int, error) {
+	if err := w(p); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+func (s *hostServer) ReadFile(ctx context.Context, req *stagev1.ReadFileRequest) (*stagev1.ReadFileResponse, error) {
+	data, err := s.h.ReadFile(ctx, req.GetPath())
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &stagev1.ReadFileResponse{Data: data}, nil
+}
+
+func (s *hostServer) WriteFile(ctx context.Context, req *stagev1.WriteFileRequest) (*stagev1.Empty, error) {
+	err := s.h.WriteFile(ctx, req.GetPath(), req.GetData(), os.FileMode(req.GetMode()), req.GetMakeParents())
+	return &stagev1.Empty{}, toStatus(err)
+}
+
+func (s *hostServer) Probe(ctx context.Context, req *stagev1.ProbeRequest) (*stagev1.ProbeResponse, error) {
+	p, err := s.h.Probe(ctx, req.GetPath())
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &stagev1.ProbeResponse{Exists: p.Exists, Executable: p.Executable, IsDir: p.IsDir}, nil
+}
+
+func (s *hostServer) ContainerStart(ctx context.Context, _ *stagev1.ContainerRequest) (*stagev1.Empty, error) {
+	return &stagev1.Empty{}, toStatus(s.h.Start(ctx))
+}
+
+func (s *hostServer) ContainerStop(ctx context.Context, _ *stagev1.ContainerRequest) (*stagev1.Empty, error) {
+	return &stagev1.Empty{}, toStatus(s.h.Stop(ctx))
+}
+
+func (s *hostServer) ContainerStatus(ctx context.Context, _ *stagev1.ContainerRequest) (*stagev1.ContainerStatusResponse, error) {
+	state, err := s.h.Status(ctx)
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &stagev1.ContainerStatusResponse{State: state}, nil
+}
+
+func (s *hostServer) Emit(_ context.Context, ev *stagev1.Event) (*stagev1.Empty, error) {
+	stage := s.currentStage()
+	if e, ok := eventFromProto(stage, ev); ok {
+		s.h.Emit(stage, e)
+	}
+	return &stagev1.Empty{}, nil
+}
+
+func (s *hostServer) GetSecret(ctx context.Context, req *stagev1.GetSecretRequest) (*stagev1.GetSecretResponse, error) {
+	v, err := s.h.Secret(ctx, req.GetName())
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &stagev1.GetSecretResponse{Value: v}, nil
+}
+
+// toStatus keeps the error classes a plugin may branch on (see HostError).
+func toStatus(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, fs.ErrNotExist):
+		return status.Error(codes.NotFound, err.Error())
+	case errors.Is(err, fs.ErrPermission):
+		return status.Error(codes.PermissionDenied, err.Error())
+	case errors.Is(err, context.Canceled):
+		return status.Error(codes.Canceled, err.Error())
+	case errors.Is(err, context.DeadlineExceeded):
+		return status.Error(codes.DeadlineExceeded, err.Error())
+	}
+	return status.Error(codes.Unknown, err.Error())
+}

@@ -1,0 +1,170 @@
+package sdktest
+
+import (
+	"encoding/json"
+	"sync"
+	"testing"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
+
+	sdk "github.com/reinstall-dev/reinstall/plugin-sdk"
+)
+
+// Client drives a plugin served by Serve, as the host would.
+type Client struct {
+	// Host is the fake host services the plugin's stages call.
+	Host  *FakeHost
+	t     testing.TB
+	stage *sdk.StageClient
+}
+
+// Outcome is how a Run or Rollback ended, with the events it streamed.
+type Outcome struct {
+	// Result is the stage's result; nil if it failed.
+	Result *sdk.Result
+	// Failure is the stage's error message; "" if it succeeded.
+	Failure string
+	// Events are the log lines and progress of the stream, in order.
+	Events []sdk.Event
+}
+
+// Serve runs p in this process behind a real gRPC connection (go-plugin's
+// TestPluginGRPCConn) with a FakeHost as its host services. Everything is
+// torn down when the test ends. The plugin's logs go to t.Log.
+func Serve(t testing.TB, p *sdk.Plugin) *Client {
+	t.Helper()
+	out := &testLogWriter{t: t}
+	logger := hclog.New(&hclog.LoggerOptions{Name: p.Name, Level: hclog.Debug, Output: out})
+	client, server := plugin.TestPluginGRPCConn(t, false, plugin.PluginSet{
+		sdk.PluginName: &sdk.GRPCPlugin{Impl: p, Logger: logger},
+	})
+	t.Cleanup(func() {
+		_ = client.Close()
+		server.Stop()
+		out.stop()
+	})
+	raw, err := client.Dispense(sdk.PluginName)
+	if err != nil {
+		t.Fatalf("dispense plugin %s: %v", p.Name, err)
+	}
+	c := &Client{Host: NewFakeHost(), t: t, stage: raw.(*sdk.StageClient)}
+	c.stage.ServeHost(c.Host)
+	return c
+}
+
+// Stage returns the underlying protocol client, for tests of transport errors.
+func (c *Client) Stage() *sdk.StageClient { return c.stage }
+
+// Info returns the plugin's GetInfo answer; it fails the test on error.
+func (c *Client) Info() sdk.Info {
+	c.t.Helper()
+	info, err := c.stage.Info(c.t.Context())
+	if err != nil {
+		c.t.Fatalf("GetInfo: %v", err)
+	}
+	return info
+}
+
+// Schema returns a stage kind's schema; it fails the test on error.
+func (c *Client) Schema(kind string) sdk.Schema {
+	c.t.Helper()
+	s, err := c.stage.Schema(c.t.Context(), kind)
+	if err != nil {
+		c.t.Fatalf("GetSchema(%s): %v", kind, err)
+	}
+	return s
+}
+
+// Validate validates config (JSON bytes, or any value to marshal as JSON);
+// it fails the test on a transport error.
+func (c *Client) Validate(kind string, config any, unknown ...string) sdk.Diagnostics {
+	c.t.Helper()
+	d, err := c.stage.Validate(c.t.Context(), kind, c.configJSON(config), unknown)
+	if err != nil {
+		c.t.Fatalf("Validate(%s): %v", kind, err)
+	}
+	return d
+}
+
+// Run runs a stage of the given kind; rc's StageName and StageKind default
+// to the kind. A stage error is an Outcome with Failure set; a transport
+// error fails the test.
+func (c *Client) Run(kind string, config any, rc sdk.RunContext) Outcome {
+	c.t.Helper()
+	rc = c.prepare(kind, rc)
+	var out Outcome
+	res, err := c.stage.Run(c.t.Context(), kind, c.configJSON(config), rc, out.record)
+	if err != nil {
+		c.t.Fatalf("Run(%s): %v", kind, err)
+	}
+	out.Result, out.Failure = res.Result, res.Failure
+	return out
+}
+
+// Rollback rolls a stage back with the given journal entries (typically
+// c.Host.JournalEntries() after a Run).
+func (c *Client) Rollback(kind string, config any, rc sdk.RunContext, entries []sdk.JournalEntry) Outcome {
+	c.t.Helper()
+	rc = c.prepare(kind, rc)
+	var out Outcome
+	res, err := c.stage.Rollback(c.t.Context(), kind, c.configJSON(config), rc, entries, out.record)
+	if err != nil {
+		c.t.Fatalf("Rollback(%s): %v", kind, err)
+	}
+	out.Failure = res.Failure
+	return out
+}
+
+func (o *Outcome) record(ev sdk.Event) { o.Events = append(o.Events, ev) }
+
+func (c *Client) prepare(kind string, rc sdk.RunContext) sdk.RunContext {
+	if rc.StageKind == "" {
+		rc.StageKind = kind
+	}
+	if rc.StageName == "" {
+		rc.StageName = kind
+	}
+	c.Host.setStage(rc.StageName)
+	return rc
+}
+
+func (c *Client) configJSON(config any) []byte {
+	c.t.Helper()
+	switch v := config.(type) {
+	case nil:
+		return []byte("{}")
+	case []byte:
+		return v
+	case json.RawMessage:
+		return v
+	}
+	b, err := json.Marshal(config)
+	if err != nil {
+		c.t.Fatalf("marshal stage config: %v", err)
+	}
+	return b
+}
+
+// testLogWriter sends plugin logs to t.Log until the test ends (t.Log after
+// that panics, and server goroutines may still log while shutting down).
+type testLogWriter struct {
+	mu      sync.Mutex
+	t       testing.TB
+	stopped bool
+}
+
+func (w *testLogWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.stopped {
+		w.t.Log(string(p))
+	}
+	return len(p), nil
+}
+
+func (w *testLogWriter) stop() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.stopped = true
+}

@@ -1,0 +1,131 @@
+package sdk
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"runtime/debug"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
+	"golang.org/x/sys/unix"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// Serve serves p to the reinstall host on this process's stdio. It must be
+// the first thing main calls: nothing may be written to stdout before it
+// (stdout carries the handshake), and logs belong on stderr. It returns when
+// the host closes the plugin.
+func Serve(p *Plugin) {
+	// Capture stderr before go-plugin swaps os.Stderr for its stdio stream.
+	logger := hclog.New(&hclog.LoggerOptions{
+		Name:       p.Name,
+		Level:      logLevelFromEnv(),
+		Output:     os.Stderr,
+		JSONFormat: true,
+	})
+	if err := p.check(); err != nil {
+		logger.Error("refusing to serve", "error", err)
+		os.Exit(1)
+	}
+	if err := detachStdin(); err != nil {
+		logger.Warn("could not replace stdin with /dev/null", "error", err)
+	}
+	go watchParent(logger, os.Getppid(), time.Second)
+	plugin.Serve(&plugin.ServeConfig{
+		HandshakeConfig:  Handshake,
+		VersionedPlugins: map[int]plugin.PluginSet{ProtocolVersion: {PluginName: &GRPCPlugin{Impl: p, Logger: logger}}},
+		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
+			opts = append(opts,
+				grpc.ChainUnaryInterceptor(recoverUnary(logger)),
+				grpc.ChainStreamInterceptor(recoverStream(logger)))
+			return plugin.DefaultGRPCServer(opts)
+		},
+		Logger: logger,
+	})
+}
+
+// check rejects a Plugin that could not serve any stage.
+func (p *Plugin) check() error {
+	if p == nil || p.Name == "" {
+		return fmt.Errorf("sdk.Serve: the plugin has no name")
+	}
+	if len(p.Stages) == 0 {
+		return fmt.Errorf("sdk.Serve: plugin %s implements no stage kind", p.Name)
+	}
+	for kind, st := range p.Stages {
+		if st == nil {
+			return fmt.Errorf("sdk.Serve: plugin %s: stage kind %q has a nil implementation", p.Name, kind)
+		}
+	}
+	return nil
+}
+
+// logLevelFromEnv reads REINSTALL_PLUGIN_LOG_LEVEL (default debug: the host
+// filters by its own level).
+func logLevelFromEnv() hclog.Level {
+	if l := hclog.LevelFromString(os.Getenv("REINSTALL_PLUGIN_LOG_LEVEL")); l != hclog.NoLevel {
+		return l
+	}
+	return hclog.Debug
+}
+
+// detachStdin points fd 0 and os.Stdin at /dev/null: plugins never read
+// stdin, and the host's terminal must not be shared with them.
+func detachStdin() error {
+	null, err := os.Open(os.DevNull)
+	if err != nil {
+		return err
+	}
+	if err := unix.Dup2(int(null.Fd()), 0); err != nil {
+		_ = null.Close()
+		return fmt.Errorf("dup2 /dev/null over stdin: %w", err)
+	}
+	os.Stdin = null
+	return nil
+}
+
+// watchParent exits when the host that started the plugin is gone (the
+// parent pid changes: orphans are re-parented). A plugin started by pid 1
+// cannot tell, and is left to the host's cleanup. Before exiting it kills
+// its process group, if it leads one, so its own children go too.
+func watchParent(logger hclog.Logger, parent int, every time.Duration) {
+	if parent <= 1 {
+		return
+	}
+	for range time.Tick(every) {
+		if now := os.Getppid(); now != parent {
+			logger.Error("the reinstall host is gone; stopping the plugin", "parent", parent, "now", now)
+			if unix.Getpgrp() == os.Getpid() {
+				_ = unix.Kill(-os.Getpid(), unix.SIGKILL)
+			}
+			os.Exit(3)
+		}
+	}
+}
+
+// recoverUnary turns a handler's panic into an Internal error and logs the
+// stack; stage methods are already guarded with a stage-level message.
+func recoverUnary(logger hclog.Logger) grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
+		defer recoverCall(logger, info.FullMethod, &err)
+		return handler(ctx, req)
+	}
+}
+
+func recoverStream(logger hclog.Logger) grpc.StreamServerInterceptor {
+	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) (err error) {
+		defer recoverCall(logger, info.FullMethod, &err)
+		return handler(srv, ss)
+	}
+}
+
+func recoverCall(logger hclog.Logger, method string, err *error) {
+	if r := recover(); r != nil {
+		logger.Error("plugin panicked", "method", method, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+		*err = status.Errorf(codes.Internal, "plugin panicked in %s: %v", method, r)
+	}
+}

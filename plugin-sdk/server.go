@@ -1,0 +1,198 @@
+package sdk
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/reinstall-dev/reinstall/plugin-sdk/proto/stagev1"
+)
+
+// stageServer serves the Stage service in the plugin: it converts requests
+// into SDK calls on the plugin's stages. A stage's failure (error or panic)
+// is a Result with its error set; gRPC errors are only for requests the
+// plugin cannot serve at all, such as an unknown kind.
+type stageServer struct {
+	stagev1.UnimplementedStageServer
+	impl   *Plugin
+	host   *hostDialer
+	logger hclog.Logger
+}
+
+func newStageServer(p *Plugin, broker *plugin.GRPCBroker, logger hclog.Logger) *stageServer {
+	return &stageServer{impl: p, host: &hostDialer{broker: broker}, logger: logger}
+}
+
+func (s *stageServer) GetInfo(context.Context, *stagev1.GetInfoRequest) (*stagev1.GetInfoResponse, error) {
+	return &stagev1.GetInfoResponse{
+		Name:         s.impl.Name,
+		Version:      s.impl.Version,
+		Kinds:        s.kinds(),
+		Capabilities: s.impl.Capabilities,
+		SdkVersion:   SDKVersion,
+	}, nil
+}
+
+func (s *stageServer) GetSchema(_ context.Context, req *stagev1.GetSchemaRequest) (*stagev1.GetSchemaResponse, error) {
+	st, err := s.stage(req.GetKind())
+	if err != nil {
+		return nil, err
+	}
+	var schema Schema
+	if err := s.guard("Schema", req.GetKind(), func() error { schema = st.Schema(); return nil }); err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	return &stagev1.GetSchemaResponse{Schema: schemaToProto(schema)}, nil
+}
+
+func (s *stageServer) Validate(ctx context.Context, req *stagev1.ValidateRequest) (*stagev1.ValidateResponse, error) {
+	st, err := s.stage(req.GetKind())
+	if err != nil {
+		return nil, err
+	}
+	var diags Diagnostics
+	err = s.guard("Validate", req.GetKind(), func() error {
+		diags = st.Validate(ctx, NewConfig(req.GetConfigJson(), req.GetUnknown()))
+		return nil
+	})
+	if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	return &stagev1.ValidateResponse{Diagnostics: diagnosticsToProto(diags)}, nil
+}
+
+func (s *stageServer) Run(req *stagev1.RunRequest, stream stagev1.Stage_RunServer) error {
+	st, err := s.stage(req.GetKind())
+	if err != nil {
+		return err
+	}
+	rc := runContextFromProto(req.GetContext())
+	host, err := s.host.forStage(rc.StageName, req.GetContext().GetHostServicesId())
+	ui := newStreamUI(stream.Send, host, s.logger)
+	if err != nil {
+		return ui.finish(resultEvent(nil, err))
+	}
+	var res *Result
+	err = s.guard("Run", rc.StageName, func() (err error) {
+		res, err = st.Run(stream.Context(), &RunRequest{
+			Config:  NewConfig(req.GetConfigJson(), nil),
+			Context: rc,
+			Host:    host,
+			UI:      ui,
+			Logger:  s.logger.Named(rc.StageName),
+		})
+		return err
+	})
+	return ui.finish(resultEvent(res, err))
+}
+
+func (s *stageServer) Rollback(req *stagev1.RollbackRequest, stream stagev1.Stage_RollbackServer) error {
+	st, err := s.stage(req.GetKind())
+	if err != nil {
+		return err
+	}
+	rc := runContextFromProto(req.GetContext())
+	host, err := s.host.forStage(rc.StageName, req.GetContext().GetHostServicesId())
+	ui := newStreamUI(stream.Send, host, s.logger)
+	if err != nil {
+		return ui.finish(resultEvent(nil, err))
+	}
+	rb, ok := st.(Rollbacker)
+	if !ok {
+		// Nothing to undo: the stage changes nothing it would need to.
+		return ui.finish(resultEvent(nil, nil))
+	}
+	err = s.guard("Rollback", rc.StageName, func() error {
+		return rb.Rollback(stream.Context(), &RollbackRequest{
+			Config:  NewConfig(req.GetConfigJson(), nil),
+			Context: rc,
+			Host:    host,
+			UI:      ui,
+			Logger:  s.logger.Named(rc.StageName),
+			Entries: journalFromProto(req.GetEntries()),
+		})
+	})
+	return ui.finish(resultEvent(nil, err))
+}
+
+// guard runs a stage method and turns a panic into an error, logging the
+// stack: a bug in one stage must fail that stage, not the plugin process.
+func (s *stageServer) guard(method, stage string, fn func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.logger.Error("stage panicked", "method", method, "stage", stage, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			err = fmt.Errorf("plugin %s panicked in %s: %v", s.impl.Name, method, r)
+		}
+	}()
+	return fn()
+}
+
+func (s *stageServer) stage(kind string) (Stage, error) {
+	st, ok := s.impl.Stages[kind]
+	if !ok || st == nil {
+		return nil, status.Errorf(codes.NotFound, "plugin %s serves no %q stage (it serves %v)", s.impl.Name, kind, s.kinds())
+	}
+	return st, nil
+}
+
+func (s *stageServer) kinds() []string {
+	var kinds []string
+	for k := range s.impl.Stages {
+		kinds = append(kinds, k)
+	}
+	slices.Sort(kinds)
+	return kinds
+}
+
+// streamUI sends a stage's log lines and progress on its Run stream. Sends
+// are serialised (a stage may log from several goroutines); what arrives
+// after the stream's result goes through HostServices.Emit instead.
+type streamUI struct {
+	mu     sync.Mutex
+	send   func(*stagev1.Event) error
+	host   *hostClient
+	logger hclog.Logger
+	done   bool
+}
+
+func newStreamUI(send func(*stagev1.Event) error, host *hostClient, logger hclog.Logger) *streamUI {
+	return &streamUI{send: send, host: host, logger: logger}
+}
+
+func (u *streamUI) Log(level, msg string) { u.emit(logEvent(level, msg)) }
+
+func (u *streamUI) Progress(msg string, done, total int64, unit string) {
+	u.emit(progressEvent(msg, done, total, unit))
+}
+
+func (u *streamUI) emit(ev *stagev1.Event) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	var err error
+	if u.done {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		err = u.host.emit(ctx, ev)
+	} else {
+		err = u.send(ev)
+	}
+	if err != nil {
+		u.logger.Debug("stage event dropped", "event", ev.String(), "error", err)
+	}
+}
+
+// finish sends the stream's last event; later UI calls go to Emit.
+func (u *streamUI) finish(last *stagev1.Event) error {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.done = true
+	return u.send(last)
+}
