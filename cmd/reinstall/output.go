@@ -1,0 +1,76 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+
+	"github.com/reinstall-dev/reinstall/pipeline"
+)
+
+// textEvents prints one line per stage start and end, and the plugins' log
+// lines indented below their stage.
+func textEvents(w io.Writer) pipeline.Sink {
+	var mu sync.Mutex
+	return func(ev pipeline.Event) {
+		mu.Lock()
+		defer mu.Unlock()
+		prefix := fmt.Sprintf("reinstall %d:", ev.CTID)
+		switch ev.Type {
+		case pipeline.EventRunStarted:
+			fmt.Fprintf(w, "%s pipeline %q, %d stages (run %s)\n", prefix, ev.Message, ev.Count, ev.RunID)
+		case pipeline.EventStageStarted:
+			fmt.Fprintf(w, "%s [%d/%d] %s %q ...\n", prefix, ev.Index, ev.Count, ev.Kind, ev.Stage)
+		case pipeline.EventStageSkipped:
+			fmt.Fprintf(w, "%s [%d/%d] %s %q skipped: %s\n", prefix, ev.Index, ev.Count, ev.Kind, ev.Stage, ev.Message)
+		case pipeline.EventStageFinished:
+			fmt.Fprintf(w, "%s [%d/%d] %s %q done in %s\n", prefix, ev.Index, ev.Count, ev.Kind, ev.Stage, round(ev.Duration))
+		case pipeline.EventStageFailed:
+			fmt.Fprintf(w, "%s [%d/%d] %s %q failed after %s\n", prefix, ev.Index, ev.Count, ev.Kind, ev.Stage, round(ev.Duration))
+		case pipeline.EventStageLog:
+			if ev.Level != "debug" && ev.Level != "trace" {
+				fmt.Fprintf(w, "    %s: %s\n", ev.Stage, strings.TrimRight(ev.Message, "\n"))
+			}
+		case pipeline.EventRollbackStarted:
+			fmt.Fprintf(w, "%s rolling back\n", prefix)
+		case pipeline.EventRollbackFinished:
+			if ev.Error == "" {
+				fmt.Fprintf(w, "%s rolled back: the container is as it was\n", prefix)
+			}
+		case pipeline.EventRunFinished:
+			fmt.Fprintf(w, "%s reinstalled in %s; the container is %s\n", prefix, round(ev.Duration), ev.State)
+		}
+	}
+}
+
+func round(d time.Duration) time.Duration {
+	if d > time.Second {
+		return d.Round(10 * time.Millisecond)
+	}
+	return d.Round(time.Millisecond)
+}
+
+// printDiagnostics prints pipeline diagnostics with their source snippets.
+func printDiagnostics(w io.Writer, e *pipeline.Error) {
+	if len(e.Diags) == 0 {
+		return
+	}
+	files := map[string]*hcl.File{}
+	for _, d := range e.Diags {
+		if d.Subject == nil || files[d.Subject.Filename] != nil {
+			continue
+		}
+		src := e.Sources[d.Subject.Filename]
+		if src == nil {
+			continue
+		}
+		f, _ := hclsyntax.ParseConfig(src, d.Subject.Filename, hcl.InitialPos)
+		files[d.Subject.Filename] = f
+	}
+	hcl.NewDiagnosticTextWriter(w, files, 100, false).WriteDiagnostics(e.Diags)
+}

@@ -1,0 +1,68 @@
+//go:build linux
+
+package runtime
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+)
+
+// Spec describes a container to start.
+type Spec struct {
+	CTID     int
+	Private  string // host path of the private area (the container's root fs), a real directory
+	Root     string // host path of VE_ROOT, the mount point (created if missing)
+	Hostname string // may be empty: then the container's own /etc/hostname is used
+	Init     string // absolute path inside the container, e.g. /sbin/init
+}
+
+// State is a container's run state.
+type State string
+
+const (
+	Running State = "running"
+	Stopped State = "stopped"
+)
+
+// ExecRequest is a command to run inside a running container.
+type ExecRequest struct {
+	Argv   []string
+	Env    []string  // exactly this environment, nothing else
+	Stdin  io.Reader // nil = /dev/null
+	Stdout io.Writer // nil = /dev/null
+	Stderr io.Writer // nil = /dev/null
+}
+
+// Info describes a running container.
+type Info struct {
+	CTID       int
+	InitPID    int // host pid of the container's init
+	MonitorPID int
+	Started    time.Time
+	Private    string
+	Root       string
+}
+
+// Runtime runs system containers.
+type Runtime interface {
+	// Start starts the container; an error wraps ErrRunning if it already runs.
+	Start(ctx context.Context, s Spec) error
+	// Stop asks the init to stop, kills it after grace and returns once no
+	// process of the container is left; a stopped container is not an error.
+	Stop(ctx context.Context, ctid int, grace time.Duration) error
+	Status(ctx context.Context, ctid int) (State, error)
+	// Exec runs a command inside the container and returns its exit code
+	// (128+signal if killed); an error wraps ErrNotRunning if it is stopped.
+	Exec(ctx context.Context, ctid int, req ExecRequest) (exitCode int, err error)
+	// List returns the running containers known to the state directory.
+	List(ctx context.Context) ([]Info, error)
+}
+
+var (
+	ErrRunning    = errors.New("container is running")
+	ErrNotRunning = errors.New("container is not running")
+)
+
+var _ Runtime = (*Native)(nil)

@@ -1,0 +1,6 @@
+// Package version holds the reinstall release version, shared by the CLI and
+// the built-in plugins (which are the same binary, so they never skew).
+package version
+
+// Version is the release version of reinstall and its built-in plugins.
+const Version = "0.1.0"

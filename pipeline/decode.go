@@ -1,0 +1,149 @@
+package pipeline
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/ext/typeexpr"
+	"github.com/hashicorp/hcl/v2/hcldec"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+	ctyjson "github.com/zclconf/go-cty/cty/json"
+
+	sdk "github.com/reinstall-dev/reinstall/plugin-sdk"
+)
+
+// stageSpec turns a plugin's schema into the spec the host decodes the stage
+// body with, so unknown attributes, wrong types and missing required ones are
+// reported by the host with their source range.
+func stageSpec(plugin string, schema sdk.Schema) (hcldec.ObjectSpec, error) {
+	spec := hcldec.ObjectSpec{}
+	for _, a := range schema.Attributes {
+		if slices.Contains(MetaArguments, a.Name) {
+			return nil, fmt.Errorf("plugin %s declares attribute %q, which is reserved for the host", plugin, a.Name)
+		}
+		expr, diags := hclsyntax.ParseExpression([]byte(a.Type), "schema", hcl.InitialPos)
+		if diags.HasErrors() {
+			return nil, fmt.Errorf("plugin %s: attribute %q has an invalid type %q", plugin, a.Name, a.Type)
+		}
+		ty, diags := typeexpr.TypeConstraint(expr)
+		if diags.HasErrors() {
+			return nil, fmt.Errorf("plugin %s: attribute %q has an invalid type %q", plugin, a.Name, a.Type)
+		}
+		spec[a.Name] = &hcldec.AttrSpec{Name: a.Name, Type: ty, Required: a.Required}
+	}
+	return spec, nil
+}
+
+// decodeBody evaluates a stage's plugin-owned attributes. Values that are
+// not known yet (they read outputs of stages that have not run) are sent as
+// null and named in unknown.
+func decodeBody(s *Stage, spec hcldec.ObjectSpec, ctx *hcl.EvalContext) (configJSON []byte, unknown []string, diags hcl.Diagnostics) {
+	val, diags := hcldec.Decode(s.Body, spec, ctx)
+	if diags.HasErrors() {
+		return nil, nil, suggestAttributes(diags, spec)
+	}
+	attrs := map[string]cty.Value{}
+	for name := range spec {
+		v := val.GetAttr(name)
+		if !v.IsWhollyKnown() {
+			unknown = append(unknown, name)
+			v = cty.NullVal(v.Type())
+			if v.Type() == cty.DynamicPseudoType {
+				v = cty.NullVal(cty.String)
+			}
+		}
+		attrs[name] = v
+	}
+	obj := cty.ObjectVal(attrs)
+	if len(attrs) == 0 {
+		obj = cty.EmptyObjectVal
+	}
+	out, err := ctyjson.Marshal(obj, obj.Type())
+	if err != nil {
+		return nil, nil, hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Cannot encode stage configuration",
+			Detail:   err.Error(),
+			Subject:  s.DefRange.Ptr(),
+		}}
+	}
+	slices.Sort(unknown)
+	return out, unknown, nil
+}
+
+// suggestAttributes adds a "did you mean" to unsupported-argument errors.
+func suggestAttributes(diags hcl.Diagnostics, spec hcldec.ObjectSpec) hcl.Diagnostics {
+	var names []string
+	for name := range spec {
+		names = append(names, name)
+	}
+	names = append(names, MetaArguments...)
+	for _, d := range diags {
+		if d.Summary != "Unsupported argument" || d.Subject == nil {
+			continue
+		}
+		// The detail names the argument: `An argument named "scrpt" is not expected here.`
+		var given string
+		if _, err := fmt.Sscanf(d.Detail, "An argument named %q", &given); err == nil {
+			d.Detail += didYouMean(given, names)
+		}
+	}
+	return diags
+}
+
+// attributeRange finds where a plugin diagnostic's attribute is set, falling
+// back to the stage block.
+func attributeRange(s *Stage, name string) hcl.Range {
+	if name != "" {
+		content, _, _ := s.Body.PartialContent(&hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: name}}})
+		if attr, ok := content.Attributes[name]; ok {
+			return attr.Expr.Range()
+		}
+	}
+	return s.DefRange
+}
+
+// pluginDiagnostics maps a plugin's diagnostics back to the HCL source.
+func pluginDiagnostics(s *Stage, pd sdk.Diagnostics) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, d := range pd {
+		sev := hcl.DiagError
+		if d.Warning {
+			sev = hcl.DiagWarning
+		}
+		rng := attributeRange(s, d.Attribute)
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: sev,
+			Summary:  d.Summary,
+			Detail:   fmt.Sprintf("%s (stage %q, plugin %s)", d.Detail, s.Name, s.Plugin),
+			Subject:  &rng,
+		})
+	}
+	return diags
+}
+
+// evalWhen evaluates a stage's when expression; no expression means true.
+func evalWhen(s *Stage, ctx *hcl.EvalContext) (run bool, known bool, diags hcl.Diagnostics) {
+	if s.When == nil {
+		return true, true, nil
+	}
+	v, diags := s.When.Value(ctx)
+	if diags.HasErrors() {
+		return false, false, diags
+	}
+	if !v.IsKnown() {
+		return false, false, nil
+	}
+	if v.IsNull() || v.Type() != cty.Bool {
+		rng := s.When.Range()
+		return false, true, hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Invalid when expression",
+			Detail:   fmt.Sprintf("when must be a boolean; this is %s.", v.Type().FriendlyName()),
+			Subject:  &rng,
+		}}
+	}
+	return v.True(), true, nil
+}

@@ -1,0 +1,171 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/reinstall-dev/reinstall/internal/pluginhost"
+	"github.com/reinstall-dev/reinstall/internal/runtime"
+	"github.com/reinstall-dev/reinstall/internal/vz"
+)
+
+// Recovery outcomes.
+const (
+	RecoveredNothing    = "nothing to recover"
+	RecoveredRollback   = "rolled back: the old container is as it was"
+	RecoveredForward    = "finished: the reinstalled container is running"
+	RecoveredNoProgress = "the interrupted run had not changed anything"
+)
+
+// Recover finishes an interrupted run from its journal (contract §5): it
+// ends every process the run left, then rolls back before the point of no
+// return, or finishes backup-retention after it. It can itself be
+// interrupted and run again.
+func Recover(ctx context.Context, o Options) (string, error) {
+	if o.Events == nil {
+		o.Events = func(Event) {}
+	}
+	ctid, _, err := o.Host.Resolve(o.Target)
+	if err != nil {
+		return "", refused("%v", err)
+	}
+	lock, err := o.Host.Lock(ctid, "recovering")
+	if err != nil {
+		var le *vz.LockedError
+		if errors.As(err, &le) {
+			return "", &Error{Code: ExitLocked, Stage: "recover", Err: le}
+		}
+		return "", &Error{Code: ExitRecover, Stage: "recover", Err: err}
+	}
+	r := &run{o: o, host: o.Host, lock: lock, ctid: ctid, plugins: map[string]*pluginhost.Plugin{}}
+	defer r.close()
+	path := o.Host.JournalPath(ctid)
+	if _, err := os.Lstat(path); errors.Is(err, os.ErrNotExist) {
+		return RecoveredNothing, nil
+	}
+	j, records, err := OpenJournal(path)
+	if err != nil {
+		return "", recoverError(err)
+	}
+	r.journal = j
+	if len(records) == 0 || records[0].Header == nil {
+		// The run died while creating its journal: nothing else happened.
+		return RecoveredNoProgress, r.finishJournal()
+	}
+	hdr := records[0].Header
+	if err := killCgroup(hdr.Cgroup); err != nil {
+		return "", recoverError(fmt.Errorf("end the interrupted run's processes: %w", err))
+	}
+	if err := r.restore(ctx, hdr, records); err != nil {
+		return "", recoverError(err)
+	}
+	if r.committed(records) {
+		if err := r.rollForward(ctx); err != nil {
+			return "", recoverError(err)
+		}
+		return RecoveredForward, r.finishJournal()
+	}
+	if err := r.rollback(0, len(r.stages)); err != nil {
+		return "", recoverError(err)
+	}
+	if err := r.restoreRunState(); err != nil {
+		return "", recoverError(err)
+	}
+	r.journal.Append(Record{Type: RecordRolledBack})
+	return RecoveredRollback, r.finishJournal()
+}
+
+// restore rebuilds the run's state from its journal header and records.
+func (r *run) restore(ctx context.Context, hdr *RunHeader, records []Record) error {
+	ct, err := r.host.LoadContainer(r.ctid)
+	if err != nil {
+		return err
+	}
+	r.ct = ct
+	r.rc = hdr.Context
+	r.runID = hdr.Context.RunID
+	r.wasRunning = hdr.WasRunning
+	r.origIno, r.origDev = hdr.PrivateIno, hdr.PrivateDev
+	if r.pipeline, err = loadPipeline(Options{Host: r.host, PipelineFile: pipelineFileOf(hdr)}); err != nil {
+		return fmt.Errorf("the interrupted run's pipeline %s: %w", hdr.Pipeline, err)
+	}
+	if err := r.preparePlugins(ctx); err != nil {
+		return err
+	}
+	byName := map[string]*stageRun{}
+	for _, sr := range r.stages {
+		byName[sr.stage.Name] = sr
+	}
+	for _, rec := range records {
+		sr := byName[rec.Stage]
+		if sr == nil {
+			continue
+		}
+		switch {
+		case rec.Type == RecordStageBegin:
+			sr.started, sr.config, sr.entries, sr.outputs = true, rec.Config, nil, nil
+		case rec.Type == RecordStep:
+			sr.entries = append(sr.entries, stepEntry(rec))
+		case rec.Type == RecordStageDone:
+			sr.outputs = rec.Data
+			if sr.outputs == nil {
+				sr.outputs = map[string]string{}
+			}
+			r.rc.StageOutputs[rec.Stage] = rec.Data
+		case rec.Type == RecordRollback && rec.Phase == "done":
+			sr.started, sr.entries, sr.outputs = false, nil, nil
+		}
+	}
+	return nil
+}
+
+// rollForward runs the backup-retention stages that had not finished, and
+// leaves the container running.
+func (r *run) rollForward(ctx context.Context) error {
+	for i := r.commitIndex(); i < len(r.stages); i++ {
+		sr := r.stages[i]
+		if sr.outputs != nil {
+			continue
+		}
+		if _, err := r.runStage(ctx, i); err != nil {
+			return fmt.Errorf("stage %s: %w", sr.stage.Name, err)
+		}
+	}
+	st, err := r.o.Runtime.Status(ctx, r.ctid)
+	if err != nil {
+		return err
+	}
+	if st != runtime.Running {
+		return r.o.Runtime.Start(ctx, r.runtimeSpec())
+	}
+	return nil
+}
+
+func (r *run) committed(records []Record) bool {
+	for _, rec := range records {
+		if rec.Type == RecordCommit {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *run) finishJournal() error {
+	r.journal.Append(Record{Type: RecordFinished})
+	err := r.journal.Finish()
+	r.journal = nil
+	return err
+}
+
+func pipelineFileOf(hdr *RunHeader) string {
+	if hdr.Pipeline == DefaultFilename {
+		return ""
+	}
+	return hdr.Pipeline
+}
+
+func recoverError(err error) error {
+	return &Error{Code: ExitRecover, Stage: "recover", Err: err}
+}

@@ -1,0 +1,273 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hcldec"
+
+	"github.com/reinstall-dev/reinstall/internal/pluginhost"
+	"github.com/reinstall-dev/reinstall/internal/vz"
+	sdk "github.com/reinstall-dev/reinstall/plugin-sdk"
+)
+
+// run is one reinstall in progress.
+type run struct {
+	o          Options
+	host       *vz.Host
+	lock       *vz.Lock
+	ctid       int
+	ct         *vz.Container
+	pipeline   *Pipeline
+	rc         sdk.RunContext
+	runID      string
+	wasRunning bool
+	cgroup     *runCgroup
+	launcher   *pluginhost.Launcher
+	plugins    map[string]*pluginhost.Plugin
+	stages     []*stageRun
+	journal    *Journal
+	// origIno/origDev identify the old private area's directory, so the host
+	// can tell which area sits at VE_PRIVATE at any moment.
+	origIno, origDev uint64
+	current          *stageRun
+}
+
+// stageRun is a stage's state within the run.
+type stageRun struct {
+	stage     *Stage
+	spec      hcldec.ObjectSpec
+	sensitive []string
+	config    []byte
+	started   bool
+	outputs   map[string]string
+	entries   []sdk.JournalEntry
+}
+
+// execute runs every stage in order. A failure before the point of no
+// return rolls back every started stage in reverse order.
+func (r *run) execute(ctx context.Context) error {
+	start := time.Now()
+	if err := r.begin(); err != nil {
+		return err
+	}
+	r.emit(Event{Type: EventRunStarted, Count: len(r.stages), Message: r.pipeline.Name})
+	commitAt := r.commitIndex()
+	for i := 0; i < len(r.stages); i++ {
+		sr := r.stages[i]
+		if i == commitAt {
+			if err := r.journal.Append(Record{Type: RecordCommit}); err != nil {
+				return r.fail(sr.stage.Name, err)
+			}
+		}
+		ran, err := r.runStage(ctx, i)
+		if err != nil {
+			if i >= commitAt {
+				// Past the point of no return nothing is rolled back: recovery
+				// finishes the job.
+				r.journal.Close()
+				r.journal = nil
+				return &Error{Code: ExitRecover, Stage: sr.stage.Name, Err: fmt.Errorf(
+					"%v; the new container is in place, run `reinstall recover %d` to finish", err, r.ctid)}
+			}
+			if sr.stage.OnFailure == OnFailureContinue {
+				r.o.Logger.Warn("stage failed; continuing as its on_failure says", "stage", sr.stage.Name, "error", err)
+				continue
+			}
+			return r.fail(sr.stage.Name, err)
+		}
+		if ran && sr.outputs != nil && r.reprovisionRequested(sr) {
+			if err := r.reprovision(ctx, i); err != nil {
+				return r.fail(sr.stage.Name, err)
+			}
+		}
+	}
+	if commitAt == len(r.stages) {
+		if err := r.journal.Append(Record{Type: RecordCommit}); err != nil {
+			return r.fail(StagePreflight, err)
+		}
+	}
+	r.journal.Append(Record{Type: RecordFinished})
+	if err := r.journal.Finish(); err != nil {
+		return &Error{Code: ExitRecover, Stage: "journal", Err: err}
+	}
+	r.journal = nil
+	r.emit(Event{Type: EventRunFinished, Duration: time.Since(start), State: r.state(ctx)})
+	return nil
+}
+
+// begin creates the journal: the first change on disk.
+func (r *run) begin() error {
+	j, err := CreateJournal(r.host.JournalPath(r.ctid))
+	if err != nil {
+		return &Error{Code: ExitRefused, Stage: StagePreflight, Err: err}
+	}
+	r.journal = j
+	hdr := &RunHeader{
+		Context:      r.rc,
+		Pipeline:     r.pipeline.Filename,
+		WasRunning:   r.wasRunning,
+		PrivateIno:   r.origIno,
+		PrivateDev:   r.origDev,
+		ReinstallPID: pid(),
+	}
+	if r.cgroup != nil {
+		hdr.Cgroup = r.cgroup.dir
+	}
+	if err := j.Append(Record{Type: RecordRun, Header: hdr}); err != nil {
+		return &Error{Code: ExitRefused, Stage: StagePreflight, Err: err}
+	}
+	return nil
+}
+
+// commitIndex is the index of the first backup-retention stage: once every
+// stage before it has succeeded, the point of no return has passed.
+func (r *run) commitIndex() int {
+	for i, sr := range r.stages {
+		if sr.stage.Kind == KindBackupRetention {
+			return i
+		}
+	}
+	return len(r.stages)
+}
+
+// runStage evaluates when, decodes the body with everything known so far,
+// and runs the stage in its plugin.
+func (r *run) runStage(ctx context.Context, i int) (ran bool, err error) {
+	sr := r.stages[i]
+	s := sr.stage
+	ectx := r.scope(false).context()
+	run, _, diags := evalWhen(s, ectx)
+	if diags.HasErrors() {
+		return false, diagError(diags)
+	}
+	if !run {
+		r.emit(Event{Type: EventStageSkipped, Stage: s.Name, Kind: s.Kind, Plugin: s.Plugin, Index: i + 1, Count: len(r.stages), Message: "when is false"})
+		return false, nil
+	}
+	config, _, diags := decodeBody(s, sr.spec, ectx)
+	if diags.HasErrors() {
+		return false, diagError(diags)
+	}
+	sr.config = config
+	sr.started = true
+	sr.entries = nil
+	if err := r.journal.Append(Record{Type: RecordStageBegin, Stage: s.Name, Kind: s.Kind, Plugin: s.Plugin, Config: config}); err != nil {
+		return true, err
+	}
+	r.emit(Event{Type: EventStageStarted, Stage: s.Name, Kind: s.Kind, Plugin: s.Plugin, Index: i + 1, Count: len(r.stages)})
+	began := time.Now()
+	res, err := r.callRun(ctx, sr)
+	if err != nil {
+		r.emit(Event{Type: EventStageFailed, Stage: s.Name, Kind: s.Kind, Plugin: s.Plugin, Index: i + 1, Count: len(r.stages), Duration: time.Since(began), Error: err.Error()})
+		return true, err
+	}
+	sr.outputs = maps.Clone(res.Outputs)
+	if sr.outputs == nil {
+		sr.outputs = map[string]string{}
+	}
+	if res.Reprovision {
+		sr.outputs[reprovisionKey] = "true"
+	}
+	r.rc.StageOutputs[s.Name] = res.Outputs
+	if s.Kind == KindReinstallHook {
+		if mode := res.Outputs["mode"]; mode != "" {
+			r.rc.Options.Extra["mode"] = mode
+		}
+	}
+	if err := r.journal.Append(Record{Type: RecordStageDone, Stage: s.Name, Kind: s.Kind, Data: res.Outputs}); err != nil {
+		return true, err
+	}
+	r.emit(Event{Type: EventStageFinished, Stage: s.Name, Kind: s.Kind, Plugin: s.Plugin, Index: i + 1, Count: len(r.stages), Duration: time.Since(began)})
+	return true, nil
+}
+
+// reprovisionKey marks, in a stage's outputs kept by the host, that the
+// stage asked for its temporary area to be provisioned again.
+const reprovisionKey = "\x00reprovision"
+
+func (r *run) reprovisionRequested(sr *stageRun) bool {
+	return sr.outputs[reprovisionKey] == "true"
+}
+
+// callRun runs one stage in its plugin with the stage's timeout.
+func (r *run) callRun(ctx context.Context, sr *stageRun) (*sdk.Result, error) {
+	s := sr.stage
+	p, err := r.plugin(ctx, s.Plugin)
+	if err != nil {
+		return nil, err
+	}
+	if t := stageTimeout(s); t > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, t)
+		defer cancel()
+	}
+	r.current = sr
+	defer func() { r.current = nil }()
+	rc := r.stageContext(s)
+	res, err := p.Run(ctx, s.Kind, sr.config, rc, r.pluginEvents(s))
+	if err != nil {
+		if ctx.Err() == context.DeadlineExceeded {
+			return nil, fmt.Errorf("timed out after %s (raise the stage's timeout)", stageTimeout(s))
+		}
+		return nil, err
+	}
+	return res, nil
+}
+
+// stageContext is the run context as one stage sees it.
+func (r *run) stageContext(s *Stage) sdk.RunContext {
+	rc := r.rc
+	rc.StageName = s.Name
+	rc.StageKind = s.Kind
+	rc.StageOutputs = maps.Clone(r.rc.StageOutputs)
+	rc.Options.Extra = maps.Clone(r.rc.Options.Extra)
+	return rc
+}
+
+// scope builds the expression scope. While validating, every stage's
+// outputs are unknown; during the run, stages that have not run (or were
+// skipped) have none.
+func (r *run) scope(validating bool) *evalScope {
+	e := &evalScope{rc: r.rc, outputs: map[string]map[string]string{}, pending: map[string]bool{}}
+	ran := map[string]map[string]string{}
+	for _, sr := range r.stages {
+		if sr.outputs != nil {
+			out := maps.Clone(sr.outputs)
+			delete(out, reprovisionKey)
+			ran[sr.stage.Name] = out
+		}
+	}
+	for _, s := range r.pipeline.Stages {
+		switch out, ok := ran[s.Name]; {
+		case validating:
+			e.pending[s.Name] = true
+		case ok:
+			e.outputs[s.Name] = out
+		default:
+			e.outputs[s.Name] = map[string]string{}
+		}
+	}
+	return e
+}
+
+// stageTimeout is the stage's timeout, or the default for its plugin: none
+// for the two scripts (contract §2.2), generous limits for the rest.
+func stageTimeout(s *Stage) time.Duration {
+	if s.Timeout > 0 || s.Plugin == "script" {
+		return s.Timeout
+	}
+	switch s.Kind {
+	case KindStart, KindSwap:
+		return 10 * time.Minute
+	default:
+		return 2 * time.Hour
+	}
+}
+
+func diagError(diags hcl.Diagnostics) error {
+	return fmt.Errorf("%s", firstError(diags))
+}

@@ -1,0 +1,127 @@
+// Package provision is the built-in provision stage: it unpacks the OS
+// template into the temporary private area "as if created by pctl create"
+// (contract §2.1), and discards that area on rollback.
+package provision
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/reinstall-dev/reinstall/internal/safefs"
+	"github.com/reinstall-dev/reinstall/internal/version"
+	sdk "github.com/reinstall-dev/reinstall/plugin-sdk"
+)
+
+// Plugin returns the provision plugin.
+func Plugin() *sdk.Plugin {
+	return &sdk.Plugin{Name: "provision", Version: version.Version, Stages: map[string]sdk.Stage{sdk.KindProvision: stage{}}}
+}
+
+type stage struct{}
+
+// Journal steps.
+const (
+	stepCreate = "create"
+	stepUnpack = "unpack"
+)
+
+func (stage) Schema() sdk.Schema                                   { return sdk.Schema{} }
+func (stage) Validate(context.Context, sdk.Config) sdk.Diagnostics { return nil }
+
+// Run creates <VE_PRIVATE>.reinstall (or takes the empty one an earlier
+// stage created) and unpacks the template into it.
+func (stage) Run(ctx context.Context, req *sdk.RunRequest) (*sdk.Result, error) {
+	rc := req.Context
+	tmp := rc.PrivateTmp
+	if err := req.Host.Journal(ctx, stepCreate, sdk.PhaseBegin, map[string]string{"path": tmp}); err != nil {
+		return nil, err
+	}
+	created, err := createArea(tmp)
+	if err != nil {
+		return nil, err
+	}
+	if err := req.Host.Journal(ctx, stepCreate, sdk.PhaseDone, map[string]string{"path": tmp, "created": strconv.FormatBool(created)}); err != nil {
+		return nil, err
+	}
+	if err := req.Host.Journal(ctx, stepUnpack, sdk.PhaseBegin, map[string]string{"template": rc.TemplateFile}); err != nil {
+		return nil, err
+	}
+	req.UI.Log("info", fmt.Sprintf("unpacking %s into %s", rc.TemplateFile, tmp))
+	last := time.Now()
+	stats, err := safefs.Untar(ctx, rc.TemplateFile, tmp, func(s safefs.Stats) {
+		if time.Since(last) >= 200*time.Millisecond {
+			last = time.Now()
+			req.UI.Progress("unpacking "+rc.OSTemplate, s.Bytes, 0, "bytes")
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("unpack %s: %w", rc.TemplateFile, err)
+	}
+	if err := req.Host.Journal(ctx, stepUnpack, sdk.PhaseDone, nil); err != nil {
+		return nil, err
+	}
+	req.UI.Progress("unpacked "+rc.OSTemplate, stats.Bytes, stats.Bytes, "bytes")
+	return &sdk.Result{Outputs: map[string]string{
+		"files": strconv.FormatInt(stats.Files, 10),
+		"bytes": strconv.FormatInt(stats.Bytes, 10),
+	}}, nil
+}
+
+// createArea makes the temporary area 0700. An existing empty directory (an
+// earlier stage of this run made it) is taken as it is.
+func createArea(dir string) (created bool, err error) {
+	err = os.Mkdir(dir, 0o700)
+	if err == nil {
+		return true, safefs.SyncDir(parentOf(dir))
+	}
+	if !errors.Is(err, os.ErrExist) {
+		return false, fmt.Errorf("create %s: %w", dir, err)
+	}
+	fi, lerr := os.Lstat(dir)
+	if lerr != nil || !fi.IsDir() {
+		return false, fmt.Errorf("%s exists and is not a directory", dir)
+	}
+	entries, rerr := os.ReadDir(dir)
+	if rerr != nil || len(entries) > 0 {
+		return false, fmt.Errorf("%s exists and is not empty; it is not provisioned over", dir)
+	}
+	return false, os.Chmod(dir, 0o700)
+}
+
+// Rollback discards the temporary area if this stage created it: renamed to
+// the trash, then deleted without following any symlink (contract §3).
+func (stage) Rollback(ctx context.Context, req *sdk.RollbackRequest) error {
+	created := false
+	for _, e := range req.Entries {
+		if e.Step == stepCreate && (e.Phase == sdk.PhaseBegin || e.Data["created"] == "true") {
+			created = true
+		}
+		if e.Step == stepCreate && e.Phase == sdk.PhaseDone && e.Data["created"] == "false" {
+			created = false
+		}
+	}
+	if !created {
+		return nil
+	}
+	rc := req.Context
+	if err := safefs.RemoveTree(rc.Trash); err != nil {
+		return err
+	}
+	if err := safefs.MoveToTrash(rc.PrivateTmp, rc.Trash); err != nil {
+		return fmt.Errorf("discard %s: %w", rc.PrivateTmp, err)
+	}
+	return nil
+}
+
+func parentOf(p string) string {
+	for i := len(p) - 1; i > 0; i-- {
+		if p[i] == '/' {
+			return p[:i]
+		}
+	}
+	return "/"
+}
