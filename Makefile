@@ -1,7 +1,8 @@
 # reinstall: build, test, lint, demo, proto, bench.
 GO      ?= go
 BIN     := bin/reinstall
-MODULES := . plugin-sdk
+# Every Go module of the repository (./... stops at a module boundary).
+MODULES := . plugin-sdk examples/plugins/license-installer
 
 .PHONY: all build test lint demo proto bench clean
 
@@ -25,7 +26,7 @@ proto:
 	bash plugin-sdk/proto/generate.sh
 
 bench:
-	@echo "make bench: not yet (performance issue)"
+	bash scripts/bench.sh
 
 clean:
 	rm -rf bin

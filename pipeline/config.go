@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
 )
 
 // Stage kinds, in the order a pipeline may use them.
@@ -29,6 +30,11 @@ var BuiltinPlugin = map[string]string{
 	KindBackupRetention: "backup-retention",
 }
 
+// BuiltinPlugins names every plugin compiled into the reinstall binary
+// (served as `reinstall __plugin <name>`); a test keeps it equal to the
+// plugins package's list. It feeds "did you mean" for unknown plugins.
+var BuiltinPlugins = []string{"backup-retention", "copy-from-old", "provision", "script", "start", "swap"}
+
 // On-failure policies.
 const (
 	OnFailureRollback = "rollback"
@@ -41,6 +47,43 @@ type Pipeline struct {
 	Filename string
 	Source   []byte
 	Stages   []*Stage
+	// Variables are the declared input variables, in file order.
+	Variables []*Variable
+	// Locals are the local values, in an order where each comes after the
+	// locals it reads.
+	Locals []*Local
+	// RequiredPlugins pins external plugins: name -> lowercase hex SHA-256.
+	RequiredPlugins map[string]string
+	// RequiredPluginRanges says where each pin is written, for diagnostics.
+	RequiredPluginRanges map[string]hcl.Range
+
+	// values holds the input variables' values once assigned; unset ones
+	// are unknown while validating.
+	values map[string]cty.Value
+	// sources holds the content of the files diagnostics may point into:
+	// the pipeline file and any --var-file.
+	sources map[string][]byte
+}
+
+// Variable is one `variable "<name>"` block.
+type Variable struct {
+	Name        string
+	Type        cty.Type
+	Default     cty.Value // meaningful when HasDefault
+	HasDefault  bool      // false: the variable is required
+	Description string
+	Sensitive   bool
+	DefRange    hcl.Range
+}
+
+// Required reports whether the variable has no default.
+func (v *Variable) Required() bool { return !v.HasDefault }
+
+// Local is one attribute of a `locals` block.
+type Local struct {
+	Name  string
+	Expr  hcl.Expression
+	Range hcl.Range // the whole `name = expr`
 }
 
 // Stage is one `stage "<kind>" "<name>"` block. Its plugin-owned attributes
@@ -54,9 +97,10 @@ type Stage struct {
 	OnFailure string
 	Body      hcl.Body
 
-	DefRange    hcl.Range
-	KindRange   hcl.Range
-	PluginRange hcl.Range
+	DefRange       hcl.Range
+	KindRange      hcl.Range
+	PluginRange    hcl.Range
+	OnFailureRange hcl.Range // the on_failure value, else the block
 }
 
 // Stage returns the stage with the given name, or nil.

@@ -3,6 +3,8 @@ package pipeline
 import (
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/ext/typeexpr"
@@ -44,6 +46,10 @@ func decodeBody(s *Stage, spec hcldec.ObjectSpec, ctx *hcl.EvalContext) (configJ
 	if diags.HasErrors() {
 		return nil, nil, suggestAttributes(diags, spec)
 	}
+	if md := markedDiags(val); md.HasErrors() {
+		return nil, nil, md
+	}
+	val, _ = val.UnmarkDeep()
 	attrs := map[string]cty.Value{}
 	for name := range spec {
 		v := val.GetAttr(name)
@@ -73,36 +79,78 @@ func decodeBody(s *Stage, spec hcldec.ObjectSpec, ctx *hcl.EvalContext) (configJ
 	return out, unknown, nil
 }
 
-// suggestAttributes adds a "did you mean" to unsupported-argument errors.
+// suggestAttributes adds a "did you mean" to unsupported-argument errors,
+// and drops the "missing required argument" a misspelt name causes: the
+// typo is the one thing to fix.
 func suggestAttributes(diags hcl.Diagnostics, spec hcldec.ObjectSpec) hcl.Diagnostics {
 	var names []string
 	for name := range spec {
 		names = append(names, name)
 	}
 	names = append(names, MetaArguments...)
+	meant := map[string]bool{}
 	for _, d := range diags {
 		if d.Summary != "Unsupported argument" || d.Subject == nil {
 			continue
 		}
 		// The detail names the argument: `An argument named "scrpt" is not expected here.`
 		var given string
-		if _, err := fmt.Sscanf(d.Detail, "An argument named %q", &given); err == nil {
+		if _, err := fmt.Sscanf(d.Detail, "An argument named %q", &given); err != nil {
+			continue
+		}
+		if !strings.Contains(d.Detail, "Did you mean") {
 			d.Detail += didYouMean(given, names)
 		}
-	}
-	return diags
-}
-
-// attributeRange finds where a plugin diagnostic's attribute is set, falling
-// back to the stage block.
-func attributeRange(s *Stage, name string) hcl.Range {
-	if name != "" {
-		content, _, _ := s.Body.PartialContent(&hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: name}}})
-		if attr, ok := content.Attributes[name]; ok {
-			return attr.Expr.Range()
+		if _, suggested, ok := strings.Cut(d.Detail, "ean "); ok {
+			var name string
+			if _, err := fmt.Sscanf(suggested, "%q", &name); err == nil {
+				meant[name] = true
+			}
 		}
 	}
-	return s.DefRange
+	var out hcl.Diagnostics
+	for _, d := range diags {
+		var name string
+		if d.Summary == "Missing required argument" {
+			if _, err := fmt.Sscanf(d.Detail, "The argument %q is required", &name); err == nil && meant[name] {
+				continue
+			}
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// attributeRange finds where a plugin diagnostic's attribute is set: "name",
+// or "name[i]" for an element of a list written as [ ... ]; it falls back to
+// the attribute, then to the stage block.
+func attributeRange(s *Stage, path string) hcl.Range {
+	name, index, hasIndex := parseAttributePath(path)
+	if name == "" {
+		return s.DefRange
+	}
+	content, _, _ := s.Body.PartialContent(&hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: name}}})
+	attr, ok := content.Attributes[name]
+	if !ok {
+		return s.DefRange
+	}
+	if tuple, isTuple := attr.Expr.(*hclsyntax.TupleConsExpr); hasIndex && isTuple && index < len(tuple.Exprs) {
+		return tuple.Exprs[index].Range()
+	}
+	return attr.Expr.Range()
+}
+
+// parseAttributePath splits "paths[2]" into "paths", 2.
+func parseAttributePath(path string) (name string, index int, hasIndex bool) {
+	name, rest, found := strings.Cut(path, "[")
+	if !found {
+		return path, 0, false
+	}
+	i, err := strconv.Atoi(strings.TrimSuffix(rest, "]"))
+	if err != nil || i < 0 || !strings.HasSuffix(rest, "]") {
+		return name, 0, false
+	}
+	return name, i, true
 }
 
 // pluginDiagnostics maps a plugin's diagnostics back to the HCL source.
@@ -125,6 +173,7 @@ func pluginDiagnostics(s *Stage, pd sdk.Diagnostics) hcl.Diagnostics {
 }
 
 // evalWhen evaluates a stage's when expression; no expression means true.
+// known is false when the value depends on something not known yet.
 func evalWhen(s *Stage, ctx *hcl.EvalContext) (run bool, known bool, diags hcl.Diagnostics) {
 	if s.When == nil {
 		return true, true, nil
@@ -133,17 +182,25 @@ func evalWhen(s *Stage, ctx *hcl.EvalContext) (run bool, known bool, diags hcl.D
 	if diags.HasErrors() {
 		return false, false, diags
 	}
-	if !v.IsKnown() {
-		return false, false, nil
+	if md := markedDiags(v); md.HasErrors() {
+		return false, false, md
 	}
-	if v.IsNull() || v.Type() != cty.Bool {
+	v, _ = v.UnmarkDeep()
+	if v.Type() != cty.Bool && v.Type() != cty.DynamicPseudoType || v.IsKnown() && v.IsNull() {
 		rng := s.When.Range()
+		what := v.Type().FriendlyName()
+		if v.IsNull() {
+			what = "null"
+		}
 		return false, true, hcl.Diagnostics{{
 			Severity: hcl.DiagError,
 			Summary:  "Invalid when expression",
-			Detail:   fmt.Sprintf("when must be a boolean; this is %s.", v.Type().FriendlyName()),
+			Detail:   fmt.Sprintf("when must be a boolean (true runs the stage, false skips it); this is %s.", what),
 			Subject:  &rng,
 		}}
+	}
+	if !v.IsKnown() {
+		return false, false, nil
 	}
 	return v.True(), true, nil
 }

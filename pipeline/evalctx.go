@@ -8,15 +8,71 @@ import (
 )
 
 // evalScope is what expressions in a pipeline can read: ct.*, opts.*,
-// stage.<name>.* and var.*.
+// stage.<name>.*, var.* and local.*. A fresh EvalContext is built for every
+// evaluation, as values become known (cty values are immutable).
 type evalScope struct {
-	rc      sdk.RunContext
-	vars    map[string]cty.Value
-	outputs map[string]map[string]string // stages that ran
-	pending map[string]bool              // stages whose outputs are not known yet
+	rc       sdk.RunContext
+	pipeline *Pipeline                    // variables and locals; nil: none
+	outputs  map[string]map[string]string // stages that ran
+	pending  map[string]bool              // stages whose outputs are not known yet
+	// noContainer: validation without a container, so ct.* and opts.* are
+	// not known.
+	noContainer bool
 }
 
+// ctType and optsType are the shapes of the ct and opts namespaces.
+var (
+	ctType = cty.Object(map[string]cty.Type{
+		"id": cty.Number, "name": cty.String, "private": cty.String, "private_tmp": cty.String,
+		"root": cty.String, "ostemplate": cty.String, "hostname": cty.String, "config": cty.Map(cty.String),
+	})
+	optsType = cty.Object(map[string]cty.Type{"skipbackup": cty.Bool, "stop": cty.Bool})
+)
+
 func (e *evalScope) context() *hcl.EvalContext {
+	ctx, _ := e.contextWithLocals()
+	return ctx
+}
+
+// contextWithLocals builds the context and evaluates the locals in order;
+// a local that fails is a marked unknown value (see localFailure) and its
+// diagnostics are returned.
+func (e *evalScope) contextWithLocals() (*hcl.EvalContext, hcl.Diagnostics) {
+	vars := cty.EmptyObjectVal
+	if e.pipeline != nil {
+		vars = e.pipeline.variableObject()
+	}
+	ctx := &hcl.EvalContext{
+		Variables: map[string]cty.Value{
+			"ct":    e.ctValue(),
+			"opts":  e.optsValue(),
+			"stage": e.stageValue(),
+			"var":   vars,
+			"local": cty.EmptyObjectVal,
+		},
+		Functions: functions(),
+	}
+	if e.pipeline == nil || len(e.pipeline.Locals) == 0 {
+		return ctx, nil
+	}
+	var diags hcl.Diagnostics
+	locals := map[string]cty.Value{}
+	for _, l := range e.pipeline.Locals {
+		v, d := l.Expr.Value(ctx)
+		if d.HasErrors() {
+			diags = append(diags, d...)
+			v = cty.DynamicVal.Mark(&localFailure{name: l.Name, diags: d})
+		}
+		locals[l.Name] = v
+		ctx.Variables["local"] = cty.ObjectVal(locals)
+	}
+	return ctx, diags
+}
+
+func (e *evalScope) ctValue() cty.Value {
+	if e.noContainer {
+		return cty.UnknownVal(ctType)
+	}
 	cfg := map[string]cty.Value{}
 	for k, v := range e.rc.Config {
 		cfg[k] = cty.StringVal(v)
@@ -25,7 +81,7 @@ func (e *evalScope) context() *hcl.EvalContext {
 	if len(cfg) > 0 {
 		cfgVal = cty.MapVal(cfg)
 	}
-	ct := cty.ObjectVal(map[string]cty.Value{
+	return cty.ObjectVal(map[string]cty.Value{
 		"id":          cty.NumberIntVal(int64(e.rc.CTID)),
 		"name":        cty.StringVal(e.rc.CTName),
 		"private":     cty.StringVal(e.rc.Private),
@@ -35,10 +91,19 @@ func (e *evalScope) context() *hcl.EvalContext {
 		"hostname":    cty.StringVal(e.rc.Hostname),
 		"config":      cfgVal,
 	})
-	opts := cty.ObjectVal(map[string]cty.Value{
+}
+
+func (e *evalScope) optsValue() cty.Value {
+	if e.noContainer {
+		return cty.UnknownVal(optsType)
+	}
+	return cty.ObjectVal(map[string]cty.Value{
 		"skipbackup": cty.BoolVal(e.rc.Options.SkipBackup),
 		"stop":       cty.BoolVal(e.rc.Options.Stop),
 	})
+}
+
+func (e *evalScope) stageValue() cty.Value {
 	stages := map[string]cty.Value{}
 	for name := range e.pending {
 		stages[name] = cty.DynamicVal
@@ -50,17 +115,33 @@ func (e *evalScope) context() *hcl.EvalContext {
 		}
 		stages[name] = cty.ObjectVal(vals)
 	}
-	vars := e.vars
-	if vars == nil {
-		vars = map[string]cty.Value{}
+	return cty.ObjectVal(stages)
+}
+
+// localFailure marks the value of a local that could not be evaluated, so
+// that whatever reads it reports the local's own error, with its range,
+// instead of running on with an unknown value.
+type localFailure struct {
+	name  string
+	diags hcl.Diagnostics
+}
+
+// markedDiags returns the errors of the failed locals a value was computed
+// from, if any.
+func markedDiags(v cty.Value) hcl.Diagnostics {
+	if !v.ContainsMarked() {
+		return nil
 	}
-	return &hcl.EvalContext{
-		Variables: map[string]cty.Value{
-			"ct":    ct,
-			"opts":  opts,
-			"stage": cty.ObjectVal(stages),
-			"var":   cty.ObjectVal(vars),
-		},
-		Functions: functions(),
+	var diags hcl.Diagnostics
+	seen := map[*localFailure]bool{}
+	_, pvm := v.UnmarkDeepWithPaths()
+	for _, pm := range pvm {
+		for m := range pm.Marks {
+			if lf, ok := m.(*localFailure); ok && !seen[lf] {
+				seen[lf] = true
+				diags = append(diags, lf.diags...)
+			}
+		}
 	}
+	return diags
 }

@@ -1,31 +1,102 @@
 package pipeline
 
 import (
+	"slices"
+	"strings"
+
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
 	"github.com/zclconf/go-cty/cty/function/stdlib"
 )
 
-// functions is the curated set of go-cty stdlib functions pipelines may call.
+// functions is the curated set pipelines may call: go-cty's stdlib
+// functions under Terraform's names, plus startswith, endswith and
+// strcontains. Nothing reads files, the clock or the network: a pipeline's
+// meaning depends only on the file, its variables and the container.
 func functions() map[string]function.Function {
 	return map[string]function.Function{
-		"lower":     stdlib.LowerFunc,
-		"upper":     stdlib.UpperFunc,
-		"trimspace": stdlib.TrimSpaceFunc,
-		"format":    stdlib.FormatFunc,
-		"join":      stdlib.JoinFunc,
-		"split":     stdlib.SplitFunc,
-		"contains":  stdlib.ContainsFunc,
-		"length":    stdlib.LengthFunc,
-		"coalesce":  stdlib.CoalesceFunc,
-		"concat":    stdlib.ConcatFunc,
-		"regex":     stdlib.RegexFunc,
-		"replace":   stdlib.ReplaceFunc,
-		"substr":    stdlib.SubstrFunc,
-		"tostring":  stdlib.MakeToFunc(cty.String),
-		"tonumber":  stdlib.MakeToFunc(cty.Number),
-		"tobool":    stdlib.MakeToFunc(cty.Bool),
-		"min":       stdlib.MinFunc,
-		"max":       stdlib.MaxFunc,
+		// strings
+		"chomp":        stdlib.ChompFunc,
+		"endswith":     affixFunc(strings.HasSuffix),
+		"format":       stdlib.FormatFunc,
+		"formatlist":   stdlib.FormatListFunc,
+		"indent":       stdlib.IndentFunc,
+		"join":         stdlib.JoinFunc,
+		"lower":        stdlib.LowerFunc,
+		"regex":        stdlib.RegexFunc,
+		"regexall":     stdlib.RegexAllFunc,
+		"regexreplace": stdlib.RegexReplaceFunc,
+		"replace":      stdlib.ReplaceFunc,
+		"split":        stdlib.SplitFunc,
+		"startswith":   affixFunc(strings.HasPrefix),
+		"strcontains":  affixFunc(strings.Contains),
+		"strlen":       stdlib.StrlenFunc,
+		"strrev":       stdlib.ReverseFunc,
+		"substr":       stdlib.SubstrFunc,
+		"title":        stdlib.TitleFunc,
+		"trim":         stdlib.TrimFunc,
+		"trimprefix":   stdlib.TrimPrefixFunc,
+		"trimspace":    stdlib.TrimSpaceFunc,
+		"trimsuffix":   stdlib.TrimSuffixFunc,
+		"upper":        stdlib.UpperFunc,
+		// collections
+		"coalesce":     stdlib.CoalesceFunc,
+		"coalescelist": stdlib.CoalesceListFunc,
+		"compact":      stdlib.CompactFunc,
+		"concat":       stdlib.ConcatFunc,
+		"contains":     stdlib.ContainsFunc,
+		"distinct":     stdlib.DistinctFunc,
+		"element":      stdlib.ElementFunc,
+		"flatten":      stdlib.FlattenFunc,
+		"keys":         stdlib.KeysFunc,
+		"length":       stdlib.LengthFunc,
+		"lookup":       stdlib.LookupFunc,
+		"merge":        stdlib.MergeFunc,
+		"reverse":      stdlib.ReverseListFunc,
+		"slice":        stdlib.SliceFunc,
+		"sort":         stdlib.SortFunc,
+		"values":       stdlib.ValuesFunc,
+		"zipmap":       stdlib.ZipmapFunc,
+		// numbers
+		"abs":      stdlib.AbsoluteFunc,
+		"ceil":     stdlib.CeilFunc,
+		"floor":    stdlib.FloorFunc,
+		"max":      stdlib.MaxFunc,
+		"min":      stdlib.MinFunc,
+		"parseint": stdlib.ParseIntFunc,
+		// encoding and types
+		"jsondecode": stdlib.JSONDecodeFunc,
+		"jsonencode": stdlib.JSONEncodeFunc,
+		"tobool":     stdlib.MakeToFunc(cty.Bool),
+		"tolist":     stdlib.MakeToFunc(cty.List(cty.DynamicPseudoType)),
+		"tomap":      stdlib.MakeToFunc(cty.Map(cty.DynamicPseudoType)),
+		"tonumber":   stdlib.MakeToFunc(cty.Number),
+		"toset":      stdlib.MakeToFunc(cty.Set(cty.DynamicPseudoType)),
+		"tostring":   stdlib.MakeToFunc(cty.String),
 	}
+}
+
+// FunctionNames lists the functions pipelines may call, sorted.
+func FunctionNames() []string {
+	var names []string
+	for name := range functions() {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// affixFunc makes startswith(str, prefix), endswith and strcontains.
+func affixFunc(test func(s, affix string) bool) function.Function {
+	return function.New(&function.Spec{
+		Params: []function.Parameter{
+			{Name: "str", Type: cty.String},
+			{Name: "affix", Type: cty.String},
+		},
+		Type:         function.StaticReturnType(cty.Bool),
+		RefineResult: func(b *cty.RefinementBuilder) *cty.RefinementBuilder { return b.NotNull() },
+		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+			return cty.BoolVal(test(args[0].AsString(), args[1].AsString())), nil
+		},
+	})
 }

@@ -43,6 +43,7 @@ func (s *services) Journal(_ context.Context, step, phase string, data map[strin
 
 // Exec runs a command inside the running container.
 func (s *services) Exec(ctx context.Context, req sdk.ExecRequest) (int, error) {
+	s.r.faultDuringExec()
 	return s.r.o.Runtime.Exec(ctx, s.r.ctid, runtime.ExecRequest{
 		Argv:   req.Argv,
 		Env:    req.Env,

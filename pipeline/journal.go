@@ -51,6 +51,8 @@ type RunHeader struct {
 	PrivateIno   uint64         `json:"private_ino"`
 	PrivateDev   uint64         `json:"private_dev"`
 	ReinstallPID int            `json:"pid"`
+	// Vars are the pipeline variables' values (RecordedVariables).
+	Vars map[string]json.RawMessage `json:"vars,omitempty"`
 }
 
 // Journal is an append-only, fsynced record of a run at $LOCKDIR/<CTID>.journal.
@@ -58,6 +60,8 @@ type Journal struct {
 	path string
 	f    *os.File
 	seq  int
+	// afterAppend, if set, sees every record once it is on disk.
+	afterAppend func(Record)
 }
 
 // CreateJournal creates a new journal; one left from an earlier run is an error.
@@ -107,6 +111,9 @@ func (j *Journal) Append(r Record) error {
 	}
 	if err := j.f.Sync(); err != nil {
 		return fmt.Errorf("journal %s: %w", j.path, err)
+	}
+	if j.afterAppend != nil {
+		j.afterAppend(r)
 	}
 	return nil
 }

@@ -11,8 +11,14 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 )
 
+// fileSchema is the top level of a pipeline file.
 var fileSchema = &hcl.BodySchema{
-	Blocks: []hcl.BlockHeaderSchema{{Type: "pipeline", LabelNames: []string{"name"}}},
+	Blocks: []hcl.BlockHeaderSchema{
+		{Type: "pipeline", LabelNames: []string{"name"}},
+		{Type: "variable", LabelNames: []string{"name"}},
+		{Type: "locals"},
+		{Type: "required_plugins"},
+	},
 }
 
 var pipelineSchema = &hcl.BodySchema{
@@ -37,6 +43,7 @@ func LoadFile(path string) (*Pipeline, hcl.Diagnostics) {
 			Severity: hcl.DiagError,
 			Summary:  "Cannot read pipeline file",
 			Detail:   err.Error(),
+			Subject:  &hcl.Range{Filename: path, Start: hcl.InitialPos, End: hcl.InitialPos},
 		}}
 	}
 	return Load(path, src)
@@ -47,9 +54,12 @@ func LoadDefault() (*Pipeline, hcl.Diagnostics) {
 	return Load(DefaultFilename, DefaultSource)
 }
 
-// Load decodes a pipeline from HCL source. Only the structure and the host's
-// meta-arguments are decoded here; plugin-owned attributes are decoded by
-// Check once the plugins' schemas are known.
+// Load decodes a pipeline from HCL source: the pipeline block and its
+// stages with the host's meta-arguments, variable declarations, locals and
+// required_plugins, and checks the order rules and every reference it can
+// without plugins. Plugin-owned attributes are decoded once the plugins'
+// schemas are known (checkStages); variable values are assigned by
+// AssignVariables.
 func Load(filename string, src []byte) (*Pipeline, hcl.Diagnostics) {
 	file, diags := hclsyntax.ParseConfig(src, filename, hcl.InitialPos)
 	if diags.HasErrors() {
@@ -57,32 +67,59 @@ func Load(filename string, src []byte) (*Pipeline, hcl.Diagnostics) {
 	}
 	content, moreDiags := file.Body.Content(fileSchema)
 	diags = append(diags, moreDiags...)
+	p := &Pipeline{Filename: filename, Source: src, sources: map[string][]byte{filename: src}}
+	var pipelines, locals, pins []*hcl.Block
+	for _, b := range content.Blocks {
+		switch b.Type {
+		case "pipeline":
+			pipelines = append(pipelines, b)
+		case "variable":
+			diags = append(diags, p.addVariable(b)...)
+		case "locals":
+			locals = append(locals, b)
+		case "required_plugins":
+			pins = append(pins, b)
+		}
+	}
+	diags = append(diags, p.decodeLocals(locals)...)
+	diags = append(diags, p.decodeRequiredPlugins(pins)...)
+	switch {
+	case len(pipelines) == 0:
+		rng := file.Body.MissingItemRange()
+		return nil, append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Missing pipeline block",
+			Detail:   "A pipeline file holds one pipeline \"<name>\" { ... } block of stages; see the embedded default (reinstall validate prints where it is).",
+			Subject:  &rng,
+		})
+	case len(pipelines) > 1:
+		return nil, append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Duplicate pipeline block",
+			Detail:   fmt.Sprintf("A pipeline file holds exactly one pipeline block; %q is already declared at %s.", pipelines[0].Labels[0], pipelines[0].DefRange),
+			Subject:  pipelines[1].DefRange.Ptr(),
+		})
+	}
+	diags = append(diags, p.decodePipelineBlock(pipelines[0])...)
+	if !diags.HasErrors() {
+		// Order rules only make sense once every stage is well formed.
+		diags = append(diags, checkStructure(p)...)
+	}
+	diags = append(diags, p.checkStaticReferences()...)
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	if len(content.Blocks) != 1 {
-		rng := file.Body.MissingItemRange()
-		if len(content.Blocks) > 1 {
-			rng = content.Blocks[1].DefRange
-		}
-		return nil, append(diags, &hcl.Diagnostic{
-			Severity: hcl.DiagError,
-			Summary:  "Exactly one pipeline block required",
-			Detail:   fmt.Sprintf("A pipeline file holds one pipeline \"<name>\" block; this one has %d.", len(content.Blocks)),
-			Subject:  &rng,
-		})
-	}
-	block := content.Blocks[0]
-	p := &Pipeline{Name: block.Labels[0], Filename: filename, Source: src}
-	body, moreDiags := block.Body.Content(pipelineSchema)
-	diags = append(diags, moreDiags...)
+	return p, diags
+}
+
+// decodePipelineBlock decodes the stages of the pipeline block.
+func (p *Pipeline) decodePipelineBlock(block *hcl.Block) hcl.Diagnostics {
+	p.Name = block.Labels[0]
+	body, diags := block.Body.Content(pipelineSchema)
 	seen := map[string]*Stage{}
 	for _, sb := range body.Blocks {
 		stage, stageDiags := decodeStage(sb)
 		diags = append(diags, stageDiags...)
-		if stage == nil {
-			continue
-		}
 		if prev := seen[stage.Name]; prev != nil {
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
@@ -99,19 +136,16 @@ func Load(filename string, src []byte) (*Pipeline, hcl.Diagnostics) {
 		diags = append(diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
 			Summary:  "Empty pipeline",
-			Detail:   "A pipeline needs stages; see the embedded default (reinstall validate --default).",
+			Detail:   "A pipeline needs stages; see the embedded default (examples/pipelines/default.hcl).",
 			Subject:  &block.DefRange,
 		})
 	}
-	if diags.HasErrors() {
-		return nil, diags
-	}
-	return p, append(diags, checkStructure(p)...)
+	return diags
 }
 
 func decodeStage(block *hcl.Block) (*Stage, hcl.Diagnostics) {
 	kind, name := block.Labels[0], block.Labels[1]
-	s := &Stage{Kind: kind, Name: name, OnFailure: OnFailureRollback, DefRange: block.DefRange, KindRange: block.LabelRanges[0]}
+	s := &Stage{Kind: kind, Name: name, OnFailure: OnFailureRollback, DefRange: block.DefRange, KindRange: block.LabelRanges[0], OnFailureRange: block.DefRange}
 	var diags hcl.Diagnostics
 	if !slices.Contains(Kinds, kind) {
 		diags = append(diags, &hcl.Diagnostic{
@@ -137,11 +171,11 @@ func decodeStage(block *hcl.Block) (*Stage, hcl.Diagnostics) {
 	if attr, ok := meta.Attributes["plugin"]; ok {
 		// The plugin must be known before anything is evaluated: a constant.
 		v, d := attr.Expr.Value(nil)
-		if d.HasErrors() || v.Type().FriendlyName() != "string" || v.IsNull() {
+		if d.HasErrors() || v.Type().FriendlyName() != "string" || v.IsNull() || !pinnedPluginNameRE.MatchString(v.AsString()) {
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Invalid plugin",
-				Detail:   "plugin must be a constant string naming a plugin (e.g. \"acme-license\"); variables and expressions are not allowed here.",
+				Detail:   "plugin must be a constant string naming a plugin (e.g. \"acme-license\": lowercase letters, digits, '-' and '_'); variables and expressions are not allowed here.",
 				Subject:  attr.Expr.Range().Ptr(),
 			})
 		} else {
@@ -181,6 +215,7 @@ func decodeStage(block *hcl.Block) (*Stage, hcl.Diagnostics) {
 			})
 		} else {
 			s.OnFailure = v.AsString()
+			s.OnFailureRange = attr.Expr.Range()
 		}
 	}
 	return s, diags

@@ -2,23 +2,41 @@ package pipeline
 
 import (
 	"context"
-	"fmt"
 	"os"
-	"slices"
-
-	"github.com/hashicorp/hcl/v2"
 
 	"github.com/reinstall-dev/reinstall/internal/pluginhost"
 )
 
 // preparePlugins starts one process per plugin the pipeline uses (inside the
 // run's cgroup), checks each serves its stages' kinds, decodes every stage
-// body with its plugin's schema and lets the plugin validate it.
+// body with its plugin's schema and lets the plugin validate it (checkStages).
 func (r *run) preparePlugins(ctx context.Context) error {
+	if err := checkRequiredPlugins(r.host, r.pipeline); err != nil {
+		return refused("%v", err)
+	}
 	socketDir := r.host.Path("/run/reinstall/plugins")
 	if err := os.MkdirAll(socketDir, 0o700); err != nil {
 		return refused("plugin socket directory: %v", err)
 	}
+	if err := r.startLauncher(socketDir); err != nil {
+		return err
+	}
+	checked, diags, err := checkStages(ctx, r.pipeline, r.stagePlugin, r.scope(true))
+	if err != nil {
+		return err
+	}
+	for _, c := range checked {
+		r.stages = append(r.stages, c.run)
+	}
+	if diags.HasErrors() {
+		return diagsError(diags, r.pipeline.Filename, r.pipeline.Source)
+	}
+	return nil
+}
+
+// startLauncher prepares the run's plugin launcher and cgroup; validate and
+// plan use it too, with their own socket directory.
+func (r *run) startLauncher(socketDir string) error {
 	cg, err := newRunCgroup(r.runID)
 	if err != nil {
 		r.o.Logger.Warn("no per-run cgroup; plugins are tracked by process group only", "error", err)
@@ -29,72 +47,36 @@ func (r *run) preparePlugins(ctx context.Context) error {
 		Logger:    r.o.Logger.Named("plugin"),
 		SocketDir: socketDir,
 		SelfExe:   r.o.SelfExe,
+		Env:       append([]string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}, faultEnv()...),
 	}
 	if r.cgroup != nil {
 		r.launcher.CgroupDir = r.cgroup.dir
-	}
-	var diags hcl.Diagnostics
-	scope := r.scope(true)
-	for _, s := range r.pipeline.Stages {
-		sr := &stageRun{stage: s}
-		r.stages = append(r.stages, sr)
-		p, err := r.plugin(ctx, s.Plugin)
-		if err != nil {
-			return &Error{Code: ExitRefused, Stage: s.Name, Err: err}
-		}
-		info, err := p.Info(ctx)
-		if err != nil {
-			return &Error{Code: ExitRefused, Stage: s.Name, Err: err}
-		}
-		if !slices.Contains(info.Kinds, s.Kind) {
-			return &Error{Code: ExitRefused, Stage: s.Name, Err: fmt.Errorf(
-				"plugin %s does not serve %s stages (it serves %v)", s.Plugin, s.Kind, info.Kinds)}
-		}
-		schema, err := p.Schema(ctx, s.Kind)
-		if err != nil {
-			return &Error{Code: ExitRefused, Stage: s.Name, Err: err}
-		}
-		if sr.spec, err = stageSpec(s.Plugin, schema); err != nil {
-			return &Error{Code: ExitRefused, Stage: s.Name, Err: err}
-		}
-		for _, a := range schema.Attributes {
-			if a.Sensitive {
-				sr.sensitive = append(sr.sensitive, a.Name)
-			}
-		}
-		config, unknown, d := decodeBody(s, sr.spec, scope.context())
-		diags = append(diags, d...)
-		if d.HasErrors() {
-			continue
-		}
-		if s.When != nil {
-			_, _, wd := evalWhen(s, scope.context())
-			diags = append(diags, wd...)
-		}
-		pd, err := p.Validate(ctx, s.Kind, config, unknown)
-		if err != nil {
-			return &Error{Code: ExitRefused, Stage: s.Name, Err: err}
-		}
-		diags = append(diags, pluginDiagnostics(s, pd)...)
-	}
-	if diags.HasErrors() {
-		return diagsError(diags, r.pipeline.Filename, r.pipeline.Source)
 	}
 	return nil
 }
 
 // plugin returns the run's process for a plugin, starting it on first use
-// (or again, if it died).
+// (or again, if it died): a built-in, else the discovered external plugin,
+// checked against its required_plugins pin before it starts.
 func (r *run) plugin(ctx context.Context, name string) (*pluginhost.Plugin, error) {
 	if p, ok := r.plugins[name]; ok && p.Alive() {
 		return p, nil
 	}
-	if old, ok := r.plugins[name]; ok {
+	old, relaunch := r.plugins[name]
+	if relaunch {
 		old.Close()
 	}
-	p, err := r.launcher.Launch(ctx, pluginhost.Spec{Name: name}, &services{r: r})
+	spec, err := pluginSpec(r.host, r.pipeline, name)
 	if err != nil {
-		return nil, fmt.Errorf("start plugin %s: %w", name, err)
+		return nil, err
+	}
+	if spec.Path != "" && spec.SHA256 == "" && !relaunch {
+		r.o.Logger.Warn("external plugin is not pinned; pin it in the pipeline's required_plugins block",
+			"plugin", name, "path", spec.Path)
+	}
+	p, err := r.launcher.Launch(ctx, spec, &services{r: r})
+	if err != nil {
+		return nil, err // pluginhost's errors name the plugin
 	}
 	r.plugins[name] = p
 	return p, nil

@@ -47,7 +47,7 @@ func preflight(ctx context.Context, o Options) (_ *run, err error) {
 	if r.pipeline, err = loadPipeline(o); err != nil {
 		return nil, err
 	}
-	ct, err := o.Host.LoadContainer(ctid)
+	ct, err := o.Host.LoadContainerChecked(ctid) // with CheckIsolation, contract §6
 	if err != nil {
 		return nil, refused("%v", err)
 	}
@@ -106,26 +106,23 @@ func preflight(ctx context.Context, o Options) (_ *run, err error) {
 	return r, nil
 }
 
-// loadPipeline picks --pipeline FILE, else the site file, else the embedded default.
+// loadPipeline picks --pipeline FILE, else the site file, else the embedded
+// default, loads it and assigns its variables (--var, --var-file,
+// REINSTALL_VAR_<name>, defaults).
 func loadPipeline(o Options) (*Pipeline, error) {
-	filename, src := DefaultFilename, DefaultSource
-	site := o.Host.Path(SitePipeline)
-	if o.PipelineFile != "" || fileExists(site) {
-		filename = o.PipelineFile
-		if filename == "" {
-			filename = site
+	v := loadForCheck(o, false)
+	if v.Valid() {
+		for _, d := range v.Diags {
+			if o.Logger != nil && d.Subject != nil {
+				o.Logger.Warn(d.Summary, "at", d.Subject.String(), "detail", d.Detail)
+			}
 		}
-		data, err := os.ReadFile(filename)
-		if err != nil {
-			return nil, refused("pipeline: %v", err)
-		}
-		src = data
+		return v.Pipeline, nil
 	}
-	p, diags := Load(filename, src)
-	if diags.HasErrors() {
-		return nil, diagsError(diags, filename, src)
+	if len(v.Sources) == 0 {
+		return nil, refused("pipeline: %s", v.Diags[0].Detail)
 	}
-	return p, nil
+	return nil, &Error{Code: ExitRefused, Stage: StagePreflight, Err: errors.New(firstError(v.Diags)), Diags: v.Diags, Sources: v.Sources}
 }
 
 // diagsError is a refusal carrying diagnostics and the source they point into.

@@ -50,6 +50,7 @@ func Recover(ctx context.Context, o Options) (string, error) {
 		return "", recoverError(err)
 	}
 	r.journal = j
+	j.afterAppend = r.faultAfterRecord
 	if len(records) == 0 || records[0].Header == nil {
 		// The run died while creating its journal: nothing else happened.
 		return RecoveredNoProgress, r.finishJournal()
@@ -88,7 +89,7 @@ func (r *run) restore(ctx context.Context, hdr *RunHeader, records []Record) err
 	r.runID = hdr.Context.RunID
 	r.wasRunning = hdr.WasRunning
 	r.origIno, r.origDev = hdr.PrivateIno, hdr.PrivateDev
-	if r.pipeline, err = loadPipeline(Options{Host: r.host, PipelineFile: pipelineFileOf(hdr)}); err != nil {
+	if r.pipeline, err = loadRecordedPipeline(Options{Host: r.host, PipelineFile: pipelineFileOf(hdr)}, hdr.Vars); err != nil {
 		return fmt.Errorf("the interrupted run's pipeline %s: %w", hdr.Pipeline, err)
 	}
 	if err := r.preparePlugins(ctx); err != nil {

@@ -30,6 +30,10 @@ type Options struct {
 	Events       Sink
 	// SelfExe serves the built-in plugins (`SelfExe __plugin <name>`).
 	SelfExe string
+	// Vars (--var name=value) and VarFiles (--var-file) set the pipeline's
+	// variables, over REINSTALL_VAR_<name> in the environment.
+	Vars     map[string]string
+	VarFiles []string
 }
 
 // SitePipeline is the site's pipeline file, used when present (under --root).

@@ -70,7 +70,7 @@ func (r *run) rollbackStage(sr *stageRun) error {
 	}
 	r.current = sr
 	defer func() { r.current = nil }()
-	if err := p.Rollback(ctx, s.Kind, sr.config, r.stageContext(s), sr.entries, r.pluginEvents(s)); err != nil {
+	if err := p.Rollback(ctx, s.Kind, withoutSensitive(sr.config, sr.sensitive), r.stageContext(s), sr.entries, r.pluginEvents(s)); err != nil {
 		return err
 	}
 	return r.journal.Append(Record{Type: RecordRollback, Stage: s.Name, Kind: s.Kind, Phase: "done"})

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"time"
@@ -106,6 +107,7 @@ func (r *run) begin() error {
 		return &Error{Code: ExitRefused, Stage: StagePreflight, Err: err}
 	}
 	r.journal = j
+	j.afterAppend = r.faultAfterRecord
 	hdr := &RunHeader{
 		Context:      r.rc,
 		Pipeline:     r.pipeline.Filename,
@@ -113,6 +115,7 @@ func (r *run) begin() error {
 		PrivateIno:   r.origIno,
 		PrivateDev:   r.origDev,
 		ReinstallPID: pid(),
+		Vars:         r.pipeline.RecordedVariables(),
 	}
 	if r.cgroup != nil {
 		hdr.Cgroup = r.cgroup.dir
@@ -155,7 +158,7 @@ func (r *run) runStage(ctx context.Context, i int) (ran bool, err error) {
 	sr.config = config
 	sr.started = true
 	sr.entries = nil
-	if err := r.journal.Append(Record{Type: RecordStageBegin, Stage: s.Name, Kind: s.Kind, Plugin: s.Plugin, Config: config}); err != nil {
+	if err := r.journal.Append(Record{Type: RecordStageBegin, Stage: s.Name, Kind: s.Kind, Plugin: s.Plugin, Config: withoutSensitive(config, sr.sensitive)}); err != nil {
 		return true, err
 	}
 	r.emit(Event{Type: EventStageStarted, Stage: s.Name, Kind: s.Kind, Plugin: s.Plugin, Index: i + 1, Count: len(r.stages)})
@@ -208,10 +211,13 @@ func (r *run) callRun(ctx context.Context, sr *stageRun) (*sdk.Result, error) {
 	r.current = sr
 	defer func() { r.current = nil }()
 	rc := r.stageContext(s)
-	res, err := p.Run(ctx, s.Kind, sr.config, rc, r.pluginEvents(s))
+	res, err := p.Run(ctx, s.Kind, withoutSensitive(sr.config, sr.sensitive), rc, r.pluginEvents(s))
 	if err != nil {
-		if ctx.Err() == context.DeadlineExceeded {
+		switch {
+		case ctx.Err() == context.DeadlineExceeded:
 			return nil, fmt.Errorf("timed out after %s (raise the stage's timeout)", stageTimeout(s))
+		case ctx.Err() == context.Canceled:
+			return nil, errors.New("interrupted (SIGINT or SIGTERM)")
 		}
 		return nil, err
 	}
@@ -232,7 +238,7 @@ func (r *run) stageContext(s *Stage) sdk.RunContext {
 // outputs are unknown; during the run, stages that have not run (or were
 // skipped) have none.
 func (r *run) scope(validating bool) *evalScope {
-	e := &evalScope{rc: r.rc, outputs: map[string]map[string]string{}, pending: map[string]bool{}}
+	e := &evalScope{rc: r.rc, pipeline: r.pipeline, outputs: map[string]map[string]string{}, pending: map[string]bool{}}
 	ran := map[string]map[string]string{}
 	for _, sr := range r.stages {
 		if sr.outputs != nil {

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/hashicorp/hcl/v2"
 )
@@ -54,6 +55,17 @@ func checkStructure(p *Pipeline) hcl.Diagnostics {
 			}
 		}
 	}
+	diags = append(diags, checkHookFirst(p, swapAt)...)
+	for i, s := range p.Stages {
+		if s.OnFailure == OnFailureContinue && (swapAt < 0 || i <= swapAt) {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "on_failure = \"continue\" before the swap",
+				Detail:   fmt.Sprintf("Stage %q fills or swaps the temporary area: if it fails there is nothing sound to continue with. on_failure = \"continue\" is for stages after the swap (a configure stage that may fail softly).", s.Name),
+				Subject:  s.OnFailureRange.Ptr(),
+			})
+		}
+	}
 	if swapAt < 0 && len(p.Stages) > 0 {
 		rng := p.Stages[len(p.Stages)-1].DefRange
 		diags = append(diags, &hcl.Diagnostic{
@@ -62,6 +74,35 @@ func checkStructure(p *Pipeline) hcl.Diagnostics {
 			Detail:   "A reinstall pipeline needs exactly one swap stage (stage \"swap\" \"swap\" {}).",
 			Subject:  &rng,
 		})
+	}
+	return diags
+}
+
+// checkHookFirst warns about a reinstall-hook stage that runs before any
+// provision stage (libvzctl's order) with none after it before the swap:
+// in default mode its temporary area stays empty.
+func checkHookFirst(p *Pipeline, swapAt int) hcl.Diagnostics {
+	if swapAt < 0 {
+		swapAt = len(p.Stages)
+	}
+	var diags hcl.Diagnostics
+	provisioned := false
+	for i, s := range p.Stages[:swapAt] {
+		switch {
+		case s.Kind == KindProvision:
+			provisioned = true
+		case s.Kind == KindReinstallHook && !provisioned:
+			if slices.ContainsFunc(p.Stages[i+1:swapAt], func(x *Stage) bool { return x.Kind == KindProvision }) {
+				continue
+			}
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagWarning,
+				Summary:  "Nothing provisions after the hook",
+				Detail: fmt.Sprintf("Stage %q runs before any provision stage, into an empty temporary area. When it answers \"default\" (no script, or exit 128) the area stays empty and the swap would install an empty private area. Add stage \"provision\" \"template\" { when = stage.%s.mode == \"default\" } after it, as examples/pipelines/libvzctl-compatible.hcl does.",
+					s.Name, s.Name),
+				Subject: s.KindRange.Ptr(),
+			})
+		}
 	}
 	return diags
 }

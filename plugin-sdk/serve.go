@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/signal"
 	"runtime/debug"
+	"syscall"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -34,6 +36,10 @@ func Serve(p *Plugin) {
 	if err := detachStdin(); err != nil {
 		logger.Warn("could not replace stdin with /dev/null", "error", err)
 	}
+	// A host that dies closes the pipes of the plugin's stdout and stderr;
+	// the next log line must not kill the plugin with SIGPIPE before the
+	// watchdog has ended what the plugin started.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 	go watchParent(logger, os.Getppid(), time.Second)
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig:  Handshake,

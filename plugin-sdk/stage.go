@@ -136,7 +136,10 @@ type Host interface {
 	Start(ctx context.Context) error
 	Stop(ctx context.Context) error
 	Status(ctx context.Context) (string, error)
-	// Secret returns a sensitive attribute of the running stage.
+	// Secret returns the value of a sensitive attribute of the running
+	// stage: sensitive values are never in Config (they are null there).
+	// During a rollback made by `reinstall recover` it returns "" (the host
+	// never writes secrets to its journal).
 	Secret(ctx context.Context, name string) (string, error)
 }
 
@@ -171,8 +174,10 @@ type Schema struct {
 type Attribute struct {
 	Name string
 	// Type is an HCL type expression: string, number, bool, list(string), map(string).
-	Type        string
-	Required    bool
+	Type     string
+	Required bool
+	// Sensitive values reach the stage only through Host.Secret: the host
+	// keeps them out of Config, the journal, logs and environments.
 	Sensitive   bool
 	Description string
 }

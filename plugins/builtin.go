@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	sdk "github.com/reinstall-dev/reinstall/plugin-sdk"
+	"github.com/reinstall-dev/reinstall/plugins/copyfromold"
 	"github.com/reinstall-dev/reinstall/plugins/provision"
 	"github.com/reinstall-dev/reinstall/plugins/retention"
 	"github.com/reinstall-dev/reinstall/plugins/script"
@@ -19,6 +20,7 @@ var builtins = map[string]func() *sdk.Plugin{
 	"swap":             swap.Plugin,
 	"start":            start.Plugin,
 	"backup-retention": retention.Plugin,
+	copyfromold.Name:   copyfromold.Plugin,
 }
 
 // Builtin returns the built-in plugin with the given name.

@@ -9,3 +9,5 @@ export PATH="/usr/local/go/bin:$PATH"
 make --no-print-directory lint build
 go test -count=1 -timeout 20m ./...
 (cd plugin-sdk && go test -count=1 -timeout 10m ./...)
+# The example vendor plugin: its unit tests and the conformance test of its binary.
+(cd examples/plugins/license-installer && go test -count=1 -timeout 10m ./...)

@@ -87,17 +87,32 @@ func (h *testHost) cli(args ...string) result {
 
 func (h *testHost) cliStdin(stdin string, args ...string) result {
 	h.t.Helper()
+	return h.run(stdin, nil, args...)
+}
+
+// cliEnv runs the CLI with extra environment variables.
+func (h *testHost) cliEnv(env []string, args ...string) result {
+	h.t.Helper()
+	return h.run("", env, args...)
+}
+
+func (h *testHost) run(stdin string, env []string, args ...string) result {
+	h.t.Helper()
 	full := append([]string{"--root", h.Root, "--stop-timeout", "3s"}, args...)
 	cmd := exec.Command(os.Args[0], full...)
-	cmd.Env = append(os.Environ(), "REINSTALL_TEST_CLI=1")
+	cmd.Env = append(append(os.Environ(), "REINSTALL_TEST_CLI=1"), env...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	began := time.Now()
 	err := cmd.Run()
+	if os.Getenv("REINSTALL_TEST_TIMING") != "" {
+		h.t.Logf("%v: %s", args, time.Since(began))
+	}
 	code := 0
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
-		code = ee.ExitCode()
+		code = ee.ExitCode() // -1 when killed by a signal
 	} else if err != nil {
 		h.t.Fatalf("run reinstall %v: %v", args, err)
 	}

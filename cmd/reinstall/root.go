@@ -51,6 +51,9 @@ func (e *exitError) Error() string {
 }
 
 func execute(args []string) int {
+	// A closed stdout or stderr pipe (`reinstall 101 | head`) must not kill
+	// a run halfway: writes fail instead, and the run goes on.
+	signal.Ignore(syscall.SIGPIPE)
 	g := &globals{stdout: os.Stdout, stderr: os.Stderr}
 	cmd := newRootCommand(g)
 	cmd.SetArgs(args)
@@ -83,6 +86,7 @@ func newRootCommand(g *globals) *cobra.Command {
 		skipBackup bool
 		stop       bool
 		pipeline   string
+		vars       varFlags
 	}
 	cmd := &cobra.Command{
 		Use:   "reinstall [flags] CTID|NAME",
@@ -96,6 +100,10 @@ container whose name is also a command.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			vars, err := o.vars.values()
+			if err != nil {
+				return err
+			}
 			h, err := g.host()
 			if err != nil {
 				return &pipeline.Error{Code: pipeline.ExitRefused, Stage: pipeline.StagePreflight, Err: err}
@@ -108,6 +116,8 @@ container whose name is also a command.`,
 				SkipBackup:   o.skipBackup,
 				Stop:         o.stop,
 				PipelineFile: o.pipeline,
+				Vars:         vars,
+				VarFiles:     o.vars.files,
 				Runtime:      g.runtime(h),
 				StopGrace:    g.stopTimeout,
 				Logger:       g.logger(),
@@ -124,6 +134,8 @@ container whose name is also a command.`,
 	cmd.Flags().BoolVar(&o.skipBackup, "skipbackup", false, "delete the old private area instead of keeping it at /old")
 	cmd.Flags().BoolVar(&o.stop, "stop", false, "stop a running container right before the swap")
 	cmd.Flags().StringVar(&o.pipeline, "pipeline", "", "run the pipeline in `FILE` instead of /etc/vz/reinstall.hcl or the embedded default")
-	cmd.AddCommand(newCTCommand(g), newRecoverCommand(g), newVersionCommand(g))
+	o.vars.register(cmd.Flags())
+	cmd.AddCommand(newValidateCommand(g), newPlanCommand(g), newFmtCommand(g))
+	cmd.AddCommand(newCTCommand(g), newRecoverCommand(g), newStatusCommand(g), newPluginsCommand(g), newVersionCommand(g))
 	return cmd
 }

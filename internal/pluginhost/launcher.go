@@ -2,8 +2,6 @@ package pluginhost
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -62,23 +60,65 @@ type Spec struct {
 }
 
 // Launch starts a plugin process, completes the handshake and serves svc to
-// it. The caller must Close the Plugin. ctx bounds the start only.
+// it (nil for a plugin only asked about itself: its stages' host calls then
+// fail). An external plugin (spec.Path) must pass CheckTrusted and match
+// spec.SHA256 if set; the file checked is the file executed. The caller
+// must Close the Plugin. ctx bounds the start only.
 func (l *Launcher) Launch(ctx context.Context, spec Spec, svc Services) (*Plugin, error) {
 	if spec.Name == "" {
 		return nil, errors.New("launch plugin: no name")
 	}
-	if svc == nil {
-		return nil, fmt.Errorf("launch plugin %s: no host services", spec.Name)
-	}
-	path, args := l.command(spec)
 	if err := l.prepareSocketDir(); err != nil {
 		return nil, fmt.Errorf("launch plugin %s: %w", spec.Name, err)
 	}
+	path, args := l.command(spec)
+	var bin *os.File
+	if spec.Path != "" {
+		var err error
+		if bin, err = openExternal(spec); err != nil {
+			return nil, err
+		}
+		// Execute the very inode that was checked and hashed: a file swapped
+		// in after the checks is never run (go-plugin's SecureConfig hashes
+		// the path, then executes the path).
+		path = fmt.Sprintf("/proc/%d/fd/%d", os.Getpid(), bin.Fd())
+	}
+	p, err := l.start(ctx, spec, path, args)
+	if err != nil {
+		if bin != nil {
+			bin.Close()
+		}
+		return nil, err
+	}
+	p.bin = bin
+	if svc != nil {
+		p.stage.ServeHost(svc)
+	}
+	return p, nil
+}
+
+// openExternal opens an external plugin's file, checks who can change it
+// and, if a checksum is pinned, that the file is the pinned one.
+func openExternal(spec Spec) (*os.File, error) {
+	bin, err := openTrusted(spec.Path)
+	var ue *UntrustedError
+	switch {
+	case errors.As(err, &ue):
+		return nil, fmt.Errorf("plugin %s: refusing to start %s: %s", spec.Name, spec.Path, ue.Reason)
+	case err != nil:
+		return nil, fmt.Errorf("plugin %s: %w", spec.Name, err)
+	}
 	if spec.SHA256 != "" {
-		if err := verifyChecksum(spec.Name, path, spec.SHA256); err != nil {
+		if err := verifySHA256(spec.Name, bin, spec.SHA256); err != nil {
+			bin.Close()
 			return nil, err
 		}
 	}
+	return bin, nil
+}
+
+// start runs the plugin process and completes the handshake.
+func (l *Launcher) start(ctx context.Context, spec Spec, path string, args []string) (*Plugin, error) {
 	proc := newProcess(spec.Name, path, args, l.env(), l.CgroupDir)
 	tail := newStderrTail(stderrTailLines)
 	client := plugin.NewClient(&plugin.ClientConfig{
@@ -113,8 +153,7 @@ func (l *Launcher) Launch(ctx context.Context, spec Spec, svc Services) (*Plugin
 		client.Kill()
 		return nil, fmt.Errorf("plugin %s: unexpected client type %T", spec.Name, raw)
 	}
-	stage.ServeHost(svc)
-	return &Plugin{name: spec.Name, client: client, proc: proc, stage: stage, tail: tail}, nil
+	return &Plugin{name: spec.Name, client: client, proc: proc, stage: stage, tail: tail, logger: l.logger()}, nil
 }
 
 // command is the plugin's executable and argv.
@@ -165,26 +204,6 @@ func (l *Launcher) logger() hclog.Logger {
 		return hclog.NewNullLogger() // go-plugin's default logs everything to stderr
 	}
 	return l.Logger
-}
-
-// verifyChecksum refuses a binary whose SHA-256 is not the pinned one
-// (go-plugin's SecureConfig cannot be used with a RunnerFunc: it would hash
-// its placeholder command).
-func verifyChecksum(name, path, want string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("plugin %s: verify checksum: %w", name, err)
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return fmt.Errorf("plugin %s: verify checksum of %s: %w", name, path, err)
-	}
-	got := hex.EncodeToString(h.Sum(nil))
-	if !strings.EqualFold(got, strings.TrimSpace(want)) {
-		return fmt.Errorf("plugin %s: refusing to start %s: its SHA-256 is %s, but %s is pinned", name, path, got, want)
-	}
-	return nil
 }
 
 var pluginVersionRE = regexp.MustCompile(`Plugin version: (\d+)`)

@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -16,6 +19,8 @@ import (
 )
 
 const (
+	// crashReportLines is how many unshown stderr lines a crash report logs.
+	crashReportLines = 10
 	// crashWait is how long a failed call waits for the process to turn out
 	// dead before the failure is judged a crash or a plain error.
 	crashWait = 2 * time.Second
@@ -31,6 +36,11 @@ type Plugin struct {
 	proc   *process
 	stage  *sdk.StageClient
 	tail   *stderrTail
+	logger hclog.Logger
+	// bin is an external plugin's open file, which the process was executed
+	// from; it stays open while the plugin runs (a script's interpreter
+	// reads it by that name).
+	bin *os.File
 
 	closeOnce sync.Once
 	closed    atomic.Bool
@@ -137,6 +147,7 @@ func (p *Plugin) stream(ctx context.Context, stage string, call func() (sdk.Outc
 		return out, fmt.Errorf("plugin %s: stage %s stopped: %w", p.name, stage, ctx.Err())
 	case p.crashed(err):
 		_ = p.Close() // also completes the stderr tail
+		p.logStderrTail(stage)
 		return out, &CrashError{
 			Plugin:     p.name,
 			Stage:      stage,
@@ -210,6 +221,23 @@ func (p *Plugin) Close() error {
 			<-done
 		}
 		p.proc.kill() // whatever the plugin left in its process group
+		if p.bin != nil {
+			p.bin.Close()
+		}
 	})
 	return nil
+}
+
+// logStderrTail logs the last stderr lines of a crashed plugin that the
+// host's logger has not shown live (those below its level), so the crash
+// report above the error line has the plugin's last words.
+func (p *Plugin) logStderrTail(stage string) {
+	lines := p.tail.unshown(p.logger.GetLevel())
+	if len(lines) == 0 {
+		return
+	}
+	if len(lines) > crashReportLines {
+		lines = lines[len(lines)-crashReportLines:]
+	}
+	p.logger.Named(p.name).Error(fmt.Sprintf("crashed during stage %s; its last stderr lines:", stage), "stderr", strings.Join(lines, "\n"))
 }

@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/hashicorp/go-hclog"
 )
 
 // stderrTailLines is how many of a plugin's last stderr lines crash reports quote.
@@ -21,8 +23,10 @@ type stderrTail struct {
 	mu      sync.Mutex
 	max     int
 	lines   []string
+	levels  []hclog.Level // the level go-plugin logs each line at
 	partial []byte
 	panic   string
+	inPanic bool
 }
 
 func newStderrTail(max int) *stderrTail { return &stderrTail{max: max} }
@@ -47,14 +51,56 @@ func (t *stderrTail) add(line string) {
 	if strings.TrimSpace(line) == "" {
 		return
 	}
+	level := t.levelOf(line)
 	line = renderLogLine(line)
 	if strings.HasPrefix(line, "panic: ") || strings.HasPrefix(line, "fatal error: ") {
 		t.panic = line
 	}
 	t.lines = append(t.lines, line)
+	t.levels = append(t.levels, level)
 	if len(t.lines) > t.max {
 		t.lines = t.lines[len(t.lines)-t.max:]
+		t.levels = t.levels[len(t.levels)-t.max:]
 	}
+}
+
+// levelOf is the level go-plugin's logStderr gives a raw stderr line: an
+// hclog JSON line's own, a "[LEVEL]" prefix, error from a panic on, else debug.
+func (t *stderrTail) levelOf(line string) hclog.Level {
+	var entry struct {
+		Level string `json:"@level"`
+	}
+	if strings.HasPrefix(line, "{") && json.Unmarshal([]byte(line), &entry) == nil && entry.Level != "" {
+		return hclog.LevelFromString(entry.Level)
+	}
+	for _, l := range []hclog.Level{hclog.Trace, hclog.Debug, hclog.Info, hclog.Warn, hclog.Error} {
+		if strings.HasPrefix(line, "["+strings.ToUpper(l.String())+"]") {
+			return l
+		}
+	}
+	if strings.HasPrefix(line, "panic: ") || strings.HasPrefix(line, "fatal error: ") {
+		t.inPanic = true
+	}
+	if t.inPanic {
+		return hclog.Error
+	}
+	return hclog.Debug
+}
+
+// unshown returns the kept lines a logger at level shown did not print.
+func (t *stderrTail) unshown(shown hclog.Level) []string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var out []string
+	for i, line := range t.lines {
+		if t.levels[i] < shown {
+			out = append(out, line)
+		}
+	}
+	if len(t.partial) > 0 {
+		out = append(out, string(t.partial))
+	}
+	return out
 }
 
 // Lines returns the kept lines, oldest first.

@@ -141,6 +141,7 @@ func crash(ctx context.Context, req *sdk.RunRequest, mode string) (*sdk.Result, 
 		return nil, err
 	}
 	// The stderr line is in its pipe before the host hears of the grandchild.
+	req.Logger.Info("working on it", "mode", mode)
 	req.Logger.Error("about to misbehave", "mode", mode)
 	req.UI.Log(sdk.LevelInfo, fmt.Sprintf("grandchild=%d", sleep.Process.Pid))
 	time.Sleep(100 * time.Millisecond) // let the event leave before dying

@@ -60,9 +60,10 @@ type Runtime interface {
 	List(ctx context.Context) ([]Info, error)
 }
 
+// Sentinel errors callers branch on (errors.Is).
 var (
-	ErrRunning    = errors.New("container is running")
-	ErrNotRunning = errors.New("container is not running")
+	ErrRunning    = errors.New("container is running")     // Start on a running container
+	ErrNotRunning = errors.New("container is not running") // Exec on a stopped one
 )
 
 var _ Runtime = (*Native)(nil)

@@ -137,6 +137,7 @@ type treeRemover struct {
 	stack      []dirFrame
 	lowestOpen int // frames below this index have fd -1
 	buf        []byte
+	removed    int64 // entries unlinked so far
 }
 
 func (r *treeRemover) run() error {
@@ -221,6 +222,8 @@ func (r *treeRemover) removeEntry(top *dirFrame, name string, typ byte) error {
 	}
 	switch err := unix.Unlinkat(top.fd, name, 0); {
 	case err == nil, errors.Is(err, unix.ENOENT):
+		r.removed++
+		faultPoint("remove", r.removed)
 		return nil
 	case errors.Is(err, unix.EISDIR):
 		top.pending = append(top.pending, name)

@@ -154,6 +154,7 @@ func (x *extractor) extract(hdr *tar.Header, r io.Reader) error {
 	}
 	if err == nil {
 		x.stats.Files++
+		faultPoint("untar", x.stats.Files)
 	}
 	return err
 }

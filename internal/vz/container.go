@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
-	"path/filepath"
 	"strconv"
 	"strings"
 )
@@ -29,7 +28,9 @@ type Container struct {
 
 // LoadContainer reads <CTID>.conf over vz.conf (contract §1). VE_ROOT and
 // VE_PRIVATE default to /vz/root/$VEID and /vz/private/$VEID, must be
-// absolute and not "/", and come back as host paths with the root applied.
+// absolute, not "/", apart from each other, free of "..", "$" (but $VEID)
+// and control characters, and come back as host paths with the root
+// applied; OSTEMPLATE, HOSTNAME, NAME and INIT hold no control characters.
 // A missing config file is an error wrapping ErrUnknownContainer.
 func (h *Host) LoadContainer(ctid int) (*Container, error) {
 	if err := CheckCTID(ctid); err != nil {
@@ -71,6 +72,16 @@ func (h *Host) LoadContainer(ctid int) (*Container, error) {
 	if ct.Root, err = h.areaPath(path, "VE_ROOT", keys["VE_ROOT"]); err != nil {
 		return nil, err
 	}
+	// contract §6: the runtime creates VE_ROOT with mkdir -p on the host, which
+	// inside the private area would follow the container's own symlinks.
+	if overlaps(ct.Private, ct.Root) {
+		return nil, fmt.Errorf("%s: %w: VE_PRIVATE %s and VE_ROOT %s must be apart", path, ErrAreaOverlap, ct.Private, ct.Root)
+	}
+	for _, key := range []string{"OSTEMPLATE", "HOSTNAME", "NAME", "INIT"} {
+		if err := checkPlainValue(path, key, keys[key]); err != nil {
+			return nil, err
+		}
+	}
 	return ct, nil
 }
 
@@ -82,14 +93,12 @@ func SubstVEID(value string, ctid int) string {
 	return strings.ReplaceAll(value, "$VEID", id)
 }
 
-// areaPath checks a VE_PRIVATE/VE_ROOT value and returns its host path. The
-// host's own "/" is refused: a swap or a deletion there would wreck the host.
+// areaPath checks a VE_PRIVATE/VE_ROOT value (checkAreaValue) and returns its
+// host path. The host's own "/" is refused: a swap or a deletion there would
+// wreck the host.
 func (h *Host) areaPath(conf, key, value string) (string, error) {
-	if !filepath.IsAbs(value) {
-		return "", fmt.Errorf("%s: %s=%q: must be an absolute path", conf, key, value)
-	}
-	if filepath.Clean(value) == "/" {
-		return "", fmt.Errorf("%s: %s=%q: must not be the root directory", conf, key, value)
+	if err := checkAreaValue(conf, key, value); err != nil {
+		return "", err
 	}
 	return h.Path(value), nil
 }

@@ -101,8 +101,8 @@ func (h *Host) globalDir(vzconf, key, def string) (string, error) {
 	if !ok {
 		v = def
 	}
-	if !filepath.IsAbs(v) {
-		return "", fmt.Errorf("%s: %s=%q: must be an absolute path", vzconf, key, v)
+	if err := checkPathValue(vzconf, key, v); err != nil {
+		return "", err
 	}
 	return h.Path(v), nil
 }

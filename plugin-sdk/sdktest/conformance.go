@@ -4,15 +4,13 @@ import (
 	"bufio"
 	"fmt"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/hashicorp/go-hclog"
-	"github.com/hashicorp/go-plugin"
 
 	sdk "github.com/reinstall-dev/reinstall/plugin-sdk"
 )
@@ -25,44 +23,52 @@ var (
 	handshakeLine = regexp.MustCompile(`^1\|1\|unix\|[^|]+\|grpc(\||$)`)
 )
 
+// FilePrefix starts the file name of every plugin reinstall discovers:
+// reinstall-plugin-<name>, where <name> is what the plugin's GetInfo says.
+const FilePrefix = "reinstall-plugin-"
+
+// RunCase is a stage run Conformance makes against a FakeHost, in a fresh
+// plugin process: Run, then Rollback with what Run journaled, twice (a
+// rollback must be idempotent).
+type RunCase struct {
+	Name   string
+	Kind   string
+	Config any // as Client.Run takes it
+	// Context is the run context; StageName and StageKind default to Kind.
+	Context sdk.RunContext
+	// Setup prepares the FakeHost (files, Exec and Secret behaviour).
+	Setup func(h *FakeHost)
+	// WantFailure, if set, is a substring of the failure Run must report;
+	// otherwise Run must succeed.
+	WantFailure string
+	// Check makes the case's own assertions after the Run.
+	Check func(t *testing.T, out Outcome, h *FakeHost)
+}
+
 // Conformance checks a built plugin binary the way the host will use it:
-// nothing on stdout before the handshake line; the handshake itself; GetInfo;
-// for each kind a well-formed schema (known types, no reserved names) and a
-// Validate of an empty body (required attributes unknown) and of a body
-// whose attributes are all unknown, which must raise no error.
-func Conformance(t *testing.T, binaryPath string) {
+// nothing on stdout before the handshake line; the handshake itself;
+// GetInfo (with a name matching a reinstall-plugin-<name> file name); for
+// each kind a well-formed schema (known types, no reserved names) and a
+// Validate of an empty body and of a body whose attributes are all
+// unknown, which must raise no error; then each RunCase against a FakeHost.
+func Conformance(t *testing.T, binaryPath string, runs ...RunCase) {
 	t.Helper()
 	t.Run("StdoutBeforeHandshake", func(t *testing.T) { checkFirstStdoutLine(t, binaryPath) })
-
-	client := plugin.NewClient(&plugin.ClientConfig{
-		HandshakeConfig:  sdk.Handshake,
-		VersionedPlugins: sdk.VersionedPlugins(nil),
-		Cmd:              exec.Command(binaryPath),
-		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
-		AutoMTLS:         true,
-		SkipHostEnv:      true,
-		StartTimeout:     30 * time.Second,
-		Logger:           hclog.New(&hclog.LoggerOptions{Name: "conformance", Output: &testLogWriter{t: t}, Level: hclog.Info}),
+	t.Run("Info", func(t *testing.T) {
+		c := Launch(t, binaryPath)
+		info := c.Info()
+		if info.Name == "" || info.Version == "" || info.SDKVersion == "" || len(info.Kinds) == 0 {
+			t.Errorf("GetInfo = %+v: name, version, sdk version and kinds must all be set", info)
+		}
+		if name, ok := strings.CutPrefix(filepath.Base(binaryPath), FilePrefix); ok && name != info.Name {
+			t.Errorf("GetInfo name %q does not match the file name %s: reinstall knows the plugin as %q", info.Name, filepath.Base(binaryPath), name)
+		}
+		for _, kind := range info.Kinds {
+			checkKind(t, c, kind)
+		}
 	})
-	defer client.Kill()
-	rpc, err := client.Client()
-	if err != nil {
-		t.Fatalf("handshake with %s: %v", binaryPath, err)
-	}
-	raw, err := rpc.Dispense(sdk.PluginName)
-	if err != nil {
-		t.Fatalf("dispense %s: %v", binaryPath, err)
-	}
-	stage := raw.(*sdk.StageClient)
-	info, err := stage.Info(t.Context())
-	if err != nil {
-		t.Fatalf("GetInfo: %v", err)
-	}
-	if info.Name == "" || info.Version == "" || info.SDKVersion == "" || len(info.Kinds) == 0 {
-		t.Errorf("GetInfo = %+v: name, version, sdk version and kinds must all be set", info)
-	}
-	for _, kind := range info.Kinds {
-		t.Run(kind, func(t *testing.T) { checkKind(t, stage, kind) })
+	for _, rc := range runs {
+		t.Run("Run/"+rc.Name, func(t *testing.T) { checkRun(t, binaryPath, rc) })
 	}
 }
 
@@ -74,7 +80,7 @@ func checkFirstStdoutLine(t *testing.T, binaryPath string) {
 		sdk.Handshake.MagicCookieKey + "=" + sdk.Handshake.MagicCookieValue,
 		fmt.Sprintf("PLUGIN_PROTOCOL_VERSIONS=%d", sdk.ProtocolVersion),
 		"PLUGIN_UNIX_SOCKET_DIR=" + t.TempDir(),
-		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+		hostPath,
 	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	stdout, err := cmd.StdoutPipe()
@@ -103,11 +109,8 @@ func checkFirstStdoutLine(t *testing.T, binaryPath string) {
 	}
 }
 
-func checkKind(t *testing.T, stage *sdk.StageClient, kind string) {
-	schema, err := stage.Schema(t.Context(), kind)
-	if err != nil {
-		t.Fatalf("GetSchema(%s): %v", kind, err)
-	}
+func checkKind(t *testing.T, c *Client, kind string) {
+	schema := c.Schema(kind)
 	var required, all []string
 	for _, a := range schema.Attributes {
 		if !attributeName.MatchString(a.Name) {
@@ -124,21 +127,36 @@ func checkKind(t *testing.T, stage *sdk.StageClient, kind string) {
 		}
 		all = append(all, a.Name)
 	}
-	diags, err := stage.Validate(t.Context(), kind, []byte("{}"), required)
-	if err != nil {
-		t.Fatalf("Validate(%s, {}): %v", kind, err)
-	}
-	for _, d := range diags {
+	for _, d := range c.Validate(kind, []byte("{}"), required...) {
 		if d.Attribute != "" && !slices.Contains(all, strings.Split(d.Attribute, ".")[0]) {
 			t.Errorf("Validate(%s, {}): diagnostic %q names attribute %q, which the schema lacks", kind, d.Summary, d.Attribute)
 		}
 	}
-	diags, err = stage.Validate(t.Context(), kind, unknownBody(all), all)
-	if err != nil {
-		t.Fatalf("Validate(%s) with every attribute unknown: %v", kind, err)
-	}
-	if diags.HasErrors() {
+	if diags := c.Validate(kind, unknownBody(all), all...); diags.HasErrors() {
 		t.Errorf("Validate(%s) with every attribute unknown reported errors %+v: unknown values are not errors", kind, diags)
+	}
+}
+
+func checkRun(t *testing.T, binaryPath string, rc RunCase) {
+	c := Launch(t, binaryPath)
+	if rc.Setup != nil {
+		rc.Setup(c.Host)
+	}
+	out := c.Run(rc.Kind, rc.Config, rc.Context)
+	switch {
+	case rc.WantFailure == "" && out.Failure != "":
+		t.Fatalf("Run(%s) failed: %s", rc.Kind, out.Failure)
+	case rc.WantFailure != "" && !strings.Contains(out.Failure, rc.WantFailure):
+		t.Fatalf("Run(%s) failure = %q, want one containing %q", rc.Kind, out.Failure, rc.WantFailure)
+	}
+	if rc.Check != nil {
+		rc.Check(t, out, c.Host)
+	}
+	entries := c.Host.JournalEntries()
+	for i := 1; i <= 2; i++ {
+		if rb := c.Rollback(rc.Kind, rc.Config, rc.Context, entries); rb.Failure != "" {
+			t.Errorf("Rollback #%d after Run(%s) failed: %s (a rollback must be idempotent)", i, rc.Kind, rb.Failure)
+		}
 	}
 }
 

@@ -18,7 +18,7 @@ import (
 // Conformance), and runs the tests otherwise.
 func TestMain(m *testing.M) {
 	if os.Getenv(sdk.Handshake.MagicCookieKey) != "" {
-		sdk.Serve(testPlugin())
+		serveTestPlugin(os.Getenv(envBroken))
 		os.Exit(0)
 	}
 	os.Exit(m.Run())
@@ -213,5 +213,27 @@ func (plainStage) Run(context.Context, *sdk.RunRequest) (*sdk.Result, error) {
 }
 
 func TestConformance(t *testing.T) {
-	Conformance(t, os.Args[0])
+	Conformance(t, os.Args[0], greetCase)
+}
+
+// greetCase runs the greet stage with a secret through a built binary.
+var greetCase = RunCase{
+	Name:   "greet",
+	Kind:   sdk.KindConfigure,
+	Config: map[string]any{"name": "world", "argv": []string{"echo"}, "token": "t0k"},
+	Setup: func(h *FakeHost) {
+		h.ExecFunc = func(_ context.Context, req sdk.ExecRequest) (int, error) {
+			fmt.Fprint(req.Stdout, "ok")
+			return 0, nil
+		}
+	},
+	Check: func(t *testing.T, out Outcome, h *FakeHost) {
+		want := map[string]string{"exit": "0", "stdout": "ok", "token": "t0k", "ctid": "0"}
+		if diff := cmp.Diff(want, out.Result.Outputs); diff != "" {
+			t.Errorf("outputs (-want +got):\n%s", diff)
+		}
+		if got := string(h.Files()["/etc/greeting"].Data); got != "hello world\n" {
+			t.Errorf("/etc/greeting = %q", got)
+		}
+	},
 }

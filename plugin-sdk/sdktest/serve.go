@@ -2,6 +2,7 @@ package sdktest
 
 import (
 	"encoding/json"
+	"slices"
 	"sync"
 	"testing"
 
@@ -77,10 +78,17 @@ func (c *Client) Schema(kind string) sdk.Schema {
 }
 
 // Validate validates config (JSON bytes, or any value to marshal as JSON);
-// it fails the test on a transport error.
+// it fails the test on a transport error. As the host does, it sends
+// sensitive attributes as unknown (null).
 func (c *Client) Validate(kind string, config any, unknown ...string) sdk.Diagnostics {
 	c.t.Helper()
-	d, err := c.stage.Validate(c.t.Context(), kind, c.configJSON(config), unknown)
+	raw, hidden := c.hideSensitive(kind, c.configJSON(config))
+	for _, name := range hidden {
+		if !slices.Contains(unknown, name) {
+			unknown = append(unknown, name)
+		}
+	}
+	d, err := c.stage.Validate(c.t.Context(), kind, raw, unknown)
 	if err != nil {
 		c.t.Fatalf("Validate(%s): %v", kind, err)
 	}
@@ -89,12 +97,15 @@ func (c *Client) Validate(kind string, config any, unknown ...string) sdk.Diagno
 
 // Run runs a stage of the given kind; rc's StageName and StageKind default
 // to the kind. A stage error is an Outcome with Failure set; a transport
-// error fails the test.
+// error fails the test. As the host does, it hands the values of sensitive
+// attributes to the stage only through Host.Secret: they are null in the
+// stage's Config, and set on the FakeHost with SetSecret.
 func (c *Client) Run(kind string, config any, rc sdk.RunContext) Outcome {
 	c.t.Helper()
 	rc = c.prepare(kind, rc)
+	raw, _ := c.hideSensitive(kind, c.configJSON(config))
 	var out Outcome
-	res, err := c.stage.Run(c.t.Context(), kind, c.configJSON(config), rc, out.record)
+	res, err := c.stage.Run(c.t.Context(), kind, raw, rc, out.record)
 	if err != nil {
 		c.t.Fatalf("Run(%s): %v", kind, err)
 	}
@@ -107,8 +118,9 @@ func (c *Client) Run(kind string, config any, rc sdk.RunContext) Outcome {
 func (c *Client) Rollback(kind string, config any, rc sdk.RunContext, entries []sdk.JournalEntry) Outcome {
 	c.t.Helper()
 	rc = c.prepare(kind, rc)
+	raw, _ := c.hideSensitive(kind, c.configJSON(config))
 	var out Outcome
-	res, err := c.stage.Rollback(c.t.Context(), kind, c.configJSON(config), rc, entries, out.record)
+	res, err := c.stage.Rollback(c.t.Context(), kind, raw, rc, entries, out.record)
 	if err != nil {
 		c.t.Fatalf("Rollback(%s): %v", kind, err)
 	}
@@ -167,4 +179,42 @@ func (w *testLogWriter) stop() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.stopped = true
+}
+
+// hideSensitive does what the host does with a stage's sensitive
+// attributes: their values go to the FakeHost's secrets and are null in the
+// configuration the stage receives. It returns the sensitive names.
+func (c *Client) hideSensitive(kind string, raw []byte) ([]byte, []string) {
+	c.t.Helper()
+	schema, err := c.stage.Schema(c.t.Context(), kind)
+	if err != nil {
+		return raw, nil // the call itself reports an unknown kind
+	}
+	var hidden []string
+	for _, a := range schema.Attributes {
+		if a.Sensitive {
+			hidden = append(hidden, a.Name)
+		}
+	}
+	var attrs map[string]json.RawMessage
+	if len(hidden) == 0 || json.Unmarshal(raw, &attrs) != nil {
+		return raw, hidden
+	}
+	for _, name := range hidden {
+		v, ok := attrs[name]
+		if !ok || string(v) == "null" {
+			continue
+		}
+		var s string
+		if err := json.Unmarshal(v, &s); err != nil {
+			s = string(v) // a non-string secret, as its JSON text
+		}
+		c.Host.SetSecret(name, s)
+		attrs[name] = json.RawMessage("null")
+	}
+	out, err := json.Marshal(attrs)
+	if err != nil {
+		c.t.Fatalf("marshal stage config: %v", err)
+	}
+	return out, hidden
 }

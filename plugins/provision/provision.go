@@ -1,6 +1,7 @@
 // Package provision is the built-in provision stage: it unpacks the OS
 // template into the temporary private area "as if created by pctl create"
-// (contract §2.1), and discards that area on rollback.
+// (contract §2.1), from the archive or a clone of its unpacked cache, and
+// discards that area on rollback.
 package provision
 
 import (
@@ -23,20 +24,48 @@ func Plugin() *sdk.Plugin {
 
 type stage struct{}
 
+// config is a provision stage's body.
+type config struct {
+	Cache string `hcl:"cache,optional" description:"the unpacked template cache $TEMPLATE/cache/<name>.d: \"auto\" (default) clones it where the file system can reflink (btrfs, xfs) and extracts the archive elsewhere; \"always\" clones it everywhere (content copied in the kernel without reflinks); \"off\" always extracts"`
+}
+
+var schema = sdk.MustSchemaFromStruct(config{})
+
 // Journal steps.
 const (
 	stepCreate = "create"
 	stepUnpack = "unpack"
 )
 
-func (stage) Schema() sdk.Schema                                   { return sdk.Schema{} }
-func (stage) Validate(context.Context, sdk.Config) sdk.Diagnostics { return nil }
+func (stage) Schema() sdk.Schema { return schema }
+
+func (stage) Validate(_ context.Context, cfg sdk.Config) sdk.Diagnostics {
+	_, diags := decode(cfg)
+	return diags
+}
+
+func decode(cfg sdk.Config) (config, sdk.Diagnostics) {
+	c := config{Cache: CacheAuto}
+	if err := cfg.Decode(&c); err != nil {
+		return c, sdk.Diagnostics{{Summary: "Invalid configuration", Detail: err.Error()}}
+	}
+	switch c.Cache {
+	case CacheAuto, CacheAlways, CacheOff:
+		return c, nil
+	}
+	return c, sdk.Diagnostics{{Summary: "Unknown template cache mode",
+		Detail: fmt.Sprintf("cache is %q; use \"auto\", \"always\" or \"off\".", c.Cache), Attribute: "cache"}}
+}
 
 // Run creates <VE_PRIVATE>.reinstall (or takes the empty one an earlier
 // stage created) and unpacks the template into it.
 func (stage) Run(ctx context.Context, req *sdk.RunRequest) (*sdk.Result, error) {
 	rc := req.Context
 	tmp := rc.PrivateTmp
+	cfg, diags := decode(req.Config)
+	if diags.HasErrors() {
+		return nil, fmt.Errorf("%s: %s", diags[0].Summary, diags[0].Detail)
+	}
 	if err := req.Host.Journal(ctx, stepCreate, sdk.PhaseBegin, map[string]string{"path": tmp}); err != nil {
 		return nil, err
 	}
@@ -52,7 +81,8 @@ func (stage) Run(ctx context.Context, req *sdk.RunRequest) (*sdk.Result, error) 
 	}
 	req.UI.Log("info", fmt.Sprintf("unpacking %s into %s", rc.TemplateFile, tmp))
 	last := time.Now()
-	stats, err := safefs.Untar(ctx, rc.TemplateFile, tmp, func(s safefs.Stats) {
+	log := func(msg string) { req.UI.Log("info", msg) }
+	method, stats, err := Unpack(ctx, rc.TemplateFile, tmp, cfg.Cache, log, func(s safefs.Stats) {
 		if time.Since(last) >= 200*time.Millisecond {
 			last = time.Now()
 			req.UI.Progress("unpacking "+rc.OSTemplate, s.Bytes, 0, "bytes")
@@ -61,13 +91,14 @@ func (stage) Run(ctx context.Context, req *sdk.RunRequest) (*sdk.Result, error) 
 	if err != nil {
 		return nil, fmt.Errorf("unpack %s: %w", rc.TemplateFile, err)
 	}
-	if err := req.Host.Journal(ctx, stepUnpack, sdk.PhaseDone, nil); err != nil {
+	if err := req.Host.Journal(ctx, stepUnpack, sdk.PhaseDone, map[string]string{"method": method}); err != nil {
 		return nil, err
 	}
 	req.UI.Progress("unpacked "+rc.OSTemplate, stats.Bytes, stats.Bytes, "bytes")
 	return &sdk.Result{Outputs: map[string]string{
-		"files": strconv.FormatInt(stats.Files, 10),
-		"bytes": strconv.FormatInt(stats.Bytes, 10),
+		"files":  strconv.FormatInt(stats.Files, 10),
+		"bytes":  strconv.FormatInt(stats.Bytes, 10),
+		"method": method,
 	}}, nil
 }
 

@@ -44,7 +44,8 @@ func (hook) Run(ctx context.Context, req *sdk.RunRequest) (*sdk.Result, error) {
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		return &sdk.Result{Outputs: map[string]string{"mode": ModeDefault, "ran": "false"}}, nil
 	}
-	if err := ensureTmpArea(ctx, req); err != nil {
+	created, err := ensureTmpArea(ctx, req)
+	if err != nil {
 		return nil, err
 	}
 	argv := []string{path, "--veid", strconv.Itoa(rc.CTID), "--ve_private_tmp", rc.PrivateTmp, "--ve_private", rc.Private}
@@ -65,6 +66,15 @@ func (hook) Run(ctx context.Context, req *sdk.RunRequest) (*sdk.Result, error) {
 		}
 		return &sdk.Result{Outputs: map[string]string{"mode": ModeCustom, "ran": "true", "exit": "0"}}, nil
 	case exitDefault:
+		if created {
+			// No stage before the hook fills the area (libvzctl's order): what
+			// the script did there is discarded, the area left empty again.
+			if err := emptyTmpArea(ctx, req); err != nil {
+				return nil, err
+			}
+			req.UI.Log("info", name+" exited 128: the temporary area is emptied for the default reinstall")
+			return &sdk.Result{Outputs: map[string]string{"mode": ModeDefault, "ran": "true", "exit": "128"}, Reprovision: true}, nil
+		}
 		req.UI.Log("info", name+" exited 128: the temporary area is provisioned again from the template")
 		return &sdk.Result{Outputs: map[string]string{"mode": ModeDefault, "ran": "true", "exit": "128"}, Reprovision: true}, nil
 	default:
@@ -109,18 +119,35 @@ func runHostScript(ctx context.Context, argv, env []string, ui sdk.UI) (int, err
 
 // ensureTmpArea creates an empty temporary area when no stage before the
 // hook did (a pipeline that runs the hook first, as libvzctl does).
-func ensureTmpArea(ctx context.Context, req *sdk.RunRequest) error {
+func ensureTmpArea(ctx context.Context, req *sdk.RunRequest) (created bool, err error) {
 	tmp := req.Context.PrivateTmp
 	if _, err := os.Lstat(tmp); err == nil {
-		return nil
+		return false, nil
 	}
 	if err := req.Host.Journal(ctx, "create-tmp", sdk.PhaseBegin, map[string]string{"path": tmp}); err != nil {
-		return err
+		return false, err
 	}
 	if err := os.Mkdir(tmp, 0o700); err != nil {
-		return fmt.Errorf("create %s: %w", tmp, err)
+		return false, fmt.Errorf("create %s: %w", tmp, err)
 	}
-	return req.Host.Journal(ctx, "create-tmp", sdk.PhaseDone, nil)
+	return true, req.Host.Journal(ctx, "create-tmp", sdk.PhaseDone, nil)
+}
+
+// emptyTmpArea discards the area the hook created (through the trash,
+// never following a symlink the script left) and creates it empty again.
+// Its rollback is create-tmp's: the area is discarded whatever it holds.
+func emptyTmpArea(ctx context.Context, req *sdk.RunRequest) error {
+	rc := req.Context
+	if err := req.Host.Journal(ctx, "empty-tmp", sdk.PhaseBegin, map[string]string{"path": rc.PrivateTmp}); err != nil {
+		return err
+	}
+	if err := safefs.MoveToTrash(rc.PrivateTmp, rc.Trash); err != nil {
+		return fmt.Errorf("discard %s: %w", rc.PrivateTmp, err)
+	}
+	if err := os.Mkdir(rc.PrivateTmp, 0o700); err != nil {
+		return fmt.Errorf("create %s: %w", rc.PrivateTmp, err)
+	}
+	return req.Host.Journal(ctx, "empty-tmp", sdk.PhaseDone, nil)
 }
 
 // checkCustomArea: in custom mode the area the script left becomes the new

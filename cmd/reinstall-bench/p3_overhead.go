@@ -1,0 +1,113 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/reinstall-dev/reinstall/internal/pluginhost"
+)
+
+// ctOverhead is the container P3 reinstalls.
+const ctOverhead = 201
+
+// benchOverhead is P3: the whole default pipeline on the tiny template against the sum
+// of its bare parts (GNU tar extraction, ct stop, ct start) measured in the same
+// repetitions, and one plugin launch with its handshake against a bare fork/exec.
+func (b *bench) benchOverhead() error {
+	if err := b.createContainer(ctOverhead, tinyTemplate); err != nil {
+		return err
+	}
+	if err := b.start(ctOverhead); err != nil {
+		return err
+	}
+	id := strconv.Itoa(ctOverhead)
+	archive := b.host.Path("vz/template/cache/" + tinyTemplate + ".tar.zst")
+	var whole, tarT, stopT, startT []time.Duration
+	for i := range b.opts.Reps + 1 { // the first round warms the caches and is dropped
+		must(settle(false))
+		res, err := b.reinstall("P3 tiny template", "--stop", id)
+		if err != nil {
+			return err
+		}
+		if err := b.dropOld(ctOverhead); err != nil {
+			return err
+		}
+		must(settle(false))
+		dest := filepath.Join(b.scratch, "bare-tar")
+		if err := os.Mkdir(dest, 0o700); err != nil {
+			return err
+		}
+		tr, err := gnuTar(archive, dest)
+		if err != nil {
+			return err
+		}
+		if err := os.RemoveAll(dest); err != nil {
+			return err
+		}
+		must(settle(false))
+		stop, err := b.ct("stop", id)
+		if err != nil {
+			return err
+		}
+		start, err := b.ct("start", id)
+		if err != nil {
+			return err
+		}
+		if i == 0 {
+			continue
+		}
+		whole = append(whole, res.Wall)
+		tarT, stopT, startT = append(tarT, tr.Wall), append(stopT, stop.Wall), append(startT, start.Wall)
+	}
+	b.add(Row{ID: "P3a", What: "reinstall --stop, tiny template (whole pipeline)", Ours: statOf(whole),
+		Baseline: "tar -x + sync -f, ct stop, ct start", Base: statOf(sumStats(tarT, stopT, startT)), Target: 1.3,
+		Note: "parts: tar " + fmtSec(statOf(tarT).Median) + ", ct stop " + fmtSec(statOf(stopT).Median) +
+			", ct start " + fmtSec(statOf(startT).Median) + "; the pipeline starts 5 plugin processes"})
+	if err := b.stop(ctOverhead); err != nil {
+		return err
+	}
+	return b.benchPluginLaunch()
+}
+
+// benchPluginLaunch times starting the provision plugin up to a completed handshake,
+// as the pipeline does for every plugin, against `reinstall version`.
+func (b *bench) benchPluginLaunch() error {
+	l := &pluginhost.Launcher{SocketDir: b.host.Path("run/reinstall/plugins"), SelfExe: b.bin}
+	if err := os.MkdirAll(l.SocketDir, 0o700); err != nil {
+		return err
+	}
+	var launch, exec []time.Duration
+	for i := range 2*b.opts.Reps + 1 {
+		start := time.Now()
+		p, err := l.Launch(context.Background(), pluginhost.Spec{Name: "provision"}, nil)
+		if err != nil {
+			return err
+		}
+		took := time.Since(start)
+		p.Close()
+		res, err := run(b.bin, "version")
+		if err != nil {
+			return err
+		}
+		if i > 0 {
+			launch, exec = append(launch, took), append(exec, res.Wall)
+		}
+	}
+	b.add(Row{ID: "P3b", What: "one plugin launch + handshake", Ours: statOf(launch),
+		Baseline: "fork/exec of `reinstall version`", Base: statOf(exec), Target: 5})
+	return nil
+}
+
+// gnuTar extracts archive into dest with GNU tar as root keeps a template (numeric
+// owners, permissions, xattrs) and makes it durable with one syncfs, as provision does.
+func gnuTar(archive, dest string) (result, error) {
+	flag := "--zstd"
+	if filepath.Ext(archive) == ".gz" {
+		flag = "-z"
+	}
+	script := `tar --numeric-owner --xattrs --xattrs-include='*' -xp ` + flag + ` -f "$1" -C "$2" && sync -f "$2"`
+	return run("sh", "-c", script, "gnu-tar", archive, dest)
+}

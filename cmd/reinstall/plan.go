@@ -1,0 +1,123 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/reinstall-dev/reinstall/pipeline"
+)
+
+func newPlanCommand(g *globals) *cobra.Command {
+	var o struct {
+		skipBackup, stop, json bool
+		pipeline               string
+		vars                   varFlags
+	}
+	cmd := &cobra.Command{
+		Use:   "plan [flags] CTID|NAME",
+		Short: "Show what a reinstall would do, changing nothing",
+		Long: `plan makes the checks of a reinstall that change nothing, starts the
+pipeline's plugins to check every stage, and prints each stage with its
+plugin and whether it will run, what it creates, and what becomes of the old
+private area (destroyed or kept). It takes the same flags as a reinstall and
+exits with the code the reinstall would be refused with.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			vars, err := o.vars.values()
+			if err != nil {
+				return err
+			}
+			h, err := g.host()
+			if err != nil {
+				return &pipeline.Error{Code: pipeline.ExitRefused, Stage: pipeline.StagePreflight, Err: err}
+			}
+			plan, err := pipeline.Plan(cmd.Context(), pipeline.Options{
+				Host:         h,
+				Target:       args[0],
+				SkipBackup:   o.skipBackup,
+				Stop:         o.stop,
+				PipelineFile: o.pipeline,
+				Vars:         vars,
+				VarFiles:     o.vars.files,
+				Runtime:      g.runtime(h),
+				Logger:       g.logger(),
+				SelfExe:      "/proc/self/exe",
+			})
+			if err != nil {
+				return err
+			}
+			if o.json {
+				enc := json.NewEncoder(g.stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(plan)
+			}
+			writePlan(g.stdout, plan)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVar(&o.skipBackup, "skipbackup", false, "plan a reinstall that deletes the old private area")
+	f.BoolVar(&o.stop, "stop", false, "plan a reinstall that stops a running container right before the swap")
+	f.StringVar(&o.pipeline, "pipeline", "", "plan the pipeline in `FILE` instead of /etc/vz/reinstall.hcl or the embedded default")
+	f.BoolVar(&o.json, "json", false, "print the plan as JSON")
+	o.vars.register(f)
+	return cmd
+}
+
+// writePlan prints a plan for people.
+func writePlan(w io.Writer, p *pipeline.RunPlan) {
+	name := ""
+	if p.Name != "" {
+		name = " (" + p.Name + ")"
+	}
+	fmt.Fprintf(w, "Plan for container %d%s, %s: pipeline %q from %s\n", p.CTID, name, p.State, p.Pipeline, p.File)
+	fmt.Fprintf(w, "  private area  %s\n", p.Private)
+	fmt.Fprintf(w, "  template      %s (%s)\n", p.OSTemplate, p.TemplateFile)
+	fmt.Fprintf(w, "  options       skipbackup=%v stop=%v\n", p.Options.SkipBackup, p.Options.Stop)
+	for _, v := range p.Variables {
+		fmt.Fprintf(w, "  var.%s = %s\n", v.Name, v.Value)
+	}
+	fmt.Fprintln(w)
+	for _, s := range p.Stages {
+		fmt.Fprintf(w, "%d. %s %q (plugin %s): %s\n", s.Index, s.Kind, s.Name, s.Plugin, s.Status)
+		if s.When != "" {
+			fmt.Fprintf(w, "     when = %s\n", s.When)
+		}
+		keys := make([]string, 0, len(s.Config))
+		for k := range s.Config {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			fmt.Fprintf(w, "     %s = %s\n", k, s.Config[k])
+		}
+		if s.Timeout != "none" || s.OnFailure != pipeline.OnFailureRollback {
+			fmt.Fprintf(w, "     timeout %s, on failure %s\n", s.Timeout, s.OnFailure)
+		}
+		for _, c := range s.Creates {
+			fmt.Fprintf(w, "     creates %s\n", c)
+		}
+		for _, a := range s.Actions {
+			fmt.Fprintf(w, "     %s\n", a)
+		}
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Destroyed:")
+	writeList(w, p.Destroyed, "nothing")
+	fmt.Fprintln(w, "Kept:")
+	writeList(w, p.Kept, "nothing of the old private area")
+}
+
+func writeList(w io.Writer, items []string, none string) {
+	if len(items) == 0 {
+		fmt.Fprintf(w, "  %s\n", none)
+	}
+	for _, it := range items {
+		fmt.Fprintf(w, "  %s\n", strings.TrimSpace(it))
+	}
+}

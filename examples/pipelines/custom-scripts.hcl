@@ -1,0 +1,41 @@
+# The stock reinstall with the site's own scripts, kept in a directory of
+# their own instead of /etc/vz/conf, and with timeouts: a script that hangs
+# fails the run, which is rolled back, instead of holding the container.
+#
+#   reinstall --pipeline custom-scripts.hcl 101
+#   reinstall --pipeline custom-scripts.hcl --var script_dir=/srv/reinstall 101
+
+variable "script_dir" {
+  description = "Directory of reinstall.sh and configure.sh (a host path, under --root)."
+  type        = string
+  default     = "/etc/vz/site"
+}
+
+locals {
+  hook      = "${var.script_dir}/reinstall.sh"
+  configure = "${var.script_dir}/configure.sh"
+}
+
+pipeline "custom-scripts" {
+  stage "provision" "template" {}
+
+  # The vps.reinstall contract: exit 0 keeps the temporary area ("custom"),
+  # exit 128 asks for the stock template ("default"); no script: "default".
+  stage "reinstall-hook" "site-reinstall" {
+    script  = local.hook
+    timeout = "10m"
+  }
+
+  stage "swap" "swap" {}
+
+  stage "start" "start" {}
+
+  # Runs inside the new container, with the old files at /old.
+  stage "configure" "site-configure" {
+    script  = local.configure
+    timeout = "5m"
+    when    = stage.site-reinstall.mode == "custom"
+  }
+
+  stage "backup-retention" "retention" {}
+}

@@ -1,0 +1,40 @@
+# The stock reinstall, then the customer's home directories and the SSH host
+# keys copied back from the old private area, so that users keep their files
+# and clients do not see a changed host key. Owners, modes, xattrs and hard
+# links are kept; symlinks are copied as symlinks, never followed.
+#
+#   reinstall --pipeline keep-paths.hcl 101
+#   reinstall --pipeline keep-paths.hcl --var 'keep=["/home", "/root"]' 101
+
+variable "keep" {
+  description = "Absolute paths, as the container sees them, to copy from the old area (* ? [..] match within one component)."
+  type        = list(string)
+  default     = ["/home", "/etc/ssh/ssh_host_*"]
+}
+
+pipeline "keep-paths" {
+  stage "provision" "template" {}
+
+  stage "reinstall-hook" "vps-reinstall" {
+    script = "/etc/vz/conf/vps.reinstall"
+  }
+
+  stage "swap" "swap" {}
+
+  stage "start" "start" {}
+
+  stage "configure" "vps-configure" {
+    script = "/etc/vz/conf/vps.configure"
+    when   = stage.vps-reinstall.mode == "custom"
+  }
+
+  # Runs in both modes, and with --skipbackup too: the old area is deleted
+  # only by the retention stage after it.
+  stage "configure" "keep-paths" {
+    plugin  = "copy-from-old"
+    paths   = var.keep
+    timeout = "30m"
+  }
+
+  stage "backup-retention" "retention" {}
+}

@@ -1,0 +1,26 @@
+# The order of Virtuozzo 7's libvzctl: vps.reinstall runs first, into an
+# empty temporary area, and the OS template is unpacked only when the
+# script answers "default" (exit 128, or no script at all). A script that
+# exits 0 fills the area itself: its content becomes the new private area.
+pipeline "libvzctl-compatible" {
+  # --ve_private_tmp is an empty directory here. Exit 128 empties it again.
+  stage "reinstall-hook" "vps-reinstall" {
+    script = "/etc/vz/conf/vps.reinstall"
+  }
+
+  # Fills the (empty) temporary area from the template in "default" mode.
+  stage "provision" "template" {
+    when = stage.vps-reinstall.mode == "default"
+  }
+
+  stage "swap" "swap" {}
+
+  stage "start" "start" {}
+
+  stage "configure" "vps-configure" {
+    script = "/etc/vz/conf/vps.configure"
+    when   = stage.vps-reinstall.mode == "custom"
+  }
+
+  stage "backup-retention" "retention" {}
+}

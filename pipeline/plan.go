@@ -1,0 +1,359 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/zclconf/go-cty/cty"
+	ctyjson "github.com/zclconf/go-cty/cty/json"
+
+	"github.com/reinstall-dev/reinstall/internal/runtime"
+	"github.com/reinstall-dev/reinstall/internal/safefs"
+	sdk "github.com/reinstall-dev/reinstall/plugin-sdk"
+)
+
+// RunPlan is what `reinstall CTID` would do, worked out without changing
+// anything: the checks of the preflight that change nothing, the pipeline
+// checked against its plugins, and each stage's effect.
+type RunPlan struct {
+	Pipeline     string         `json:"pipeline"`
+	File         string         `json:"file"`
+	CTID         int            `json:"ctid"`
+	Name         string         `json:"name,omitempty"`
+	State        string         `json:"state"`
+	Private      string         `json:"private"`
+	OSTemplate   string         `json:"ostemplate"`
+	TemplateFile string         `json:"template_file"`
+	Options      PlanOptions    `json:"options"`
+	Variables    []PlanVariable `json:"variables,omitempty"`
+	Stages       []PlanStage    `json:"stages"`
+	// Destroyed and Kept say what becomes of the old private area.
+	Destroyed []string `json:"destroyed"`
+	Kept      []string `json:"kept"`
+}
+
+// PlanOptions are the run's options as the plan assumed them.
+type PlanOptions struct {
+	SkipBackup bool `json:"skipbackup"`
+	Stop       bool `json:"stop"`
+}
+
+// PlanVariable is an input variable's value ("(sensitive)" if it is).
+type PlanVariable struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// Whether a stage will run.
+const (
+	PlanRun     = "run"
+	PlanSkip    = "skip"
+	PlanDepends = "depends"
+)
+
+// PlanStage is one stage of the plan.
+type PlanStage struct {
+	Index  int    `json:"index"`
+	Name   string `json:"name"`
+	Kind   string `json:"kind"`
+	Plugin string `json:"plugin"`
+	// Run is "run", "skip" (when is false) or "depends" (when reads outputs
+	// of DependsOn, known only during the run).
+	Run       string   `json:"run"`
+	Status    string   `json:"status"` // in words: will run, skipped (when is false), depends on <stage>
+	DependsOn []string `json:"depends_on,omitempty"`
+	When      string   `json:"when,omitempty"`
+	Timeout   string   `json:"timeout"`
+	OnFailure string   `json:"on_failure"`
+	// Config holds the plugin-owned attributes as JSON values; unknown ones
+	// are "(known during the run)", sensitive ones "(sensitive)".
+	Config  map[string]string `json:"config,omitempty"`
+	Creates []string          `json:"creates,omitempty"`
+	Actions []string          `json:"actions,omitempty"`
+}
+
+// Plan works out what a reinstall with o would do. It takes no lock and
+// changes nothing (plugins are started with their sockets outside --root);
+// what would refuse the reinstall is returned as the same *Error.
+func Plan(ctx context.Context, o Options) (*RunPlan, error) {
+	if o.Logger == nil {
+		o.Logger = hclog.NewNullLogger()
+	}
+	ctid, name, err := o.Host.Resolve(o.Target)
+	if err != nil {
+		return nil, refused("%v", err)
+	}
+	if _, err := os.Lstat(o.Host.JournalPath(ctid)); err == nil {
+		return nil, &Error{Code: ExitRecover, Stage: StagePreflight, Err: fmt.Errorf(
+			"an earlier reinstall of container %d did not finish (journal %s); run `reinstall recover %d` first",
+			ctid, o.Host.JournalPath(ctid), ctid)}
+	}
+	p, err := loadPipeline(o)
+	if err != nil {
+		return nil, err
+	}
+	ct, err := o.Host.LoadContainerChecked(ctid) // with CheckIsolation, contract §6
+	if err != nil {
+		return nil, refused("%v", err)
+	}
+	if name == "" {
+		name = ct.Name
+	}
+	if err := safefs.CheckPrivateArea(ct.Private); err != nil {
+		return nil, refused("private area of container %d: %v", ctid, err)
+	}
+	if ct.OSTemplate == "" {
+		return nil, refused("container %d has no OSTEMPLATE in %s", ctid, ct.ConfigPath)
+	}
+	tmpl, err := o.Host.FindTemplate(ct.OSTemplate)
+	if err != nil {
+		return nil, refused("%v", err)
+	}
+	state, err := o.Runtime.Status(ctx, ctid)
+	if err != nil {
+		return nil, refused("status of container %d: %v", ctid, err)
+	}
+	if state == runtime.Running && !o.Stop {
+		return nil, &Error{Code: ExitRunning, Stage: StagePreflight, Err: fmt.Errorf(
+			"container %d is running; stop it first or pass --stop (it is stopped right before the swap)", ctid)}
+	}
+	if err := checkLeftovers(ct.Private); err != nil {
+		return nil, err
+	}
+	rc := sdk.RunContext{
+		RunID: "<run id>", CTID: ctid, CTName: name, HostRoot: o.Host.Root,
+		Private: ct.Private, PrivateTmp: ct.Private + ".reinstall", PrivatePrevious: ct.Private + ".previous",
+		Trash: ct.Private + ".trash-<run id>", VERoot: ct.Root, OSTemplate: ct.OSTemplate, TemplateFile: tmpl,
+		Hostname: ct.Hostname, Options: sdk.Options{SkipBackup: o.SkipBackup, Stop: o.Stop}, Config: ct.Keys,
+	}
+	r, cleanup, err := startCheckRun(o, p)
+	if err != nil {
+		return nil, err
+	}
+	defer cleanup()
+	if err := checkRequiredPlugins(r.host, p); err != nil {
+		return nil, refused("%v", err)
+	}
+	scope := &evalScope{rc: rc, pipeline: p, outputs: map[string]map[string]string{}, pending: allStages(p)}
+	checked, diags, err := checkStages(ctx, p, r.stagePlugin, scope)
+	if err != nil {
+		return nil, err
+	}
+	if diags.HasErrors() {
+		return nil, &Error{Code: ExitRefused, Stage: StagePreflight, Err: fmt.Errorf("%s", firstError(diags)), Diags: diags, Sources: p.sources}
+	}
+	plan := &RunPlan{
+		Pipeline: p.Name, File: p.Filename, CTID: ctid, Name: name, State: string(state),
+		Private: ct.Private, OSTemplate: ct.OSTemplate, TemplateFile: tmpl,
+		Options: PlanOptions{SkipBackup: o.SkipBackup, Stop: o.Stop},
+	}
+	for _, v := range p.Variables {
+		plan.Variables = append(plan.Variables, PlanVariable{Name: v.Name, Value: planVariableValue(p, v)})
+	}
+	for i, cs := range checked {
+		plan.Stages = append(plan.Stages, planStage(p, i, cs, rc, state == runtime.Running))
+	}
+	plan.fate(p, rc)
+	return plan, nil
+}
+
+// planStage describes one checked stage.
+func planStage(p *Pipeline, i int, cs *checkedStage, rc sdk.RunContext, running bool) PlanStage {
+	s := cs.run.stage
+	ps := PlanStage{Index: i + 1, Name: s.Name, Kind: s.Kind, Plugin: s.Plugin, OnFailure: s.OnFailure, Timeout: "none"}
+	if t := stageTimeout(s); t > 0 {
+		ps.Timeout = t.String()
+	}
+	if s.When != nil {
+		ps.When = strings.TrimSpace(string(s.When.Range().SliceBytes(p.Source)))
+	}
+	switch {
+	case s.When == nil || cs.whenKnown && cs.when:
+		ps.Run, ps.Status = PlanRun, "will run"
+	case cs.whenKnown:
+		ps.Run, ps.Status = PlanSkip, "skipped (when is false)"
+	default:
+		ps.Run = PlanDepends
+		ps.DependsOn = p.StageDependencies(s.When)
+		ps.Status = "depends on " + strings.Join(ps.DependsOn, ", ")
+		if len(ps.DependsOn) == 0 {
+			ps.Status = "depends on values known only during the run"
+		}
+	}
+	cfg := map[string]json.RawMessage{}
+	_ = json.Unmarshal(cs.config, &cfg)
+	if len(cfg) > 0 {
+		ps.Config = map[string]string{}
+	}
+	for k, v := range cfg {
+		switch {
+		case string(v) == "null" && !slices.Contains(cs.unknown, k):
+			continue // not set
+		case slices.Contains(cs.run.sensitive, k):
+			ps.Config[k] = "(sensitive)"
+		case slices.Contains(cs.unknown, k):
+			ps.Config[k] = "(known during the run)"
+		default:
+			ps.Config[k] = string(v)
+		}
+	}
+	describeStage(p, i, &ps, cfg, rc, running)
+	return ps
+}
+
+// describeStage fills what a stage creates and does. The host knows the
+// kinds' contract and its built-in plugins; of another plugin it says
+// only that it runs.
+func describeStage(p *Pipeline, i int, ps *PlanStage, cfg map[string]json.RawMessage, rc sdk.RunContext, running bool) {
+	s := p.Stages[i]
+	builtin := s.Plugin == BuiltinPlugin[s.Kind] || s.Plugin == "copy-from-old"
+	if !builtin {
+		ps.Actions = append(ps.Actions, "runs in plugin "+s.Plugin)
+	}
+	switch s.Kind {
+	case KindProvision:
+		ps.Creates = append(ps.Creates, rc.PrivateTmp)
+		if builtin {
+			ps.Actions = append(ps.Actions, fmt.Sprintf("unpacks %s into %s (numeric owners, modes, xattrs, hard links, device nodes)", rc.TemplateFile, rc.PrivateTmp))
+		}
+	case KindReinstallHook:
+		if !p.hasBefore(i, KindProvision) {
+			ps.Creates = append(ps.Creates, rc.PrivateTmp+" (empty, for the hook to fill)")
+		}
+		if script, ok := stringConfig(cfg, "script"); ok && s.Plugin == "script" {
+			host := rc.HostPath(script)
+			if !fileExists(host) {
+				ps.Actions = append(ps.Actions, host+" does not exist: nothing runs and the mode is \"default\"")
+				break
+			}
+			again := "discards it and provisions again"
+			if !p.hasBefore(i, KindProvision) {
+				again = "empties it again"
+			}
+			ps.Actions = append(ps.Actions,
+				fmt.Sprintf("runs %s --veid %d --ve_private_tmp %s --ve_private %s on the host", host, rc.CTID, rc.PrivateTmp, rc.Private),
+				"exit 0 keeps its temporary area (mode \"custom\"); exit 128 "+again+" (mode \"default\")")
+		}
+	case KindSwap:
+		if running && rc.Options.Stop {
+			ps.Actions = append(ps.Actions, "stops the running container right before the exchange")
+		}
+		ps.Actions = append(ps.Actions, fmt.Sprintf("exchanges %s and %s in one renameat2(RENAME_EXCHANGE)", rc.Private, rc.PrivateTmp))
+		old := filepath.Join(rc.Private, "old")
+		switch {
+		case !rc.Options.SkipBackup:
+			ps.Creates = append(ps.Creates, old)
+			ps.Actions = append(ps.Actions, "moves the old private area to "+old+" (/old inside the container)")
+		case p.hasBefore(i, KindReinstallHook):
+			ps.Creates = append(ps.Creates, old+" (mode \"custom\")", rc.PrivatePrevious+" (mode \"default\")")
+			ps.Actions = append(ps.Actions, "moves the old private area to "+old+" in mode \"custom\", parks it at "+rc.PrivatePrevious+" in mode \"default\"")
+		default:
+			ps.Creates = append(ps.Creates, rc.PrivatePrevious)
+			ps.Actions = append(ps.Actions, "parks the old private area at "+rc.PrivatePrevious)
+		}
+	case KindStart:
+		ps.Actions = append(ps.Actions, fmt.Sprintf("starts the container from %s (hostname %q)", rc.Private, rc.Hostname))
+	case KindConfigure:
+		describeConfigure(s, ps, cfg, rc)
+	case KindBackupRetention:
+		if rc.Options.SkipBackup {
+			ps.Creates = append(ps.Creates, rc.Trash+" (while deleting)")
+			ps.Actions = append(ps.Actions, "deletes the old private area: renamed to the trash, then removed without following symlinks")
+		} else {
+			ps.Actions = append(ps.Actions, "keeps the old private area at "+filepath.Join(rc.Private, "old"))
+		}
+	}
+}
+
+func describeConfigure(s *Stage, ps *PlanStage, cfg map[string]json.RawMessage, rc sdk.RunContext) {
+	switch s.Plugin {
+	case "script":
+		script, ok := stringConfig(cfg, "script")
+		if !ok {
+			return
+		}
+		host := rc.HostPath(script)
+		if !fileExists(host) {
+			ps.Actions = append(ps.Actions, host+" does not exist: nothing runs")
+			return
+		}
+		ps.Actions = append(ps.Actions, "feeds "+host+" to /bin/bash (or /bin/sh) inside the running container, /old visible")
+	case "copy-from-old":
+		var paths []string
+		if err := json.Unmarshal(cfg["paths"], &paths); err != nil {
+			return
+		}
+		for _, path := range paths {
+			ps.Creates = append(ps.Creates, filepath.Join(rc.Private, path))
+			ps.Actions = append(ps.Actions, "copies "+path+" from the old private area (owners and modes kept, symlinks copied as links)")
+		}
+	}
+}
+
+// fate says what becomes of the old private area (contract §2.3, §2.6).
+func (plan *RunPlan) fate(p *Pipeline, rc sdk.RunContext) {
+	old := filepath.Join(rc.Private, "old")
+	var retention *PlanStage
+	for i := range plan.Stages {
+		if plan.Stages[i].Kind == KindBackupRetention && retention == nil {
+			retention = &plan.Stages[i]
+		}
+	}
+	plan.Destroyed, plan.Kept = []string{}, []string{}
+	switch {
+	case !rc.Options.SkipBackup:
+		plan.Kept = append(plan.Kept, fmt.Sprintf("the old private area %s → %s (/old inside the container), for good", rc.Private, old))
+	case retention != nil:
+		what := fmt.Sprintf("the old private area %s: deleted by stage %q once the new container runs (until then configure stages see it at /old)", rc.Private, retention.Name)
+		if retention.Run != PlanRun {
+			what += "; that stage " + retention.Status
+		}
+		plan.Destroyed = append(plan.Destroyed, what)
+	default:
+		plan.Kept = append(plan.Kept, fmt.Sprintf("the old private area at %s or %s: no backup-retention stage deletes it", old, rc.PrivatePrevious))
+	}
+}
+
+// hasBefore reports whether a stage of kind comes before stage i.
+func (p *Pipeline) hasBefore(i int, kind string) bool {
+	for _, s := range p.Stages[:i] {
+		if s.Kind == kind {
+			return true
+		}
+	}
+	return false
+}
+
+func planVariableValue(p *Pipeline, v *Variable) string {
+	if v.Sensitive {
+		return "(sensitive)"
+	}
+	val, ok := p.VariableValue(v.Name)
+	if !ok || !val.IsWhollyKnown() {
+		return "(not known)"
+	}
+	return renderValue(val)
+}
+
+func stringConfig(cfg map[string]json.RawMessage, name string) (string, bool) {
+	var s string
+	if err := json.Unmarshal(cfg[name], &s); err != nil || s == "" {
+		return "", false
+	}
+	return s, true
+}
+
+// renderValue writes a known value as JSON.
+func renderValue(v cty.Value) string {
+	out, err := ctyjson.Marshal(v, v.Type())
+	if err != nil {
+		return v.GoString()
+	}
+	return string(out)
+}

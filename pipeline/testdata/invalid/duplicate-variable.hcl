@@ -1,0 +1,7 @@
+variable "dir" {}
+variable "dir" {} # ERROR: 2:10 Duplicate variable
+
+pipeline "x" {
+  stage "provision" "template" {}
+  stage "swap" "swap" {}
+}

@@ -1,0 +1,1 @@
+pipeline "x" {} # ERROR: 1:1 Empty pipeline

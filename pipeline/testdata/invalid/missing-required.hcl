@@ -1,0 +1,5 @@
+pipeline "x" {
+  stage "provision" "template" {}
+  stage "reinstall-hook" "hook" {} # ERROR: 3:33 Missing required argument
+  stage "swap" "swap" {}
+}

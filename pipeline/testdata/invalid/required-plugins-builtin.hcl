@@ -1,0 +1,8 @@
+required_plugins {
+  script = { sha256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08" } # ERROR: 2:3 Built-in plugin pinned
+}
+
+pipeline "x" {
+  stage "provision" "template" {}
+  stage "swap" "swap" {}
+}
