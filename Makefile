@@ -4,7 +4,7 @@ BIN     := bin/reinstall
 # Every Go module of the repository (./... stops at a module boundary).
 MODULES := . plugin-sdk examples/plugins/license-installer
 
-.PHONY: all build test lint demo proto bench clean
+.PHONY: all build test lint demo proto bench fuzz clean
 
 all: build
 
@@ -27,6 +27,18 @@ proto:
 
 bench:
 	bash scripts/bench.sh
+
+# fuzz runs each fuzz target for FUZZTIME and copies what it found (Go's
+# cache) into the package's testdata/fuzz, the corpus to commit.
+FUZZTIME ?= 20s
+FUZZ := internal/vz:FuzzParseConfig internal/vz:FuzzParseCTID internal/vz:FuzzResolve \
+	internal/vz:FuzzLoadContainer internal/safefs:FuzzCleanName internal/safefs:FuzzUntar pipeline:FuzzLoad
+fuzz:
+	@cache=$$($(GO) env GOCACHE)/fuzz/$$($(GO) list -m); for t in $(FUZZ); do pkg=$${t%%:*}; fn=$${t#*:}; \
+	  echo "== $$fn ($$pkg, $(FUZZTIME))"; \
+	  $(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./$$pkg || exit 1; \
+	  mkdir -p $$pkg/testdata/fuzz/$$fn; cp -n $$cache/$$pkg/$$fn/* $$pkg/testdata/fuzz/$$fn/ 2>/dev/null || true; \
+	done
 
 clean:
 	rm -rf bin

@@ -11,3 +11,13 @@ go test -count=1 -timeout 20m ./...
 (cd plugin-sdk && go test -count=1 -timeout 10m ./...)
 # The example vendor plugin: its unit tests and the conformance test of its binary.
 (cd examples/plugins/license-installer && go test -count=1 -timeout 10m ./...)
+# The crash-safety suite (contract §5): a faultinject build SIGKILLs the host
+# or a plugin after every journal record and in the middle of the long steps,
+# then checks `reinstall recover`. Its demo hosts live on a tmpfs so that the
+# ~220 runs fit the time budget (SIGKILL keeps the page cache, so the suite
+# proves the same recovery logic; the fsync ordering covers power loss).
+fault_tmp=$(mktemp -d /tmp/rf.XXXX)
+mount -t tmpfs -o size=4g tmpfs "$fault_tmp"
+trap 'umount -l "$fault_tmp" 2>/dev/null; rmdir "$fault_tmp" 2>/dev/null' EXIT
+TMPDIR=$fault_tmp go test -tags faultinject -count=1 -timeout 30m -parallel 8 -run 'TestFaultInjection' -v ./cmd/reinstall \
+  | grep -v -E '^(=== (RUN|PAUSE|CONT)|[[:space:]]*--- PASS)'

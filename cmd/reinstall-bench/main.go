@@ -34,6 +34,7 @@ type options struct {
 	OldLargeFiles int    `json:"old_large_files"`
 	Parallel      int    `json:"parallel"`
 	ParallelReps  int    `json:"parallel_reps"`
+	RefReps       int    `json:"copy_reference_reps"`
 	CloneFS       string `json:"clone_fs"`
 	Cold          bool   `json:"cold"`
 	Markdown      bool   `json:"-"`
@@ -46,7 +47,7 @@ func parseOptions() options {
 	flag.StringVar(&o.Workdir, "workdir", os.TempDir(), "where the temporary host is made (its file system is the one measured)")
 	flag.StringVar(&o.Only, "only", "", "comma-separated subset of P1,P2,P3,P4,P5")
 	flag.IntVar(&o.Reps, "reps", 5, "repetitions of the quick measurements")
-	flag.IntVar(&o.HeavyReps, "heavy-reps", 3, "repetitions of the slow ones (cold extractions, the copy reference, P5)")
+	flag.IntVar(&o.HeavyReps, "heavy-reps", 3, "repetitions of the cold extractions of P2")
 	flag.IntVar(&o.TemplateMB, "template-mb", 150, "size of the large template, unpacked")
 	flag.Int64Var(&o.OldSmallMB, "old-small-mb", 200, "customer data in the mid-sized old area")
 	flag.IntVar(&o.OldSmallFiles, "old-small-files", 10_000, "files in the mid-sized old area")
@@ -54,6 +55,7 @@ func parseOptions() options {
 	flag.IntVar(&o.OldLargeFiles, "old-large-files", 100_000, "files in the large old area")
 	flag.IntVar(&o.Parallel, "parallel", 20, "containers reinstalled at once in P5")
 	flag.IntVar(&o.ParallelReps, "parallel-reps", 2, "repetitions of P5 (each is N at once and N in a row)")
+	flag.IntVar(&o.RefReps, "ref-reps", 2, "repetitions of the copy-based reference of P1 (the slowest measurement)")
 	flag.StringVar(&o.CloneFS, "clone-fs", "xfs", "loop file systems for the clone measurement (xfs, btrfs; empty: none)")
 	flag.BoolVar(&o.Cold, "cold", true, "drop the page cache before each P2 extraction")
 	flag.BoolVar(&o.Markdown, "markdown", false, "also print the table as Markdown")

@@ -102,7 +102,7 @@ func (b *bench) copyReference(a oldArea) ([]time.Duration, error) {
 	private := b.private(a.ctid)
 	archive := b.host.Path("vz/template/cache/" + tinyTemplate + ".tar.zst")
 	var out []time.Duration
-	for range b.opts.HeavyReps {
+	for range b.opts.RefReps {
 		fresh := private + ".ref"
 		if err := os.Mkdir(fresh, 0o700); err != nil {
 			return nil, err

@@ -89,6 +89,10 @@ func TestPluginFailuresRollBack(t *testing.T) {
 			if tt.code == 1 && !strings.Contains(r.stderr, "rolled back: the container is as it was") {
 				t.Errorf("no rollback reported:\n%s", r.stderr)
 			}
+			// The plugin's last stderr lines reach the operator above the error.
+			if tt.code == 1 && !strings.Contains(r.stderr, "reinstall.plugin.crashy: about to misbehave") {
+				t.Errorf("the plugin's stderr is not in the log:\n%s", r.stderr)
+			}
 			assertTree(t, "the private area", before, h.tree(""))
 			if got := h.status(); got != "stopped" {
 				t.Errorf("status %q, want stopped (as before the run)", got)

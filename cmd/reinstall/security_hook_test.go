@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -164,8 +165,9 @@ func mountsUnder(t *testing.T, dir string) []string {
 	return m
 }
 
-// Scripts get the documented environment, plugins an allowlisted one and
-// the container's init a fixed one: the caller's secrets reach none of them.
+// Scripts get the documented environment, plugins an allowlisted one (PATH
+// and go-plugin's handshake) and the container's init and monitor a fixed
+// one: the caller's secrets reach none of them.
 func TestCallerEnvironmentStaysOut(t *testing.T) {
 	t.Parallel()
 	h := newTestHost(t)
@@ -173,34 +175,47 @@ func TestCallerEnvironmentStaysOut(t *testing.T) {
 	rec := h.Path("record")
 	h.writeScript("vps.reinstall", fmt.Sprintf(`#!/bin/sh
 mkdir -p %[1]s
-tr '\0' '\n' < /proc/$PPID/environ > %[1]s/plugin-env
-tr '\0' '\n' < /proc/$$/environ > %[1]s/hook-env
+cat /proc/$PPID/environ > %[1]s/plugin-env
+cat /proc/$$/environ > %[1]s/hook-env
 stat -c '%%a %%u %%g' %[2]s > %[1]s/socket-dir
 exit 0
 `, rec, h.Path("run/reinstall/plugins")), 0o755)
-	h.writeScript("vps.configure", "tr '\\0' '\\n' < /proc/1/environ > /init-env\ntr '\\0' '\\n' < /proc/$$/environ > /configure-env\n", 0o644)
+	h.writeScript("vps.configure", "cat /proc/1/environ > /init-env\ncat /proc/$$/environ > /configure-env\n", 0o644)
 	const secret = "s3cr3t-canary-token"
 	r := h.cliEnv([]string{"SECRET_TOKEN=" + secret, "AWS_SECRET_ACCESS_KEY=" + secret, "SSH_AUTH_SOCK=/tmp/" + secret}, "101")
 	if r.code != 0 {
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
 	}
-	envs := map[string]string{
-		"the script plugin":  filepath.Join(rec, "plugin-env"),
-		"vps.reinstall":      filepath.Join(rec, "hook-env"),
-		"the container init": h.private("init-env"),
-		"vps.configure":      h.private("configure-env"),
+	goPlugin := []string{"REINSTALL_PLUGIN_MAGIC_COOKIE", "PLUGIN_MIN_PORT", "PLUGIN_MAX_PORT", "PLUGIN_PROTOCOL_VERSIONS",
+		"PLUGIN_CLIENT_CERT", "PLUGIN_UNIX_SOCKET_DIR", "REINSTALL_FAULT"}
+	envs := []struct {
+		who, file string
+		allowed   []string // nil: only the caller's keys are checked for
+	}{
+		{"the script plugin", filepath.Join(rec, "plugin-env"), append([]string{"PATH"}, goPlugin...)},
+		{"vps.reinstall", filepath.Join(rec, "hook-env"), []string{"HOME", "PATH", "SHELL", "VEID"}},
+		{"vps.configure", h.private("configure-env"), []string{"HOME", "PATH", "SHELL", "VEID"}},
+		{"the container init", h.private("init-env"), []string{"container", "PATH", "HOME", "TERM"}},
+		{"the container monitor", fmt.Sprintf("/proc/%d/environ", monitorPID(t, h)), []string{"PATH"}},
 	}
-	if pid := monitorPID(t, h); pid > 0 {
-		envs["the container monitor"] = fmt.Sprintf("/proc/%d/environ", pid)
-	}
-	for who, file := range envs {
-		data := readFile(t, file)
-		if strings.Contains(data, secret) || strings.Contains(data, "SECRET_TOKEN") || strings.Contains(data, "SSH_AUTH_SOCK") {
-			t.Errorf("%s got the caller's environment:\n%s", who, data)
+	for _, e := range envs {
+		data := readFile(t, e.file)
+		if strings.Contains(data, secret) {
+			t.Errorf("%s got the caller's secret", e.who)
 		}
-		if !strings.Contains(data, "PATH=") {
-			t.Errorf("%s: no PATH recorded, the check saw nothing:\n%s", who, data)
+		var keys []string
+		for _, kv := range strings.Split(data, "\x00") {
+			if key, _, ok := strings.Cut(kv, "="); ok {
+				keys = append(keys, key)
+				if !slices.Contains(e.allowed, key) {
+					t.Errorf("%s has %s in its environment", e.who, key)
+				}
+			}
 		}
+		if !slices.Contains(keys, "PATH") {
+			t.Errorf("%s: no PATH in %q, the check saw nothing", e.who, data)
+		}
+		t.Logf("%s: %v", e.who, keys)
 	}
 	if got := readFile(t, filepath.Join(rec, "socket-dir")); got != "700 0 0\n" {
 		t.Errorf("plugin socket directory mode/owner %q, want 700 0 0", got)

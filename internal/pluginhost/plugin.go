@@ -140,11 +140,11 @@ func (p *Plugin) stream(ctx context.Context, stage string, call func() (sdk.Outc
 		return out, &StageError{Plugin: p.name, Stage: stage, Reason: out.Failure}
 	case err == nil:
 		return out, nil
-	case ctx.Err() != nil:
+	case ctxEnded(ctx) != nil:
 		// The stream is cancelled already; Close asks the plugin to exit,
 		// waits briefly, then kills its process group.
 		_ = p.Close()
-		return out, fmt.Errorf("plugin %s: stage %s stopped: %w", p.name, stage, ctx.Err())
+		return out, fmt.Errorf("plugin %s: stage %s stopped: %w", p.name, stage, ctxEnded(ctx))
 	case p.crashed(err):
 		_ = p.Close() // also completes the stderr tail
 		p.logStderrTail(stage)
@@ -180,14 +180,27 @@ func (p *Plugin) callError(ctx context.Context, what string, err error) error {
 	if p.closed.Load() {
 		return fmt.Errorf("plugin %s: %s: %w", p.name, what, ErrClosed)
 	}
-	if ctx.Err() != nil {
-		return fmt.Errorf("plugin %s: %s: %w", p.name, what, ctx.Err())
+	if err := ctxEnded(ctx); err != nil {
+		return fmt.Errorf("plugin %s: %s: %w", p.name, what, err)
 	}
 	if p.crashed(err) {
 		_ = p.Close()
 		return fmt.Errorf("plugin %s crashed during %s%s", p.name, what, detail(p.tail.summary(), p.proc.exitStatus()))
 	}
 	return fmt.Errorf("plugin %s: %s: %w", p.name, what, readable(err))
+}
+
+// ctxEnded is ctx.Err(), or DeadlineExceeded once ctx's deadline has
+// passed: gRPC sees a deadline pass (and fails the call) before the
+// context's own timer has marked it done.
+func ctxEnded(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
+		return context.DeadlineExceeded
+	}
+	return nil
 }
 
 // readable strips gRPC's "rpc error: code = ... desc =" from a plugin's

@@ -25,6 +25,9 @@ type CloneStats struct {
 // system's per-inode work (create, FICLONE, attributes), which overlaps well.
 const cloneWorkers = 4
 
+// cloneChunk is the most entries of one directory a worker takes at a time.
+const cloneChunk = 64
+
 // CanReflink reports whether the file system holding dir shares file content between
 // files (FICLONE: btrfs, xfs with reflink=1); ext4 cannot. It leaves nothing behind.
 func CanReflink(dir string) bool {
@@ -80,7 +83,7 @@ type fileID struct{ dev, ino uint64 }
 
 // cloner is the state of one CloneTree run. One walker creates the directories (with
 // their owner, mode and xattrs) and hands each directory's other entries to workers;
-// second names of hard links and directory mtimes come last.
+// later names of hard links and directory mtimes come last.
 type cloner struct {
 	destFd     int
 	euid, egid int
@@ -92,10 +95,11 @@ type cloner struct {
 	progress   func(Stats)
 	lastReport time.Time
 
-	// Walker only.
+	linksMu   sync.Mutex
 	links     map[fileID]string // first dest path of each multiply-linked source inode
 	hardLinks []hardLink        // later names, linked once every first name exists
-	dirTimes  []dirMtime        // in walk order: parents before children
+
+	dirTimes []dirMtime // walker only, in walk order: parents before children
 }
 
 // dirJob is one directory's non-directory entries, for a worker. The worker closes the fds.
@@ -103,12 +107,7 @@ type dirJob struct {
 	srcFd, dstFd int
 	rel          string
 	setgid       bool // new entries take the directory's group: always chown
-	entries      []dirEntry
-}
-
-type dirEntry struct {
-	name string
-	st   unix.Stat_t
+	names        []string
 }
 
 type hardLink struct{ first, dir, name string }
@@ -154,12 +153,13 @@ func (c *cloner) cloneAll(ctx context.Context, srcFd int) error {
 }
 
 // walk creates the directories below srcFd in dstFd, depth first, and queues the other
-// entries of each directory as one job.
+// entries of each directory as one job. It reads only names and types (getdents):
+// the workers stat the entries, so that on a cold cache their inode reads overlap.
 func (c *cloner) walk(ctx context.Context, srcFd, dstFd int, rel string, jobs chan<- dirJob) error {
 	if ctx.Err() != nil {
 		return context.Cause(ctx)
 	}
-	names, err := readNames(srcFd)
+	ents, err := readDir(srcFd)
 	if err != nil {
 		return fmt.Errorf("%q: %w", shortName(rel), err)
 	}
@@ -167,70 +167,74 @@ func (c *cloner) walk(ctx context.Context, srcFd, dstFd int, rel string, jobs ch
 	if err := unix.Fstat(dstFd, &dstSt); err != nil {
 		return err
 	}
-	job := dirJob{rel: rel, setgid: dstSt.Mode&unix.S_ISGID != 0}
-	var dirs []dirEntry
-	for _, name := range names {
-		e := dirEntry{name: name}
-		if err := unix.Fstatat(srcFd, name, &e.st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
-			return fmt.Errorf("%q: %w", shortName(join(rel, name)), err)
-		}
-		switch {
-		case e.st.Mode&unix.S_IFMT == unix.S_IFDIR:
-			dirs = append(dirs, e)
-		case e.st.Nlink > 1 && c.links[fileID{e.st.Dev, e.st.Ino}] != "":
-			c.hardLinks = append(c.hardLinks, hardLink{first: c.links[fileID{e.st.Dev, e.st.Ino}], dir: rel, name: name})
-		default:
-			if e.st.Nlink > 1 {
-				c.links[fileID{e.st.Dev, e.st.Ino}] = join(rel, name)
-			}
-			job.entries = append(job.entries, e)
+	var names, dirs []string
+	for _, e := range ents {
+		if e.IsDir() {
+			dirs = append(dirs, e.Name())
+		} else {
+			names = append(names, e.Name())
 		}
 	}
-	if len(job.entries) > 0 {
-		if job.srcFd, err = dupFd(srcFd); err != nil {
+	// Big directories (usr/bin) are shared out in chunks, so every worker gets some.
+	for chunk := range slices.Chunk(names, cloneChunk) {
+		job := dirJob{rel: rel, setgid: dstSt.Mode&unix.S_ISGID != 0, names: chunk}
+		if err := queue(ctx, jobs, job, srcFd, dstFd); err != nil {
 			return err
-		}
-		if job.dstFd, err = dupFd(dstFd); err != nil {
-			unix.Close(job.srcFd)
-			return err
-		}
-		select {
-		case jobs <- job:
-		case <-ctx.Done():
-			unix.Close(job.srcFd)
-			unix.Close(job.dstFd)
-			return context.Cause(ctx)
 		}
 	}
-	for _, d := range dirs {
-		if err := c.cloneDir(ctx, srcFd, dstFd, rel, d, jobs); err != nil {
+	for _, name := range dirs {
+		if err := c.cloneDir(ctx, srcFd, dstFd, rel, name, jobs); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+// queue hands job to a worker with its own fds of the two directories.
+func queue(ctx context.Context, jobs chan<- dirJob, job dirJob, srcFd, dstFd int) error {
+	var err error
+	if job.srcFd, err = dupFd(srcFd); err != nil {
+		return err
+	}
+	if job.dstFd, err = dupFd(dstFd); err != nil {
+		unix.Close(job.srcFd)
+		return err
+	}
+	select {
+	case jobs <- job:
+		return nil
+	case <-ctx.Done():
+		unix.Close(job.srcFd)
+		unix.Close(job.dstFd)
+		return context.Cause(ctx)
+	}
+}
+
 // cloneDir creates one directory with the owner, mode and xattrs of its source and walks
 // into it; its mtime is set in finish, once nothing is created in it any more.
-func (c *cloner) cloneDir(ctx context.Context, srcFd, dstFd int, rel string, d dirEntry, jobs chan<- dirJob) error {
-	path := join(rel, d.name)
-	sub, err := unix.Openat(srcFd, d.name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+func (c *cloner) cloneDir(ctx context.Context, srcFd, dstFd int, rel, name string, jobs chan<- dirJob) error {
+	path := join(rel, name)
+	sub, err := unix.Openat(srcFd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("%q: %w", shortName(path), err)
 	}
 	defer unix.Close(sub)
-	if err := unix.Mkdirat(dstFd, d.name, 0o700); err != nil {
+	var st unix.Stat_t
+	if err := unix.Fstat(sub, &st); err != nil {
 		return fmt.Errorf("%q: %w", shortName(path), err)
 	}
-	dsub, err := openat2(dstFd, d.name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW, 0, resolveBeneath)
+	if err := unix.Mkdirat(dstFd, name, 0o700); err != nil {
+		return fmt.Errorf("%q: %w", shortName(path), err)
+	}
+	dsub, err := openat2(dstFd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW, 0, resolveBeneath)
 	if err != nil {
 		return fmt.Errorf("%q: %w", shortName(path), err)
 	}
 	defer unix.Close(dsub)
-	if err := applyFdAttrs(sub, dsub, &d.st, true); err != nil {
+	if err := applyFdAttrs(sub, dsub, &st, true); err != nil {
 		return fmt.Errorf("%q: %w", shortName(path), err)
 	}
-	c.dirTimes = append(c.dirTimes, dirMtime{rel: path, mtime: d.st.Mtim})
+	c.dirTimes = append(c.dirTimes, dirMtime{rel: path, mtime: st.Mtim})
 	c.files.Add(1)
 	return c.walk(ctx, sub, dsub, path, jobs)
 }
@@ -325,15 +329,14 @@ func dupFd(fd int) (int, error) {
 	return unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
 }
 
-// readNames lists the directory fd, sorted, without consuming the fd.
-func readNames(fd int) ([]string, error) {
+// readDir lists the directory fd by name with the types getdents reports, without
+// consuming the fd.
+func readDir(fd int) ([]os.DirEntry, error) {
 	dup, err := unix.Openat(fd, ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, err
 	}
 	f := os.NewFile(uintptr(dup), ".")
 	defer f.Close()
-	names, err := f.Readdirnames(-1)
-	slices.Sort(names)
-	return names, err
+	return f.ReadDir(-1) // sorted by name
 }

@@ -20,18 +20,43 @@ type worker struct {
 }
 
 func (w *worker) cloneEntries(ctx context.Context, job dirJob) error {
-	for i := range job.entries {
+	for _, name := range job.names {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		e := &job.entries[i]
-		if err := w.cloneEntry(job, e); err != nil {
-			return fmt.Errorf("%q: %w", shortName(join(job.rel, e.name)), err)
+		e := dirEntry{name: name}
+		if err := unix.Fstatat(job.srcFd, name, &e.st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			return fmt.Errorf("%q: %w", shortName(join(job.rel, name)), err)
+		}
+		if e.st.Nlink > 1 && w.laterName(job.rel, &e) {
+			continue // linked in finish, once its first name exists
+		}
+		if err := w.cloneEntry(job, &e); err != nil {
+			return fmt.Errorf("%q: %w", shortName(join(job.rel, name)), err)
 		}
 		w.files.Add(1)
 		w.report(false)
 	}
 	return nil
+}
+
+type dirEntry struct {
+	name string
+	st   unix.Stat_t
+}
+
+// laterName records e, a name of a multiply-linked inode: the first one seen is created,
+// later ones are queued as hard links to it.
+func (w *worker) laterName(dir string, e *dirEntry) bool {
+	w.linksMu.Lock()
+	defer w.linksMu.Unlock()
+	id := fileID{e.st.Dev, e.st.Ino}
+	if first, ok := w.links[id]; ok {
+		w.hardLinks = append(w.hardLinks, hardLink{first: first, dir: dir, name: e.name})
+		return true
+	}
+	w.links[id] = join(dir, e.name)
+	return false
 }
 
 func (w *worker) cloneEntry(job dirJob, e *dirEntry) error {

@@ -4,6 +4,7 @@ package safefs
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -85,6 +86,39 @@ func TestCloneTreeCopiesWithoutReflinks(t *testing.T) {
 	}
 	if len(reports) == 0 || reports[len(reports)-1] != stats.Stats {
 		t.Errorf("progress reports %v, want the final %v last", reports, stats.Stats)
+	}
+}
+
+// TestCloneTreeBigDirectory spreads one directory over several workers, with hard links
+// whose names land in different chunks.
+func TestCloneTreeBigDirectory(t *testing.T) {
+	requireRoot(t)
+	dir := t.TempDir()
+	src := mustMkdir(t, filepath.Join(dir, "src"))
+	for i := range 5 * cloneChunk {
+		mustWrite(t, filepath.Join(src, "usr/bin", fmt.Sprintf("tool%04d", i)), fmt.Sprintf("tool %d\n", i))
+	}
+	for i := range 3 * cloneChunk {
+		if i%cloneChunk == 7 {
+			must(t, os.Link(filepath.Join(src, "usr/bin/tool0000"), filepath.Join(src, "usr/bin", fmt.Sprintf("link%04d", i))))
+		}
+	}
+	setDistinctMtimes(t, src)
+	dest := mustMkdir(t, filepath.Join(dir, "dest"))
+	stats, err := CloneTree(context.Background(), src, dest, nil)
+	if err != nil {
+		t.Fatalf("CloneTree: %v", err)
+	}
+	if diff := cmp.Diff(snapshot(t, src, true, true), snapshot(t, dest, true, true)); diff != "" {
+		t.Errorf("clone differs from the source (-src +clone):\n%s", diff)
+	}
+	var st unix.Stat_t
+	must(t, unix.Lstat(filepath.Join(dest, "usr/bin/tool0000"), &st))
+	if st.Nlink != 4 {
+		t.Errorf("tool0000 has %d links in the clone, want 4", st.Nlink)
+	}
+	if want := int64(5*cloneChunk + 3 + 2); stats.Files != want {
+		t.Errorf("stats.Files = %d, want %d", stats.Files, want)
 	}
 }
 

@@ -159,12 +159,12 @@ func FuzzLoadContainer(f *testing.F) {
 	f.Add("VE_PRIVATE=/vz/$X\n", "VE_ROOT=/vz/private/$VEID/root\n")
 	f.Add("", "VE_PRIVATE=\"/vz/../etc\"\n")
 	f.Add("LOCKDIR=/vz\n", "VE_PRIVATE=/vz\nVE_ROOT=/\n")
+	root := f.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "etc/vz/conf"), 0o755); err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, vzconf, ctconf string) {
-		root := t.TempDir()
 		for p, data := range map[string]string{"etc/vz/vz.conf": vzconf, "etc/vz/conf/101.conf": ctconf} {
-			if err := os.MkdirAll(filepath.Join(root, filepath.Dir(p)), 0o755); err != nil {
-				t.Fatal(err)
-			}
 			if err := os.WriteFile(filepath.Join(root, p), []byte(data), 0o644); err != nil {
 				t.Fatal(err)
 			}
