@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"context"
-	"errors"
 	"sync"
 
 	"github.com/reinstall-dev/reinstall/internal/pluginhost"
@@ -10,11 +9,12 @@ import (
 
 // launchAll starts every plugin the pipeline uses at once: a launch is
 // mostly waiting (process start, key generation, handshake), so starting
-// them side by side takes about as long as starting one.
-func (r *run) launchAll(ctx context.Context) error {
+// them side by side takes about as long as starting one. It only saves
+// time: a plugin that cannot be resolved or started is left for r.plugin,
+// which reports the problem where the stage that uses it is checked.
+func (r *run) launchAll(ctx context.Context) {
 	names := r.pipeline.Plugins()
 	launched := make([]*pluginhost.Plugin, len(names))
-	errs := make([]error, len(names))
 	var wg sync.WaitGroup
 	for i, name := range names {
 		if _, ok := r.plugins[name]; ok {
@@ -22,13 +22,16 @@ func (r *run) launchAll(ctx context.Context) error {
 		}
 		spec, err := pluginSpec(r.host, r.pipeline, name)
 		if err != nil {
-			errs[i] = err
 			continue
+		}
+		if spec.Path != "" && spec.SHA256 == "" {
+			r.o.Logger.Warn("external plugin is not pinned; pin it in the pipeline's required_plugins block",
+				"plugin", name, "path", spec.Path)
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			launched[i], errs[i] = r.launcher.Launch(ctx, spec, &services{r: r})
+			launched[i], _ = r.launcher.Launch(ctx, spec, &services{r: r})
 		}()
 	}
 	wg.Wait()
@@ -37,5 +40,4 @@ func (r *run) launchAll(ctx context.Context) error {
 			r.plugins[names[i]] = p
 		}
 	}
-	return errors.Join(errs...)
 }

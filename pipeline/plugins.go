@@ -21,6 +21,7 @@ func (r *run) preparePlugins(ctx context.Context) error {
 	if err := r.startLauncher(socketDir); err != nil {
 		return err
 	}
+	r.launchAll(ctx)
 	checked, diags, err := checkStages(ctx, r.pipeline, r.stagePlugin, r.scope(true))
 	if err != nil {
 		return err

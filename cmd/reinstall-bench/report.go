@@ -24,8 +24,9 @@ type Row struct {
 	Skipped  bool    `json:"skipped,omitempty"`
 }
 
-// add records a row, computing its ratio and verdict.
+// add records a row, computing its ratio and verdict; "P2" becomes P2a, P2b, ...
 func (b *bench) add(r Row) {
+	r.ID = b.nextID(r.ID)
 	if r.Base.Median > 0 && !r.Skipped {
 		r.Ratio = r.Ours.Median / r.Base.Median
 		if r.Target > 0 {
@@ -39,8 +40,19 @@ func (b *bench) add(r Row) {
 
 // skip records a measurement that could not be made here, and why.
 func (b *bench) skip(id, what, why string) {
+	id = b.nextID(id)
 	b.rows = append(b.rows, Row{ID: id, What: what, Skipped: true, Note: why})
 	logf("%s %s: skipped: %s", id, what, why)
+}
+
+func (b *bench) nextID(group string) string {
+	n := 0
+	for _, r := range b.rows {
+		if r.ID[:2] == group {
+			n++
+		}
+	}
+	return fmt.Sprintf("%s%c", group, 'a'+n)
 }
 
 func fmtStat(s Stat) string {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -32,6 +33,7 @@ type hostileMode struct {
 	hook       string // vps.reinstall's exit line; "" runs no script (default mode)
 	configure  string // vps.configure; "" for none
 	siteStage  string // a site configure stage's script, run in both modes
+	keepPaths  string // run examples/pipelines/keep-paths.hcl with this --var keep=[...]
 	killWhen   string // SIGKILL the reinstall once this file is in the private area, then recover
 	code       int
 	want       hostileOutcome
@@ -47,6 +49,10 @@ var hostileModes = []hostileMode{
 	// default mode with --skipbackup parks the old area; a failing stage after
 	// the start brings it back from <VE_PRIVATE>.previous.
 	{name: "rollback+skipbackup", skipbackup: true, siteStage: "exit 3\n", code: 1, want: oldAsItWas},
+	// copy-from-old reads the old area on the host: the paths the tricks plant.
+	{name: "copy-from-old", keepPaths: `["/etc/hostname", "/etc/passwd", "/etc/shadow", "/etc/group", "/root/.ssh",
+		"/bin/bash", "/usr/share", "/home", "/names", "/deep", "/loop*", "/loops", "/dev/sd*", "/dev/initctl", "/etc\n"]`,
+		want: newKeepOld},
 	// the host dies while vps.configure runs (the old area at /old), then recover.
 	{name: "recovery", hook: "exit 0", configure: "touch /configure-started\nexec sleep 60\n",
 		killWhen: "configure-started", code: -1, want: oldAsItWas},
@@ -125,6 +131,13 @@ func runHostile(t *testing.T, h *testHost, canaries *testenv.Canaries, trick tes
 		h.writeScript("site.configure", m.siteStage, 0o644)
 		args = append(args, "--pipeline", h.writePipelineFile("site.hcl", siteStagePipeline))
 	}
+	if m.keepPaths != "" {
+		example, err := os.ReadFile("../../examples/pipelines/keep-paths.hcl")
+		if err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, "--pipeline", h.writePipelineFile("keep-paths.hcl", string(example)), "--var", "keep="+m.keepPaths)
+	}
 	if m.skipbackup {
 		args = append(args, "--skipbackup")
 	}
@@ -158,6 +171,9 @@ func runHostile(t *testing.T, h *testHost, canaries *testenv.Canaries, trick tes
 		}
 		if m.hook == "exit 0" && !exists(h.private("etc/custom-marker")) {
 			t.Error("custom mode: the new area is not the one vps.reinstall left")
+		}
+		if m.keepPaths != "" && (!strings.Contains(r.stderr, "kept /home") || !exists(h.private("home/customer/notes.txt"))) {
+			t.Errorf("copy-from-old did not copy /home:\n%s", r.stderr)
 		}
 		if m.want == newDeleteOld && exists(h.private("old")) {
 			t.Error("/old exists after --skipbackup")

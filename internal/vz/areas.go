@@ -75,9 +75,9 @@ func (h *Host) LoadContainerChecked(ctid int) (*Container, error) {
 // container's VE_PRIVATE or VE_ROOT, nor the host's own vz directories
 // (configuration, LOCKDIR, TEMPLATE, runtime state); and its VE_ROOT, created
 // with mkdir -p on the host, must not lie in another container's private
-// area, where that container's symlinks would steer it. Every container
-// config in /etc/vz/conf is read; one that cannot be read is an error, since
-// the check cannot be made without it.
+// area, where that container's symlinks would steer it. The areas of every
+// container config in /etc/vz/conf are read; one whose areas cannot be known
+// is an error, since the check cannot be made without it.
 func (h *Host) CheckIsolation(ct *Container) error {
 	hostDirs := map[string]string{
 		"the vz configuration directory": h.Path("/etc/vz"),
@@ -107,7 +107,8 @@ func (h *Host) CheckIsolation(ct *Container) error {
 	return nil
 }
 
-// otherContainers loads the areas of every container config but ctid's.
+// otherContainers loads the areas of every container config but ctid's
+// (loadAreas: a bad HOSTNAME there is no reason to refuse this one).
 func (h *Host) otherContainers(ctid int) ([]*Container, error) {
 	entries, err := os.ReadDir(h.Path("/etc/vz/conf"))
 	if err != nil {
@@ -120,7 +121,7 @@ func (h *Host) otherContainers(ctid int) ([]*Container, error) {
 		if !ok || err != nil || other == ctid {
 			continue
 		}
-		o, err := h.LoadContainer(other)
+		o, err := h.loadAreas(other)
 		if err != nil {
 			return nil, fmt.Errorf("cannot check the areas of container %d against container %d: %w", ctid, other, err)
 		}

@@ -103,6 +103,7 @@ func TestCheckIsolation(t *testing.T) {
 			wantPart: "and the vz configuration directory %ROOT%/etc/vz"},
 		{name: "vz.conf puts everyone in one place", vzconf: "VE_PRIVATE=/vz/private/shared\n", configs: map[int]string{101: "", 102: ""},
 			wantPart: "of container 102"},
+		{name: "another's bad HOSTNAME is not ours to refuse", configs: map[int]string{101: "", 102: "HOSTNAME=\"x\r\"\n"}},
 		{name: "another config is broken", configs: map[int]string{101: "", 102: "VE_PRIVATE=\"/vz\n"},
 			wantPart: "cannot check the areas of container 101 against container 102"},
 		{name: "another config is unsafe", configs: map[int]string{101: "", 102: "VE_PRIVATE=/vz/$X\n"},

@@ -33,6 +33,26 @@ type Container struct {
 // applied; OSTEMPLATE, HOSTNAME, NAME and INIT hold no control characters.
 // A missing config file is an error wrapping ErrUnknownContainer.
 func (h *Host) LoadContainer(ctid int) (*Container, error) {
+	ct, err := h.loadAreas(ctid)
+	if err != nil {
+		return nil, err
+	}
+	// contract §6: the runtime creates VE_ROOT with mkdir -p on the host, which
+	// inside the private area would follow the container's own symlinks.
+	if overlaps(ct.Private, ct.Root) {
+		return nil, fmt.Errorf("%s: %w: VE_PRIVATE %s and VE_ROOT %s must be apart", ct.ConfigPath, ErrAreaOverlap, ct.Private, ct.Root)
+	}
+	for _, key := range []string{"OSTEMPLATE", "HOSTNAME", "NAME", "INIT"} {
+		if err := checkPlainValue(ct.ConfigPath, key, ct.Keys[key]); err != nil {
+			return nil, err
+		}
+	}
+	return ct, nil
+}
+
+// loadAreas reads <CTID>.conf over vz.conf and checks only VE_PRIVATE and
+// VE_ROOT (checkAreaValue): enough to know where the container's areas are.
+func (h *Host) loadAreas(ctid int) (*Container, error) {
 	if err := CheckCTID(ctid); err != nil {
 		return nil, err
 	}
@@ -71,16 +91,6 @@ func (h *Host) LoadContainer(ctid int) (*Container, error) {
 	}
 	if ct.Root, err = h.areaPath(path, "VE_ROOT", keys["VE_ROOT"]); err != nil {
 		return nil, err
-	}
-	// contract §6: the runtime creates VE_ROOT with mkdir -p on the host, which
-	// inside the private area would follow the container's own symlinks.
-	if overlaps(ct.Private, ct.Root) {
-		return nil, fmt.Errorf("%s: %w: VE_PRIVATE %s and VE_ROOT %s must be apart", path, ErrAreaOverlap, ct.Private, ct.Root)
-	}
-	for _, key := range []string{"OSTEMPLATE", "HOSTNAME", "NAME", "INIT"} {
-		if err := checkPlainValue(path, key, keys[key]); err != nil {
-			return nil, err
-		}
 	}
 	return ct, nil
 }

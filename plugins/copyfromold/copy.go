@@ -224,16 +224,24 @@ func (c *copier) copyFile(sfd, dfd int, name, rel string, st *unix.Stat_t) error
 			return unix.Linkat(tfd, base, dfd, tmp, 0)
 		})
 	}
-	in, err := unix.Openat(sfd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	// contract §6: check an O_PATH fd, then reopen that very inode, so a
+	// device node or fifo swapped in by the running container is never opened.
+	pfd, err := unix.Openat(sfd, name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("/%s in the old private area: %w", rel, err)
+	}
+	var check unix.Stat_t
+	if err := unix.Fstat(pfd, &check); err != nil || check.Ino != st.Ino || check.Mode&unix.S_IFMT != unix.S_IFREG {
+		unix.Close(pfd)
+		return fmt.Errorf("/%s changed while it was being copied", rel)
+	}
+	in, err := unix.Open(fmt.Sprintf("/proc/self/fd/%d", pfd), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	unix.Close(pfd)
 	if err != nil {
 		return fmt.Errorf("/%s in the old private area: %w", rel, err)
 	}
 	inFile := os.NewFile(uintptr(in), rel)
 	defer inFile.Close()
-	var check unix.Stat_t
-	if err := unix.Fstat(in, &check); err != nil || check.Ino != st.Ino || check.Mode&unix.S_IFMT != unix.S_IFREG {
-		return fmt.Errorf("/%s changed while it was being copied", rel)
-	}
 	err = c.createAndReplace(dfd, name, rel, nil, func(tmp string) error {
 		out, err := unix.Openat(dfd, tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
 		if err != nil {
