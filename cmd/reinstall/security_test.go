@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -267,14 +268,19 @@ func (h *testHost) killDuring(cond func() bool, args ...string) result {
 	}
 	done := make(chan struct{})
 	go func() { cmd.Wait(); close(done) }()
-	waitFor(h.t, "the kill point", func() bool {
+	// A run reaches vps.configure in seconds; a loaded CI machine gets a minute.
+	for deadline := time.Now().Add(time.Minute); !cond(); time.Sleep(20 * time.Millisecond) {
 		select {
 		case <-done:
-			return true
+			h.t.Fatalf("reinstall %v ended before the kill point\n%s", args, stderr.String())
 		default:
-			return cond()
 		}
-	})
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			<-done
+			h.t.Fatalf("reinstall %v did not reach the kill point in a minute\n%s", args, stderr.String())
+		}
+	}
 	cmd.Process.Kill()
 	<-done
 	return result{stdout: stdout.String(), stderr: stderr.String(), code: cmd.ProcessState.ExitCode()}
