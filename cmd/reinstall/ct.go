@@ -133,7 +133,7 @@ func createContainer(ctx context.Context, g *globals, arg, ostemplate, hostname,
 	if err := vz.WriteFileAtomic(h.ConfigPath(ctid), conf.Bytes(), 0o644); err != nil {
 		return err
 	}
-	ct, err := h.LoadContainer(ctid)
+	ct, err := h.LoadContainerChecked(ctid) // contract §6: not inside another container's area
 	if err != nil {
 		return err
 	}
@@ -178,7 +178,7 @@ func newCTStartCommand(g *globals) *cobra.Command {
 				return err
 			}
 			defer t.close()
-			if err := safefs.CheckPrivateArea(t.ct.Private); err != nil {
+			if err := errors.Join(t.host.CheckIsolation(t.ct), safefs.CheckPrivateArea(t.ct.Private)); err != nil {
 				return err
 			}
 			return t.rt.Start(cmd.Context(), t.spec())

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"strings"
 	"testing"
 
@@ -77,4 +78,39 @@ func TestUnsafeConfigRefused(t *testing.T) {
 			h.assertClean()
 		})
 	}
+}
+
+// `ct create` and `ct start` make directories on the host (the new area's
+// parents, VE_ROOT): with an area inside another container's, that
+// container's symlinks would steer them onto the host. Both are refused.
+func TestCtCommandsStayOutOfOtherAreas(t *testing.T) {
+	t.Parallel()
+	h := newTestHost(t)
+	h.createCT()
+	h.WriteConfig(102, testenv.ConfigBody("ct102"))
+	h.mustCLI("ct", "create", "102", "--ostemplate", testenv.DefaultTemplate)
+	canaries := h.canaries()
+	if err := os.RemoveAll(h.private("etc")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(canaries.Path("etc"), h.private("etc")); err != nil {
+		t.Fatal(err)
+	}
+	before := h.tree("")
+	if err := canaries.Arm(); err != nil {
+		t.Fatal(err)
+	}
+	h.WriteConfig(103, "VE_PRIVATE=/vz/private/101/etc/ct103\n")
+	if r := h.cli("ct", "create", "103", "--ostemplate", testenv.DefaultTemplate); r.code == 0 || !strings.Contains(r.stderr, "areas overlap") {
+		t.Errorf("ct create inside container 101's area: exit %d\n%s", r.code, r.stderr)
+	}
+	h.WriteConfig(102, testenv.ConfigBody("ct102")+"VE_ROOT=/vz/private/101/etc/mnt\n")
+	if r := h.cli("ct", "start", "102"); r.code == 0 || !strings.Contains(r.stderr, "areas overlap") {
+		t.Errorf("ct start with VE_ROOT inside container 101's area: exit %d\n%s", r.code, r.stderr)
+		h.cli("ct", "stop", "102")
+	}
+	if err := canaries.Check(); err != nil {
+		t.Errorf("host files touched:\n%v", err)
+	}
+	assertTree(t, "container 101's area", before, h.tree(""))
 }

@@ -136,15 +136,18 @@ func (p *Plugin) stream(ctx context.Context, stage string, call func() (sdk.Outc
 	}
 	out, err := call()
 	switch {
-	case err == nil && out.Failure != "":
-		return out, &StageError{Plugin: p.name, Stage: stage, Reason: out.Failure}
-	case err == nil:
+	case err == nil && out.Failure == "":
 		return out, nil
 	case ctxEnded(ctx) != nil:
+		// Checked before the stage's own failure: a stage that honours its
+		// context may report "context deadline exceeded" as a result before
+		// the stream sees the deadline, and that is still a timeout.
 		// The stream is cancelled already; Close asks the plugin to exit,
 		// waits briefly, then kills its process group.
 		_ = p.Close()
 		return out, fmt.Errorf("plugin %s: stage %s stopped: %w", p.name, stage, ctxEnded(ctx))
+	case err == nil:
+		return out, &StageError{Plugin: p.name, Stage: stage, Reason: out.Failure}
 	case p.crashed(err):
 		_ = p.Close() // also completes the stderr tail
 		p.logStderrTail(stage)
