@@ -7,8 +7,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "the benchmark needs root (containers, loop mounts, dropping caches): run as root" >&2; exit 1; }
 source scripts/install-deps.sh
-# The clone measurement formats loop file systems that can reflink.
+# The clone measurement formats loop file systems that can reflink; GNU time
+# measures peak memory.
 need=()
+[ -x /usr/bin/time ] || need+=(time)
 command -v mkfs.xfs >/dev/null 2>&1 || need+=(xfsprogs)
 command -v mkfs.btrfs >/dev/null 2>&1 || need+=(btrfs-progs)
 if ((${#need[@]})); then

@@ -38,9 +38,7 @@ func (b *bench) private(ctid int) string {
 // reinstall runs `reinstall --root ROOT args...`; where names the measurement for the
 // peak memory report.
 func (b *bench) reinstall(where string, args ...string) (result, error) {
-	res, err := run(b.bin, append([]string{"--root", b.root, "--stop-timeout", "10s"}, args...)...)
-	notePeak("reinstall", where, res)
-	return res, err
+	return runMeasured("reinstall", where, b.bin, append([]string{"--root", b.root, "--stop-timeout", "10s"}, args...)...)
 }
 
 // ct runs `reinstall --root ROOT ct args...`.

@@ -104,11 +104,7 @@ func main() {
 		fmt.Println()
 		printTable(os.Stdout, b.rows, true)
 	}
-	fmt.Printf("\npeak memory (max RSS of one process, from wait4):\n")
-	fmt.Printf("  reinstall, including the plugin processes it reaps: %.1f MiB (%s)\n", float64(peak.reinstallKiB)/1024, peak.reinstallAt)
-	if peak.provisionKiB > 0 {
-		fmt.Printf("  provision helper (the provision stage's unpacking alone): %.1f MiB (%s)\n", float64(peak.provisionKiB)/1024, peak.provisionAt)
-	}
+	printPeaks()
 	elapsed := time.Since(began)
 	rep := report{Started: began, Seconds: elapsed.Seconds(), Machine: m, Options: opts, Rows: b.rows,
 		PeakRSSKiB: peak.reinstallKiB, PeakRSSWhere: peak.reinstallAt, ProvisionKiB: peak.provisionKiB, ProvisionAt: peak.provisionAt}
@@ -118,6 +114,21 @@ func main() {
 			fatalf("%v", err)
 		}
 		fmt.Printf("\ntable written to %s; the whole run took %s\n", opts.JSON, elapsed.Round(time.Second))
+	}
+}
+
+// printPeaks reports the largest peak RSS of a reinstall and of the provision helper.
+func printPeaks() {
+	fmt.Printf("\npeak memory (max RSS of one process, GNU time's %%M):\n")
+	if gnuTime == "" {
+		fmt.Printf("  not measured: /usr/bin/time (GNU time) is missing\n")
+		return
+	}
+	if peak.reinstallKiB > 0 {
+		fmt.Printf("  reinstall, and each plugin process it reaps: %.1f MiB (%s)\n", float64(peak.reinstallKiB)/1024, peak.reinstallAt)
+	}
+	if peak.provisionKiB > 0 {
+		fmt.Printf("  provision helper (the provision stage's unpacking alone): %.1f MiB (%s)\n", float64(peak.provisionKiB)/1024, peak.provisionAt)
 	}
 }
 

@@ -6,8 +6,8 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -57,7 +57,7 @@ func sumStats(parts ...[]time.Duration) []time.Duration {
 // result is one finished command.
 type result struct {
 	Wall   time.Duration
-	MaxRSS int64 // KiB, of the process and the children it waited for
+	MaxRSS int64 // KiB, of the process and the children it waited for (runMeasured only)
 	Stdout string
 	Stderr string
 }
@@ -81,11 +81,6 @@ func run(name string, args ...string) (result, error) {
 	start := time.Now()
 	err := cmd.Run()
 	res := result{Wall: time.Since(start), Stdout: stdout.String(), Stderr: stderr.String()}
-	if cmd.ProcessState != nil {
-		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-			res.MaxRSS = ru.Maxrss
-		}
-	}
 	if err != nil {
 		return res, fmt.Errorf("%s %s: %w\n%s", name, strings.Join(args, " "), err, lastLines(res.Stderr, 8))
 	}
@@ -98,6 +93,46 @@ func lastLines(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// gnuTime is GNU time. The peak RSS wait4 reports for a child of this process would
+// include this process's own: Go starts children with CLONE_VM, and exec records the
+// shared memory's high-water mark as the child's. GNU time forks the command from a
+// small process, so its %M is the command's own peak (and that of the children it
+// reaps, the plugin processes of a reinstall).
+var gnuTime = lookGNUTime()
+
+func lookGNUTime() string {
+	if _, err := os.Stat("/usr/bin/time"); err != nil {
+		return ""
+	}
+	return "/usr/bin/time"
+}
+
+// runMeasured is run for a command whose peak memory the report shows (kind
+// "reinstall" or "provision"); where names the measurement.
+func runMeasured(kind, where, name string, args ...string) (result, error) {
+	if gnuTime == "" {
+		res, err := run(name, args...)
+		res.MaxRSS = 0 // floored at this process's own RSS: not reported
+		return res, err
+	}
+	out, err := os.CreateTemp("", "reinstall-bench-rss-")
+	if err != nil {
+		return result{}, err
+	}
+	out.Close()
+	defer os.Remove(out.Name())
+	res, err := run(gnuTime, append([]string{"-f", "%M", "-o", out.Name(), name}, args...)...)
+	res.MaxRSS = 0
+	if data, rerr := os.ReadFile(out.Name()); rerr == nil {
+		// On failure GNU time writes "Command exited with non-zero status N" first.
+		if f := strings.Fields(string(data)); len(f) > 0 {
+			res.MaxRSS, _ = strconv.ParseInt(f[len(f)-1], 10, 64)
+		}
+	}
+	notePeak(kind, where, res)
+	return res, err
 }
 
 // notePeak records a reinstall (or provision helper) process's peak RSS.

@@ -58,11 +58,10 @@ func (b *bench) provisionVsTar(archive, dir, mode string, check bool) (ours []ti
 		if err := settle(b.opts.Cold); err != nil {
 			return nil, nil, err
 		}
-		res, err := run(b.self, "__provision", "-cache", mode, archive, a)
+		res, err := runMeasured("provision", where, b.self, "__provision", "-cache", mode, archive, a)
 		if err != nil {
 			return nil, nil, err
 		}
-		notePeak("provision", where, res)
 		if want := "method=" + modeMethod(mode); !strings.Contains(res.Stdout, want) {
 			return nil, nil, fmt.Errorf("provision of %s: %q, want %s", archive, strings.TrimSpace(res.Stdout), want)
 		}

@@ -110,7 +110,7 @@ func verdict(r Row) string {
 
 // printTable writes the rows as an aligned table, a Markdown one with markdown set.
 func printTable(w io.Writer, rows []Row, markdown bool) {
-	head := []string{"id", "measurement", "ours: median [min–max]", "baseline", "baseline: median [min–max]", "ratio", "target", ""}
+	head := []string{"id", "measurement", "ours: median [min–max]", "baseline", "baseline: median [min–max]", "ratio", "target", "result"}
 	if markdown {
 		fmt.Fprintln(w, "| "+strings.Join(head, " | ")+" |")
 		fmt.Fprintln(w, "|"+strings.Repeat("---|", len(head)))
