@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -14,7 +13,6 @@ import (
 	ctyjson "github.com/zclconf/go-cty/cty/json"
 
 	"github.com/reinstall-dev/reinstall/internal/runtime"
-	"github.com/reinstall-dev/reinstall/internal/safefs"
 	sdk "github.com/reinstall-dev/reinstall/plugin-sdk"
 )
 
@@ -89,49 +87,23 @@ func Plan(ctx context.Context, o Options) (*RunPlan, error) {
 	if err != nil {
 		return nil, refused("%v", err)
 	}
-	if _, err := os.Lstat(o.Host.JournalPath(ctid)); err == nil {
-		return nil, &Error{Code: ExitRecover, Stage: StagePreflight, Err: fmt.Errorf(
-			"an earlier reinstall of container %d did not finish (journal %s); run `reinstall recover %d` first",
-			ctid, o.Host.JournalPath(ctid), ctid)}
+	if err := checkNoJournal(o.Host, ctid); err != nil {
+		return nil, err
 	}
 	p, err := loadPipeline(o)
 	if err != nil {
 		return nil, err
 	}
-	ct, err := o.Host.LoadContainerChecked(ctid) // with CheckIsolation, contract §6
+	c, err := checkContainer(ctx, o, ctid, name)
 	if err != nil {
-		return nil, refused("%v", err)
-	}
-	if name == "" {
-		name = ct.Name
-	}
-	if err := safefs.CheckPrivateArea(ct.Private); err != nil {
-		return nil, refused("private area of container %d: %v", ctid, err)
-	}
-	if ct.OSTemplate == "" {
-		return nil, refused("container %d has no OSTEMPLATE in %s", ctid, ct.ConfigPath)
-	}
-	tmpl, err := o.Host.FindTemplate(ct.OSTemplate)
-	if err != nil {
-		return nil, refused("%v", err)
-	}
-	state, err := o.Runtime.Status(ctx, ctid)
-	if err != nil {
-		return nil, refused("status of container %d: %v", ctid, err)
-	}
-	if state == runtime.Running && !o.Stop {
-		return nil, &Error{Code: ExitRunning, Stage: StagePreflight, Err: fmt.Errorf(
-			"container %d is running; stop it first or pass --stop (it is stopped right before the swap)", ctid)}
-	}
-	if err := checkLeftovers(ct.Private); err != nil {
 		return nil, err
 	}
-	rc := sdk.RunContext{
-		RunID: "<run id>", CTID: ctid, CTName: name, HostRoot: o.Host.Root,
-		Private: ct.Private, PrivateTmp: ct.Private + ".reinstall", PrivatePrevious: ct.Private + ".previous",
-		Trash: ct.Private + ".trash-<run id>", VERoot: ct.Root, OSTemplate: ct.OSTemplate, TemplateFile: tmpl,
-		Hostname: ct.Hostname, Options: sdk.Options{SkipBackup: o.SkipBackup, Stop: o.Stop}, Config: ct.Keys,
+	ct, tmpl, name := c.ct, c.template, c.name
+	state := runtime.Stopped
+	if c.running {
+		state = runtime.Running
 	}
+	rc := c.runContext(o, "<run id>", ct.Private+".trash-<run id>")
 	r, cleanup, err := startCheckRun(o, p)
 	if err != nil {
 		return nil, err

@@ -39,14 +39,55 @@ func preflight(ctx context.Context, o Options) (_ *run, err error) {
 			r.close()
 		}
 	}()
-	if _, statErr := os.Lstat(o.Host.JournalPath(ctid)); statErr == nil {
-		return nil, &Error{Code: ExitRecover, Stage: StagePreflight, Err: fmt.Errorf(
-			"an earlier reinstall of container %d did not finish (journal %s); run `reinstall recover %d` first",
-			ctid, o.Host.JournalPath(ctid), ctid)}
+	if err := checkNoJournal(o.Host, ctid); err != nil {
+		return nil, err
 	}
 	if r.pipeline, err = loadPipeline(o); err != nil {
 		return nil, err
 	}
+	c, err := checkContainer(ctx, o, ctid, name)
+	if err != nil {
+		return nil, err
+	}
+	r.ct = c.ct
+	r.wasRunning = c.running
+	r.runID = newRunID()
+	r.rc = c.runContext(o, r.runID, c.ct.Private+".trash-"+r.runID)
+	var st unix.Stat_t
+	if err := unix.Lstat(c.ct.Private, &st); err != nil {
+		return nil, refused("private area: %v", err)
+	}
+	r.origIno, r.origDev = st.Ino, st.Dev
+	if err := r.preparePlugins(ctx); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// checkNoJournal refuses a container whose last reinstall did not finish.
+func checkNoJournal(h *vz.Host, ctid int) error {
+	if _, err := os.Lstat(h.JournalPath(ctid)); err == nil {
+		return &Error{Code: ExitRecover, Stage: StagePreflight, Err: fmt.Errorf(
+			"an earlier reinstall of container %d did not finish (journal %s); run `reinstall recover %d` first",
+			ctid, h.JournalPath(ctid), ctid)}
+	}
+	return nil
+}
+
+// checkedContainer is what preflight's read-only checks of a container found.
+type checkedContainer struct {
+	ct       *vz.Container
+	name     string // the name given, else the config's NAME
+	template string // the template cache file
+	running  bool
+}
+
+// checkContainer makes the container checks of contract §2.0, in order: the
+// config loads (and is isolated, §6), the private area is a real directory
+// with no mount inside, the template exists, the container is stopped or
+// --stop was given, and no leftover of an interrupted run is there.
+// preflight and plan share it.
+func checkContainer(ctx context.Context, o Options, ctid int, name string) (*checkedContainer, error) {
 	ct, err := o.Host.LoadContainerChecked(ctid) // with CheckIsolation, contract §6
 	if err != nil {
 		return nil, refused("%v", err)
@@ -54,7 +95,6 @@ func preflight(ctx context.Context, o Options) (_ *run, err error) {
 	if name == "" {
 		name = ct.Name
 	}
-	r.ct = ct
 	if err := safefs.CheckPrivateArea(ct.Private); err != nil {
 		return nil, refused("private area of container %d: %v", ctid, err)
 	}
@@ -69,41 +109,37 @@ func preflight(ctx context.Context, o Options) (_ *run, err error) {
 	if err != nil {
 		return nil, refused("status of container %d: %v", ctid, err)
 	}
-	r.wasRunning = state == runtime.Running
-	if r.wasRunning && !o.Stop {
+	running := state == runtime.Running
+	if running && !o.Stop {
 		return nil, &Error{Code: ExitRunning, Stage: StagePreflight, Err: fmt.Errorf(
 			"container %d is running; stop it first or pass --stop (it is stopped right before the swap)", ctid)}
 	}
-	r.runID = newRunID()
-	r.rc = sdk.RunContext{
-		RunID:           r.runID,
-		CTID:            ctid,
-		CTName:          name,
+	if err := checkLeftovers(ct.Private); err != nil {
+		return nil, err
+	}
+	return &checkedContainer{ct: ct, name: name, template: tmpl, running: running}, nil
+}
+
+// runContext is the run context a run with this container would have.
+func (c *checkedContainer) runContext(o Options, runID, trash string) sdk.RunContext {
+	ct := c.ct
+	return sdk.RunContext{
+		RunID:           runID,
+		CTID:            ct.ID,
+		CTName:          c.name,
 		HostRoot:        o.Host.Root,
 		Private:         ct.Private,
 		PrivateTmp:      ct.Private + ".reinstall",
 		PrivatePrevious: ct.Private + ".previous",
-		Trash:           ct.Private + ".trash-" + r.runID,
+		Trash:           trash,
 		VERoot:          ct.Root,
 		OSTemplate:      ct.OSTemplate,
-		TemplateFile:    tmpl,
+		TemplateFile:    c.template,
 		Hostname:        ct.Hostname,
 		Options:         sdk.Options{SkipBackup: o.SkipBackup, Stop: o.Stop, Extra: map[string]string{}},
 		StageOutputs:    map[string]map[string]string{},
 		Config:          ct.Keys,
 	}
-	if err := checkLeftovers(ct.Private); err != nil {
-		return nil, err
-	}
-	var st unix.Stat_t
-	if err := unix.Lstat(ct.Private, &st); err != nil {
-		return nil, refused("private area: %v", err)
-	}
-	r.origIno, r.origDev = st.Ino, st.Dev
-	if err := r.preparePlugins(ctx); err != nil {
-		return nil, err
-	}
-	return r, nil
 }
 
 // loadPipeline picks --pipeline FILE, else the site file, else the embedded
