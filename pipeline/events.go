@@ -32,6 +32,7 @@ type Event struct {
 	Done     int64         `json:"done,omitempty"`
 	Total    int64         `json:"total,omitempty"`
 	Unit     string        `json:"unit,omitempty"`
+	Files    int64         `json:"files,omitempty"`
 	Duration time.Duration `json:"duration_ns,omitempty"`
 	Error    string        `json:"error,omitempty"`
 	// State is the container's state at the end of a run: running or stopped.

@@ -129,7 +129,7 @@ func (r *run) forward(stage string, ev pluginhost.Event) {
 	case ev.Log != nil:
 		r.emit(Event{Type: EventStageLog, Stage: stage, Kind: kind, Plugin: plugin, Level: ev.Log.Level, Message: strings.TrimRight(ev.Log.Message, "\n")})
 	case ev.Progress != nil:
-		r.emit(Event{Type: EventStageProgress, Stage: stage, Kind: kind, Plugin: plugin, Message: ev.Progress.Message, Done: ev.Progress.Done, Total: ev.Progress.Total, Unit: ev.Progress.Unit})
+		r.emit(Event{Type: EventStageProgress, Stage: stage, Kind: kind, Plugin: plugin, Message: ev.Progress.Message, Done: ev.Progress.Done, Total: ev.Progress.Total, Unit: ev.Progress.Unit, Files: ev.Progress.Files})
 	}
 }
 

@@ -22,6 +22,8 @@ type Progress struct {
 	Done    int64
 	Total   int64
 	Unit    string // bytes, files, or empty
+	// Files counts the entries handled so far, next to a byte count.
+	Files int64
 }
 
 // Log levels for UI.Log.
@@ -37,9 +39,9 @@ func logEvent(level, msg string) *stagev1.Event {
 	return &stagev1.Event{Event: &stagev1.Event_Log{Log: &stagev1.Log{Level: level, Message: msg}}}
 }
 
-func progressEvent(msg string, done, total int64, unit string) *stagev1.Event {
+func progressEvent(p Progress) *stagev1.Event {
 	return &stagev1.Event{Event: &stagev1.Event_Progress{Progress: &stagev1.Progress{
-		Message: msg, Done: done, Total: total, Unit: unit,
+		Message: p.Message, Done: p.Done, Total: p.Total, Unit: p.Unit, Files: p.Files,
 	}}}
 }
 
@@ -51,7 +53,7 @@ func eventFromProto(stage string, ev *stagev1.Event) (Event, bool) {
 	case *stagev1.Event_Progress:
 		p := e.Progress
 		return Event{Stage: stage, Progress: &Progress{
-			Message: p.GetMessage(), Done: p.GetDone(), Total: p.GetTotal(), Unit: p.GetUnit(),
+			Message: p.GetMessage(), Done: p.GetDone(), Total: p.GetTotal(), Unit: p.GetUnit(), Files: p.GetFiles(),
 		}}, true
 	}
 	return Event{}, false

@@ -170,8 +170,10 @@ func newStreamUI(send func(*stagev1.Event) error, host *hostClient, logger hclog
 func (u *streamUI) Log(level, msg string) { u.emit(logEvent(level, msg)) }
 
 func (u *streamUI) Progress(msg string, done, total int64, unit string) {
-	u.emit(progressEvent(msg, done, total, unit))
+	u.emit(progressEvent(Progress{Message: msg, Done: done, Total: total, Unit: unit}))
 }
+
+func (u *streamUI) Report(p Progress) { u.emit(progressEvent(p)) }
 
 func (u *streamUI) emit(ev *stagev1.Event) {
 	u.mu.Lock()

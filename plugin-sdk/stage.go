@@ -103,7 +103,13 @@ func (c RunContext) HostPath(p string) string {
 type Options struct {
 	SkipBackup bool
 	Stop       bool
-	Extra      map[string]string
+	// ResetPwDB keeps the template's passwd, shadow and group (--resetpwdb).
+	ResetPwDB bool
+	// SkipScripts runs no /etc/vz/reinstall.d hook (--skipscripts).
+	SkipScripts bool
+	// Scripts, when not empty, names the only reinstall.d hooks to run (--scripts).
+	Scripts []string
+	Extra   map[string]string
 }
 
 // JournalEntry is one recorded sub-step.
@@ -162,7 +168,10 @@ type Probe struct {
 // UI reports to the operator; lines are tagged with the stage's name.
 type UI interface {
 	Log(level, msg string)
+	// Progress reports one counter: done of total (0 = unknown) in unit.
 	Progress(msg string, done, total int64, unit string)
+	// Report reports a full progress record, e.g. bytes and files at once.
+	Report(p Progress)
 }
 
 // Schema describes a stage body.

@@ -935,10 +935,16 @@ func (x *RunContext) GetConfig() map[string]string {
 }
 
 type Options struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Skipbackup    bool                   `protobuf:"varint,1,opt,name=skipbackup,proto3" json:"skipbackup,omitempty"`
-	Stop          bool                   `protobuf:"varint,2,opt,name=stop,proto3" json:"stop,omitempty"`
-	Extra         map[string]string      `protobuf:"bytes,3,rep,name=extra,proto3" json:"extra,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Skipbackup bool                   `protobuf:"varint,1,opt,name=skipbackup,proto3" json:"skipbackup,omitempty"`
+	Stop       bool                   `protobuf:"varint,2,opt,name=stop,proto3" json:"stop,omitempty"`
+	Extra      map[string]string      `protobuf:"bytes,3,rep,name=extra,proto3" json:"extra,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// --resetpwdb: keep the template's passwd, shadow and group.
+	Resetpwdb bool `protobuf:"varint,4,opt,name=resetpwdb,proto3" json:"resetpwdb,omitempty"`
+	// --skipscripts: run no /etc/vz/reinstall.d hook.
+	Skipscripts bool `protobuf:"varint,5,opt,name=skipscripts,proto3" json:"skipscripts,omitempty"`
+	// --scripts: run only these /etc/vz/reinstall.d hooks (names like a.sh).
+	Scripts       []string `protobuf:"bytes,6,rep,name=scripts,proto3" json:"scripts,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -990,6 +996,27 @@ func (x *Options) GetStop() bool {
 func (x *Options) GetExtra() map[string]string {
 	if x != nil {
 		return x.Extra
+	}
+	return nil
+}
+
+func (x *Options) GetResetpwdb() bool {
+	if x != nil {
+		return x.Resetpwdb
+	}
+	return false
+}
+
+func (x *Options) GetSkipscripts() bool {
+	if x != nil {
+		return x.Skipscripts
+	}
+	return false
+}
+
+func (x *Options) GetScripts() []string {
+	if x != nil {
+		return x.Scripts
 	}
 	return nil
 }
@@ -1195,7 +1222,9 @@ type Progress struct {
 	Done    int64                  `protobuf:"varint,2,opt,name=done,proto3" json:"done,omitempty"`
 	Total   int64                  `protobuf:"varint,3,opt,name=total,proto3" json:"total,omitempty"`
 	// bytes, files, or empty
-	Unit          string `protobuf:"bytes,4,opt,name=unit,proto3" json:"unit,omitempty"`
+	Unit string `protobuf:"bytes,4,opt,name=unit,proto3" json:"unit,omitempty"`
+	// Files (entries) handled so far, next to a byte count.
+	Files         int64 `protobuf:"varint,5,opt,name=files,proto3" json:"files,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1256,6 +1285,13 @@ func (x *Progress) GetUnit() string {
 		return x.Unit
 	}
 	return ""
+}
+
+func (x *Progress) GetFiles() int64 {
+	if x != nil {
+		return x.Files
+	}
+	return 0
 }
 
 type Result struct {
@@ -2075,13 +2111,16 @@ const file_stagev1_stage_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\v2\x1b.reinstall.stage.v1.OutputsR\x05value:\x028\x01\x1a9\n" +
 	"\vConfigEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xb5\x01\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x8f\x02\n" +
 	"\aOptions\x12\x1e\n" +
 	"\n" +
 	"skipbackup\x18\x01 \x01(\bR\n" +
 	"skipbackup\x12\x12\n" +
 	"\x04stop\x18\x02 \x01(\bR\x04stop\x12<\n" +
-	"\x05extra\x18\x03 \x03(\v2&.reinstall.stage.v1.Options.ExtraEntryR\x05extra\x1a8\n" +
+	"\x05extra\x18\x03 \x03(\v2&.reinstall.stage.v1.Options.ExtraEntryR\x05extra\x12\x1c\n" +
+	"\tresetpwdb\x18\x04 \x01(\bR\tresetpwdb\x12 \n" +
+	"\vskipscripts\x18\x05 \x01(\bR\vskipscripts\x12\x18\n" +
+	"\ascripts\x18\x06 \x03(\tR\ascripts\x1a8\n" +
 	"\n" +
 	"ExtraEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
@@ -2098,12 +2137,13 @@ const file_stagev1_stage_proto_rawDesc = "" +
 	"\x05event\"5\n" +
 	"\x03Log\x12\x14\n" +
 	"\x05level\x18\x01 \x01(\tR\x05level\x12\x18\n" +
-	"\amessage\x18\x02 \x01(\tR\amessage\"b\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage\"x\n" +
 	"\bProgress\x12\x18\n" +
 	"\amessage\x18\x01 \x01(\tR\amessage\x12\x12\n" +
 	"\x04done\x18\x02 \x01(\x03R\x04done\x12\x14\n" +
 	"\x05total\x18\x03 \x01(\x03R\x05total\x12\x12\n" +
-	"\x04unit\x18\x04 \x01(\tR\x04unit\"\xbf\x01\n" +
+	"\x04unit\x18\x04 \x01(\tR\x04unit\x12\x14\n" +
+	"\x05files\x18\x05 \x01(\x03R\x05files\"\xbf\x01\n" +
 	"\x06Result\x12A\n" +
 	"\aoutputs\x18\x01 \x03(\v2'.reinstall.stage.v1.Result.OutputsEntryR\aoutputs\x12 \n" +
 	"\vreprovision\x18\x02 \x01(\bR\vreprovision\x12\x14\n" +
