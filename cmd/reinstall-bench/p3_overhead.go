@@ -67,7 +67,7 @@ func (b *bench) benchOverhead() error {
 		Baseline: "tar -x, sync -f, ct stop, ct start", Base: statOf(sumStats(tarT, syncT, stopT, startT)), Target: 1.3,
 		Note: "bare parts (medians): tar -x " + fmtSec(statOf(tarT).Median) + ", sync -f " + fmtSec(statOf(syncT).Median) +
 			", ct stop " + fmtSec(statOf(stopT).Median) + ", ct start " + fmtSec(statOf(startT).Median) +
-			"; the pipeline starts 5 plugin processes (AutoMTLS handshakes) and fsyncs its journal"})
+			"; the pipeline starts 5 plugin processes and fsyncs its journal"})
 	if err := b.stop(ctOverhead); err != nil {
 		return err
 	}

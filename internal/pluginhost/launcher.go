@@ -12,6 +12,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
+	"golang.org/x/sys/unix"
 
 	sdk "github.com/reinstall-dev/reinstall/plugin-sdk"
 )
@@ -35,7 +36,9 @@ type Launcher struct {
 	// Logger receives each plugin's stderr as Logger.Named(plugin name).
 	Logger hclog.Logger
 	// SocketDir holds the plugins' unix sockets; it is created with mode
-	// 0700. Keep it short (e.g. <root>/run/reinstall/plugins).
+	// 0700 and must be a real directory owned by this process's user: only
+	// who can enter it can connect to a plugin, which is why the connection
+	// needs no TLS. Keep it short (e.g. <root>/run/reinstall/plugins).
 	SocketDir string
 	// CgroupDir, if set, is a cgroup2 directory (created by the caller) that
 	// every plugin process starts in.
@@ -126,7 +129,9 @@ func (l *Launcher) start(ctx context.Context, spec Spec, path string, args []str
 		VersionedPlugins: sdk.VersionedPlugins(nil),
 		RunnerFunc:       proc.runnerFunc,
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
-		AutoMTLS:         true,
+		// No AutoMTLS: the sockets sit in a 0700 directory of ours, so any
+		// process that can connect could as well ptrace both ends; the
+		// per-launch key pairs and TLS handshake bought nothing but time.
 		Managed:          true,
 		StartTimeout:     l.startTimeout(),
 		SkipHostEnv:      true,
@@ -179,7 +184,22 @@ func (l *Launcher) prepareSocketDir() error {
 	if err := os.MkdirAll(l.SocketDir, 0o700); err != nil {
 		return fmt.Errorf("create plugin socket directory: %w", err)
 	}
-	if err := os.Chmod(l.SocketDir, 0o700); err != nil {
+	// Opened without following a symlink, checked and restricted through
+	// the same descriptor: the directory checked is the one used.
+	fd, err := unix.Open(l.SocketDir, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("plugin socket directory %s must be a real directory: %w", l.SocketDir, err)
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return fmt.Errorf("plugin socket directory %s: %w", l.SocketDir, err)
+	}
+	if int(st.Uid) != os.Geteuid() {
+		return fmt.Errorf("plugin socket directory %s belongs to uid %d, not to this process (uid %d): remove it or fix its owner",
+			l.SocketDir, st.Uid, os.Geteuid())
+	}
+	if err := os.Chmod(fmt.Sprintf("/proc/self/fd/%d", fd), 0o700); err != nil {
 		return fmt.Errorf("restrict plugin socket directory: %w", err)
 	}
 	return nil

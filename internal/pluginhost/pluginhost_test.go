@@ -381,6 +381,39 @@ func TestSocketDir(t *testing.T) {
 	}
 }
 
+// The connection to a plugin has no TLS: only who can enter the socket
+// directory can connect, so a directory that is not ours, or a symlink to
+// one, is refused before any plugin starts.
+func TestSocketDirMustBeOurs(t *testing.T) {
+	tests := []struct {
+		name    string
+		prepare func(t *testing.T, dir string)
+		want    string
+	}{
+		{"owned by another user", func(t *testing.T, dir string) {
+			must(t, os.Mkdir(dir, 0o700))
+			must(t, os.Chown(dir, 65534, 65534))
+		}, "belongs to uid 65534"},
+		{"symlink to a directory", func(t *testing.T, dir string) {
+			must(t, os.Mkdir(dir+".real", 0o700))
+			must(t, os.Symlink(dir+".real", dir))
+		}, "must be a real directory"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := newLauncher(t)
+			tt.prepare(t, l.SocketDir)
+			_, err := l.Launch(t.Context(), Spec{Name: "testplugin"}, newFakeServices())
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Launch error = %v, want %q", err, tt.want)
+			}
+			if got := leftoverPlugins(); len(got) > 0 {
+				t.Errorf("a plugin started anyway: %v", got)
+			}
+		})
+	}
+}
+
 func TestCloseIsIdempotent(t *testing.T) {
 	p := launch(t, newLauncher(t), Spec{Name: "testplugin"}, newFakeServices())
 	pid := p.Pid()

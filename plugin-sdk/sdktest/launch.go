@@ -16,7 +16,7 @@ import (
 const hostPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 // Launch starts a built plugin binary the way reinstall does (go-plugin
-// handshake over gRPC with mTLS, an environment of PATH only) and returns
+// handshake over gRPC on a unix socket, no TLS, an environment of PATH only) and returns
 // a Client driving it with a FakeHost. The process is killed when the test
 // ends. Use it to test the binary you ship, not just its Go code.
 func Launch(t testing.TB, binaryPath string) *Client {
@@ -29,7 +29,6 @@ func Launch(t testing.TB, binaryPath string) *Client {
 		VersionedPlugins: sdk.VersionedPlugins(nil),
 		Cmd:              cmd,
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
-		AutoMTLS:         true,
 		SkipHostEnv:      true,
 		StartTimeout:     30 * time.Second,
 		Logger:           hclog.New(&hclog.LoggerOptions{Name: "plugin", Output: out, Level: hclog.Debug}),
