@@ -13,7 +13,8 @@ import (
 // they exec can regain them. The list is LXC's default lxc.cap.drop
 // (module loading, raw I/O, setting the clock, MAC policy), plus CAP_SYSLOG
 // (the kernel log is the host's: no reading it with dmesg_restrict, no
-// clearing it). CAP_SYS_BOOT stays: busybox init stops with reboot(2), which
+// clearing it) and CAP_MKNOD (no new device nodes: the container's /dev is
+// made by its init, and its root is mounted nodev). CAP_SYS_BOOT stays: busybox init stops with reboot(2), which
 // inside a pid namespace only ends that namespace.
 var DroppedCaps = []uintptr{
 	unix.CAP_SYS_MODULE,
@@ -22,6 +23,7 @@ var DroppedCaps = []uintptr{
 	unix.CAP_MAC_ADMIN,
 	unix.CAP_MAC_OVERRIDE,
 	unix.CAP_SYSLOG,
+	unix.CAP_MKNOD,
 }
 
 // dropBoundingCaps drops DroppedCaps from the calling thread's bounding set.

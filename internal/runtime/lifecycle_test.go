@@ -114,6 +114,27 @@ func TestLifecycle(t *testing.T) {
 			t.Errorf("dev check: exit %d", code)
 		}
 	})
+	t.Run("no device nodes outside /dev", func(t *testing.T) {
+		// A node in the private area (say, one an old container left at
+		// /old/dev) must not open a device, and none can be made.
+		node := filepath.Join(c.spec.Private, "hostnode")
+		if err := unix.Mknod(node, unix.S_IFCHR|0o666, int(unix.Mkdev(1, 3))); err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range []struct {
+			script string
+			want   int
+		}{
+			{"echo x > /hostnode", 1},
+			{"mknod /tmp/null2 c 1 3", 1},
+			{"echo x > /dev/null", 0},
+			{"grep -q ' / [^ ]* [^ ]*nodev' /proc/mounts", 0},
+		} {
+			if _, code := c.run("", "sh", "-c", tc.script+" 2>/dev/null"); code != tc.want {
+				t.Errorf("%q: exit %d, want %d", tc.script, code, tc.want)
+			}
+		}
+	})
 	t.Run("exit codes", func(t *testing.T) {
 		for _, tc := range []struct {
 			script string
