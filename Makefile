@@ -1,10 +1,26 @@
-# reinstall: build, test, lint, demo, proto, bench.
+# reinstall: build, test, lint, demo, proto, bench, man, install, deb.
 GO      ?= go
 BIN     := bin/reinstall
 # Every Go module of the repository (./... stops at a module boundary).
 MODULES := . plugin-sdk examples/plugins/license-installer
 
-.PHONY: all build test lint demo proto bench fuzz clean
+.PHONY: all build test lint demo proto bench fuzz clean man install uninstall deb
+
+# Installation layout. DESTDIR stages the tree (packaging). The plugin
+# directory is where the binary looks (pipeline.PluginDirs), whatever PREFIX.
+PREFIX      ?= /usr/local
+DESTDIR     ?=
+SBINDIR     ?= $(PREFIX)/sbin
+MAN1DIR     ?= $(PREFIX)/share/man/man1
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/site-functions
+FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
+PLUGINDIR   ?= /usr/libexec/reinstall/plugins
+# MANPAGES is where `make man` writes the generated pages (not checked in).
+MANPAGES    ?= docs/man
+DIST        ?= dist
+VERSION     := $(shell sed -n 's/^const Version = "\(.*\)"/\1/p' internal/version/version.go)
+NFPM        := github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.45.2
 
 all: build
 
@@ -40,5 +56,43 @@ fuzz:
 	  mkdir -p $$pkg/testdata/fuzz/$$fn; cp -n $$cache/$$pkg/$$fn/* $$pkg/testdata/fuzz/$$fn/ 2>/dev/null || true; \
 	done
 
+# man writes one page per command, generated from the CLI definition, dated
+# by the last commit (SOURCE_DATE_EPOCH) so that a rebuild is identical.
+man: build
+	mkdir -p $(MANPAGES)
+	rm -f $(MANPAGES)/*.1
+	SOURCE_DATE_EPOCH=$${SOURCE_DATE_EPOCH:-$$(git log -1 --format=%ct 2>/dev/null || echo 0)} \
+	  $(BIN) __gendocs man $(MANPAGES)
+
+# install: the binary, its man pages, bash/zsh/fish completion and the
+# (empty) default plugin directory, under $(DESTDIR).
+install: build man
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MAN1DIR) $(DESTDIR)$(BASHCOMPDIR) \
+	  $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR) $(DESTDIR)$(PLUGINDIR)
+	install -m 0755 $(BIN) $(DESTDIR)$(SBINDIR)/reinstall
+	install -m 0644 $(MANPAGES)/*.1 $(DESTDIR)$(MAN1DIR)/
+	$(BIN) completion bash > $(DESTDIR)$(BASHCOMPDIR)/reinstall
+	$(BIN) completion zsh > $(DESTDIR)$(ZSHCOMPDIR)/_reinstall
+	$(BIN) completion fish > $(DESTDIR)$(FISHCOMPDIR)/reinstall.fish
+	chmod 0644 $(DESTDIR)$(BASHCOMPDIR)/reinstall $(DESTDIR)$(ZSHCOMPDIR)/_reinstall $(DESTDIR)$(FISHCOMPDIR)/reinstall.fish
+
+# uninstall removes what install put there; the plugin directory only if empty.
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/reinstall $(DESTDIR)$(MAN1DIR)/reinstall.1 $(DESTDIR)$(MAN1DIR)/reinstall-*.1 \
+	  $(DESTDIR)$(BASHCOMPDIR)/reinstall $(DESTDIR)$(ZSHCOMPDIR)/_reinstall $(DESTDIR)$(FISHCOMPDIR)/reinstall.fish
+	-rmdir $(DESTDIR)$(PLUGINDIR) 2>/dev/null
+
+# deb stages a static, stripped build under $(DIST)/deb-root (Debian paths, man pages
+# gzipped) and packs it with nfpm (packaging/nfpm.yaml) into $(DIST)/.
+# nfpm is fetched by `go run` at a pinned version, not a module dependency.
+DEB_ROOT := $(DIST)/deb-root
+deb:
+	rm -rf $(DEB_ROOT)
+	CGO_ENABLED=0 GOFLAGS="-trimpath '-ldflags=-s -w'" $(MAKE) --no-print-directory install BIN=$(DIST)/build/reinstall MANPAGES=$(DIST)/build/man \
+	  DESTDIR=$(CURDIR)/$(DEB_ROOT) PREFIX=/usr ZSHCOMPDIR=/usr/share/zsh/vendor-completions
+	gzip -9n $(DEB_ROOT)/usr/share/man/man1/*.1
+	VERSION=$(VERSION) ARCH=$$($(GO) env GOARCH) $(GO) run $(NFPM) package \
+	  --config packaging/nfpm.yaml --packager deb --target $(DIST)/
+
 clean:
-	rm -rf bin
+	rm -rf bin $(DIST) $(MANPAGES)

@@ -33,7 +33,7 @@ var BuiltinPlugin = map[string]string{
 // BuiltinPlugins names every plugin compiled into the reinstall binary
 // (served as `reinstall __plugin <name>`); a test keeps it equal to the
 // plugins package's list. It feeds "did you mean" for unknown plugins.
-var BuiltinPlugins = []string{"backup-retention", "copy-from-old", "provision", "script", "start", "swap"}
+var BuiltinPlugins = []string{"backup-retention", "copy-from-old", "credentials", "provision", "reinstall-scripts", "script", "start", "swap"}
 
 // On-failure policies.
 const (
@@ -56,6 +56,10 @@ type Pipeline struct {
 	RequiredPlugins map[string]string
 	// RequiredPluginRanges says where each pin is written, for diagnostics.
 	RequiredPluginRanges map[string]hcl.Range
+	// Runtime is the pipeline block's runtime setting ("" when not set:
+	// auto), and RuntimeRange where it is written.
+	Runtime      string
+	RuntimeRange hcl.Range
 
 	// values holds the input variables' values once assigned; unset ones
 	// are unknown while validating.

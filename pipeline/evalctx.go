@@ -26,7 +26,10 @@ var (
 		"id": cty.Number, "name": cty.String, "private": cty.String, "private_tmp": cty.String,
 		"root": cty.String, "ostemplate": cty.String, "hostname": cty.String, "config": cty.Map(cty.String),
 	})
-	optsType = cty.Object(map[string]cty.Type{"skipbackup": cty.Bool, "stop": cty.Bool})
+	optsType = cty.Object(map[string]cty.Type{
+		"skipbackup": cty.Bool, "stop": cty.Bool,
+		"resetpwdb": cty.Bool, "skipscripts": cty.Bool, "scripts": cty.List(cty.String),
+	})
 )
 
 func (e *evalScope) context() *hcl.EvalContext {
@@ -97,9 +100,20 @@ func (e *evalScope) optsValue() cty.Value {
 	if e.noContainer {
 		return cty.UnknownVal(optsType)
 	}
+	scripts := cty.ListValEmpty(cty.String)
+	if len(e.rc.Options.Scripts) > 0 {
+		vals := make([]cty.Value, len(e.rc.Options.Scripts))
+		for i, s := range e.rc.Options.Scripts {
+			vals[i] = cty.StringVal(s)
+		}
+		scripts = cty.ListVal(vals)
+	}
 	return cty.ObjectVal(map[string]cty.Value{
-		"skipbackup": cty.BoolVal(e.rc.Options.SkipBackup),
-		"stop":       cty.BoolVal(e.rc.Options.Stop),
+		"skipbackup":  cty.BoolVal(e.rc.Options.SkipBackup),
+		"stop":        cty.BoolVal(e.rc.Options.Stop),
+		"resetpwdb":   cty.BoolVal(e.rc.Options.ResetPwDB),
+		"skipscripts": cty.BoolVal(e.rc.Options.SkipScripts),
+		"scripts":     scripts,
 	})
 }
 

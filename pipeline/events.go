@@ -1,8 +1,13 @@
 package pipeline
 
-import "time"
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+)
 
-// Event types, stable names for --json consumers.
+// Event types, stable names for --json consumers (docs/events.schema.json).
 const (
 	EventRunStarted       = "run-started"
 	EventStageStarted     = "stage-started"
@@ -13,15 +18,22 @@ const (
 	EventStageFailed      = "stage-failed"
 	EventRollbackStarted  = "rollback-started"
 	EventRollbackFinished = "rollback-finished"
-	EventRunFinished      = "run-finished"
+	// EventError ends a failed run, before its run-finished: the stage, the
+	// exit code and the reason (Reason).
+	EventError       = "error"
+	EventRunFinished = "run-finished"
 )
 
 // Event is one thing that happened during a run.
 type Event struct {
-	Time     time.Time     `json:"time"`
-	Type     string        `json:"type"`
-	RunID    string        `json:"run_id,omitempty"`
-	CTID     int           `json:"ctid,omitempty"`
+	Time  time.Time `json:"time"`
+	Type  string    `json:"type"`
+	RunID string    `json:"run_id,omitempty"`
+	CTID  int       `json:"ctid,omitempty"`
+	// Command is what runs: reinstall or recover (run-started).
+	Command string `json:"command,omitempty"`
+	// Pipeline is the pipeline's name (run-started).
+	Pipeline string        `json:"pipeline,omitempty"`
 	Stage    string        `json:"stage,omitempty"`
 	Kind     string        `json:"kind,omitempty"`
 	Plugin   string        `json:"plugin,omitempty"`
@@ -37,9 +49,45 @@ type Event struct {
 	Error    string        `json:"error,omitempty"`
 	// State is the container's state at the end of a run: running or stopped.
 	State string `json:"state,omitempty"`
+	// ExitCode is the process's exit code (error and run-finished only,
+	// where it is always present, 0 included).
+	ExitCode int `json:"-"`
+	// Reason is the failure's slug (Reason), LogFile the run's log file.
+	Reason  string `json:"reason,omitempty"`
+	LogFile string `json:"log_file,omitempty"`
+}
+
+// MarshalJSON writes exit_code for the events that end a run, 0 included.
+func (e Event) MarshalJSON() ([]byte, error) {
+	type fields Event
+	if e.Type != EventError && e.Type != EventRunFinished {
+		return json.Marshal(fields(e))
+	}
+	return json.Marshal(struct {
+		fields
+		ExitCode int `json:"exit_code"`
+	}{fields(e), e.ExitCode})
 }
 
 // Sink receives events; it must not block for long.
 type Sink func(Event)
 
 func now() time.Time { return time.Now() }
+
+// endFailed ends the events of a run that failed after preflight: the
+// error, then run-finished with the container's state. It returns err.
+func (r *run) endFailed(err error, began time.Time) error {
+	if err == nil {
+		return nil
+	}
+	code, stage, msg := ExitCode(err), "", err.Error()
+	var e *Error
+	if errors.As(err, &e) {
+		stage, msg = e.Stage, e.Err.Error()
+	}
+	r.emit(Event{Type: EventError, Stage: stage, ExitCode: code, Reason: Reason(err), Message: msg})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	r.emit(Event{Type: EventRunFinished, Duration: time.Since(began), State: r.state(ctx), ExitCode: code})
+	return err
+}

@@ -51,6 +51,13 @@ type RunHeader struct {
 	PrivateIno   uint64         `json:"private_ino"`
 	PrivateDev   uint64         `json:"private_dev"`
 	ReinstallPID int            `json:"pid"`
+	// Runtime is the container runtime the run used (vzctl, prlctl or
+	// native); recovery uses the same one.
+	Runtime string `json:"runtime,omitempty"`
+	// SetOSTemplate (--ostemplate) is written as OSTEMPLATE in the
+	// container's config once the point of no return has passed, by the run
+	// or by the recovery that finishes it.
+	SetOSTemplate string `json:"set_ostemplate,omitempty"`
 	// Vars are the pipeline variables' values (RecordedVariables).
 	Vars map[string]json.RawMessage `json:"vars,omitempty"`
 }

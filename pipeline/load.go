@@ -22,7 +22,8 @@ var fileSchema = &hcl.BodySchema{
 }
 
 var pipelineSchema = &hcl.BodySchema{
-	Blocks: []hcl.BlockHeaderSchema{{Type: "stage", LabelNames: []string{"kind", "name"}}},
+	Attributes: []hcl.AttributeSchema{{Name: "runtime"}},
+	Blocks:     []hcl.BlockHeaderSchema{{Type: "stage", LabelNames: []string{"kind", "name"}}},
 }
 
 // metaSchema holds the meta-arguments the host owns in every stage body.
@@ -116,6 +117,7 @@ func Load(filename string, src []byte) (*Pipeline, hcl.Diagnostics) {
 func (p *Pipeline) decodePipelineBlock(block *hcl.Block) hcl.Diagnostics {
 	p.Name = block.Labels[0]
 	body, diags := block.Body.Content(pipelineSchema)
+	diags = append(diags, p.decodeRuntime(body.Attributes["runtime"])...)
 	seen := map[string]*Stage{}
 	for _, sb := range body.Blocks {
 		stage, stageDiags := decodeStage(sb)

@@ -34,6 +34,8 @@ func TestDefaultPipelineLoads(t *testing.T) {
 		{"swap", "swap", "swap"},
 		{"start", "start", "start"},
 		{"configure", "vps-configure", "script"},
+		{"configure", "credentials", "credentials"},
+		{"configure", "reinstall-scripts", "reinstall-scripts"},
 		{"backup-retention", "retention", "backup-retention"},
 	}
 	if d := cmp.Diff(want, got); d != "" {

@@ -25,6 +25,7 @@ type RunPlan struct {
 	CTID         int            `json:"ctid"`
 	Name         string         `json:"name,omitempty"`
 	State        string         `json:"state"`
+	Runtime      string         `json:"runtime,omitempty"`
 	Private      string         `json:"private"`
 	OSTemplate   string         `json:"ostemplate"`
 	TemplateFile string         `json:"template_file"`
@@ -34,12 +35,18 @@ type RunPlan struct {
 	// Destroyed and Kept say what becomes of the old private area.
 	Destroyed []string `json:"destroyed"`
 	Kept      []string `json:"kept"`
+	// ConfigOSTemplate is the config's OSTEMPLATE when --ostemplate names
+	// another template: the run replaces it once past the point of no return.
+	ConfigOSTemplate string `json:"config_ostemplate,omitempty"`
 }
 
 // PlanOptions are the run's options as the plan assumed them.
 type PlanOptions struct {
-	SkipBackup bool `json:"skipbackup"`
-	Stop       bool `json:"stop"`
+	SkipBackup  bool     `json:"skipbackup"`
+	Stop        bool     `json:"stop"`
+	ResetPwDB   bool     `json:"resetpwdb"`
+	SkipScripts bool     `json:"skipscripts"`
+	Scripts     []string `json:"scripts,omitempty"`
 }
 
 // PlanVariable is an input variable's value ("(sensitive)" if it is).
@@ -94,6 +101,9 @@ func Plan(ctx context.Context, o Options) (*RunPlan, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := useRuntime(&o, p); err != nil {
+		return nil, refused("container runtime: %v", err)
+	}
 	c, err := checkContainer(ctx, o, ctid, name)
 	if err != nil {
 		return nil, err
@@ -121,9 +131,12 @@ func Plan(ctx context.Context, o Options) (*RunPlan, error) {
 		return nil, &Error{Code: ExitRefused, Stage: StagePreflight, Err: fmt.Errorf("%s", firstError(diags)), Diags: diags, Sources: p.sources}
 	}
 	plan := &RunPlan{
-		Pipeline: p.Name, File: p.Filename, CTID: ctid, Name: name, State: string(state),
-		Private: ct.Private, OSTemplate: ct.OSTemplate, TemplateFile: tmpl,
-		Options: PlanOptions{SkipBackup: o.SkipBackup, Stop: o.Stop},
+		Pipeline: p.Name, File: p.Filename, CTID: ctid, Name: name, State: string(state), Runtime: o.RuntimeName,
+		Private: ct.Private, OSTemplate: c.ostemplate, TemplateFile: tmpl,
+		Options: PlanOptions{SkipBackup: o.SkipBackup, Stop: o.Stop, ResetPwDB: o.ResetPwDB, SkipScripts: o.SkipScripts, Scripts: o.Scripts},
+	}
+	if c.ostemplate != ct.OSTemplate {
+		plan.ConfigOSTemplate = ct.OSTemplate
 	}
 	for _, v := range p.Variables {
 		plan.Variables = append(plan.Variables, PlanVariable{Name: v.Name, Value: planVariableValue(p, v)})
@@ -184,7 +197,7 @@ func planStage(p *Pipeline, i int, cs *checkedStage, rc sdk.RunContext, running 
 // only that it runs.
 func describeStage(p *Pipeline, i int, ps *PlanStage, cfg map[string]json.RawMessage, rc sdk.RunContext, running bool) {
 	s := p.Stages[i]
-	builtin := s.Plugin == BuiltinPlugin[s.Kind] || s.Plugin == "copy-from-old"
+	builtin := s.Plugin == BuiltinPlugin[s.Kind] || slices.Contains([]string{"copy-from-old", "credentials", "reinstall-scripts"}, s.Plugin)
 	if !builtin {
 		ps.Actions = append(ps.Actions, "runs in plugin "+s.Plugin)
 	}
@@ -265,6 +278,22 @@ func describeConfigure(s *Stage, ps *PlanStage, cfg map[string]json.RawMessage, 
 			ps.Creates = append(ps.Creates, filepath.Join(rc.Private, path))
 			ps.Actions = append(ps.Actions, "copies "+path+" from the old private area (owners and modes kept, symlinks copied as links)")
 		}
+	case "credentials":
+		if rc.Options.ResetPwDB {
+			ps.Actions = append(ps.Actions, "--resetpwdb: keeps the template's accounts")
+			return
+		}
+		ps.Actions = append(ps.Actions, "merges the old /etc/passwd, /etc/shadow, /etc/group and /etc/gshadow into the new container's")
+	case "reinstall-scripts":
+		hooks := "the host's " + rc.HostPath("/etc/vz/reinstall.d") + "/*.sh hooks"
+		switch {
+		case rc.Options.SkipScripts:
+			ps.Actions = append(ps.Actions, "--skipscripts: runs no hook")
+			return
+		case len(rc.Options.Scripts) > 0:
+			hooks = "the hooks named by --scripts (" + strings.Join(rc.Options.Scripts, ", ") + "), the old container's own first"
+		}
+		ps.Actions = append(ps.Actions, "feeds "+hooks+" to /bin/bash (or /bin/sh) inside the running container, REINSTALL_DATA_ROOT=/old")
 	}
 }
 

@@ -12,7 +12,7 @@ import (
 // body with its plugin's schema and lets the plugin validate it (checkStages).
 func (r *run) preparePlugins(ctx context.Context) error {
 	if err := checkRequiredPlugins(r.host, r.pipeline); err != nil {
-		return refused("%v", err)
+		return refusedBecause(ReasonPipelineInvalid, "%v", err)
 	}
 	socketDir := r.host.Path("/run/reinstall/plugins")
 	if err := os.MkdirAll(socketDir, 0o700); err != nil {

@@ -23,7 +23,7 @@ import (
 func preflight(ctx context.Context, o Options) (_ *run, err error) {
 	ctid, name, err := o.Host.Resolve(o.Target)
 	if err != nil {
-		return nil, refused("%v", err)
+		return nil, refused("%w", err)
 	}
 	lock, err := o.Host.Lock(ctid, "reinstalling")
 	if err != nil {
@@ -45,6 +45,10 @@ func preflight(ctx context.Context, o Options) (_ *run, err error) {
 	if r.pipeline, err = loadPipeline(o); err != nil {
 		return nil, err
 	}
+	if err := useRuntime(&r.o, r.pipeline); err != nil {
+		return nil, refused("container runtime: %v", err)
+	}
+	o = r.o
 	c, err := checkContainer(ctx, o, ctid, name)
 	if err != nil {
 		return nil, err
@@ -67,7 +71,7 @@ func preflight(ctx context.Context, o Options) (_ *run, err error) {
 // checkNoJournal refuses a container whose last reinstall did not finish.
 func checkNoJournal(h *vz.Host, ctid int) error {
 	if _, err := os.Lstat(h.JournalPath(ctid)); err == nil {
-		return &Error{Code: ExitRecover, Stage: StagePreflight, Err: fmt.Errorf(
+		return &Error{Code: ExitRecover, Stage: StagePreflight, Reason: ReasonJournalUnfinished, Err: fmt.Errorf(
 			"an earlier reinstall of container %d did not finish (journal %s); run `reinstall recover %d` first",
 			ctid, h.JournalPath(ctid), ctid)}
 	}
@@ -76,10 +80,12 @@ func checkNoJournal(h *vz.Host, ctid int) error {
 
 // checkedContainer is what preflight's read-only checks of a container found.
 type checkedContainer struct {
-	ct       *vz.Container
-	name     string // the name given, else the config's NAME
-	template string // the template cache file
-	running  bool
+	ct   *vz.Container
+	name string // the name given, else the config's NAME
+	// ostemplate is the template the run uses: --ostemplate, else OSTEMPLATE.
+	ostemplate string
+	template   string // the template cache file
+	running    bool
 }
 
 // checkContainer makes the container checks of contract §2.0, in order: the
@@ -90,20 +96,27 @@ type checkedContainer struct {
 func checkContainer(ctx context.Context, o Options, ctid int, name string) (*checkedContainer, error) {
 	ct, err := o.Host.LoadContainerChecked(ctid) // with CheckIsolation, contract §6
 	if err != nil {
-		return nil, refused("%v", err)
+		return nil, refused("%w", withReason(ReasonConfigInvalid, err))
 	}
 	if name == "" {
 		name = ct.Name
 	}
 	if err := safefs.CheckPrivateArea(ct.Private); err != nil {
-		return nil, refused("private area of container %d: %v", ctid, err)
+		return nil, refused("private area of container %d: %w", ctid, withReason(ReasonPrivateMissing, err))
 	}
-	if ct.OSTemplate == "" {
-		return nil, refused("container %d has no OSTEMPLATE in %s", ctid, ct.ConfigPath)
+	if err := checkLayout(ct); err != nil {
+		return nil, err
 	}
-	tmpl, err := o.Host.FindTemplate(ct.OSTemplate)
+	ostemplate := ct.OSTemplate
+	if o.OSTemplate != "" {
+		ostemplate = o.OSTemplate
+	}
+	if ostemplate == "" {
+		return nil, refusedBecause(ReasonConfigInvalid, "container %d has no OSTEMPLATE in %s; set it or pass --ostemplate NAME", ctid, ct.ConfigPath)
+	}
+	tmpl, err := o.Host.FindTemplate(ostemplate)
 	if err != nil {
-		return nil, refused("%v", err)
+		return nil, refused("%w", withReason(ReasonConfigInvalid, err))
 	}
 	state, err := o.Runtime.Status(ctx, ctid)
 	if err != nil {
@@ -117,7 +130,7 @@ func checkContainer(ctx context.Context, o Options, ctid int, name string) (*che
 	if err := checkLeftovers(ct.Private); err != nil {
 		return nil, err
 	}
-	return &checkedContainer{ct: ct, name: name, template: tmpl, running: running}, nil
+	return &checkedContainer{ct: ct, name: name, ostemplate: ostemplate, template: tmpl, running: running}, nil
 }
 
 // runContext is the run context a run with this container would have.
@@ -133,10 +146,10 @@ func (c *checkedContainer) runContext(o Options, runID, trash string) sdk.RunCon
 		PrivatePrevious: ct.Private + ".previous",
 		Trash:           trash,
 		VERoot:          ct.Root,
-		OSTemplate:      ct.OSTemplate,
+		OSTemplate:      c.ostemplate,
 		TemplateFile:    c.template,
 		Hostname:        ct.Hostname,
-		Options:         sdk.Options{SkipBackup: o.SkipBackup, Stop: o.Stop, Extra: map[string]string{}},
+		Options:         sdk.Options{SkipBackup: o.SkipBackup, Stop: o.Stop, ResetPwDB: o.ResetPwDB, SkipScripts: o.SkipScripts, Scripts: o.Scripts, Extra: map[string]string{}},
 		StageOutputs:    map[string]map[string]string{},
 		Config:          ct.Keys,
 	}
@@ -156,7 +169,7 @@ func loadPipeline(o Options) (*Pipeline, error) {
 		return v.Pipeline, nil
 	}
 	if len(v.Sources) == 0 {
-		return nil, refused("pipeline: %s", v.Diags[0].Detail)
+		return nil, refusedBecause(ReasonPipelineInvalid, "pipeline: %s", v.Diags[0].Detail)
 	}
 	return nil, &Error{Code: ExitRefused, Stage: StagePreflight, Err: errors.New(firstError(v.Diags)), Diags: v.Diags, Sources: v.Sources}
 }
@@ -175,7 +188,7 @@ func checkLeftovers(private string) error {
 	candidates = append(candidates, trash...)
 	for _, c := range candidates {
 		if _, err := os.Lstat(c); err == nil {
-			return refused("%s is left from an interrupted run and no journal explains it; inspect it and remove it (or move it away) before reinstalling", c)
+			return refusedBecause(ReasonLeftovers, "%s is left from an interrupted run and no journal explains it; inspect it and remove it (or move it away) before reinstalling", c)
 		}
 	}
 	return nil

@@ -56,6 +56,9 @@ func Recover(ctx context.Context, o Options) (string, error) {
 		return RecoveredNoProgress, r.finishJournal()
 	}
 	hdr := records[0].Header
+	if err := r.useRecordedRuntime(hdr); err != nil {
+		return "", recoverError(fmt.Errorf("container runtime: %w", err))
+	}
 	if err := killCgroup(hdr.Cgroup); err != nil {
 		return "", recoverError(fmt.Errorf("end the interrupted run's processes: %w", err))
 	}
@@ -89,6 +92,7 @@ func (r *run) restore(ctx context.Context, hdr *RunHeader, records []Record) err
 	r.runID = hdr.Context.RunID
 	r.wasRunning = hdr.WasRunning
 	r.origIno, r.origDev = hdr.PrivateIno, hdr.PrivateDev
+	r.o.OSTemplate = hdr.SetOSTemplate
 	if r.pipeline, err = loadRecordedPipeline(Options{Host: r.host, PipelineFile: pipelineFileOf(hdr)}, hdr.Vars); err != nil {
 		return fmt.Errorf("the interrupted run's pipeline %s: %w", hdr.Pipeline, err)
 	}
@@ -122,9 +126,12 @@ func (r *run) restore(ctx context.Context, hdr *RunHeader, records []Record) err
 	return nil
 }
 
-// rollForward runs the backup-retention stages that had not finished, and
-// leaves the container running.
+// rollForward writes --ostemplate to the config, runs the backup-retention
+// stages that had not finished, and leaves the container running.
 func (r *run) rollForward(ctx context.Context) error {
+	if err := r.writeOSTemplate(); err != nil {
+		return err
+	}
 	for i := r.commitIndex(); i < len(r.stages); i++ {
 		sr := r.stages[i]
 		if sr.outputs != nil {

@@ -22,12 +22,28 @@ type Options struct {
 	SkipBackup bool
 	// Stop stops a running container right before the swap.
 	Stop bool
+	// ResetPwDB keeps the template's passwd, shadow and group (--resetpwdb).
+	ResetPwDB bool
+	// SkipScripts runs no /etc/vz/reinstall.d hook (--skipscripts).
+	SkipScripts bool
+	// Scripts, when not empty, names the only reinstall.d hooks to run (--scripts).
+	Scripts []string
+	// OSTemplate (--ostemplate) reinstalls from this template instead of the
+	// config's OSTEMPLATE, and writes it as OSTEMPLATE once the run has
+	// passed the point of no return.
+	OSTemplate string
 	// PipelineFile overrides the site pipeline and the embedded default.
 	PipelineFile string
-	Runtime      runtime.Runtime
-	StopGrace    time.Duration
-	Logger       hclog.Logger
-	Events       Sink
+	// Runtime, when set, is the container runtime whatever the pipeline
+	// says. Otherwise NewRuntime builds the one RuntimeName (--runtime:
+	// auto, native, vzctl or prlctl) or else the pipeline's runtime setting
+	// names, and RuntimeName becomes its concrete name (journaled).
+	Runtime     runtime.Runtime
+	RuntimeName string
+	NewRuntime  func(setting string) (rt runtime.Runtime, name string, err error)
+	StopGrace   time.Duration
+	Logger      hclog.Logger
+	Events      Sink
 	// SelfExe serves the built-in plugins (`SelfExe __plugin <name>`).
 	SelfExe string
 	// Vars (--var name=value) and VarFiles (--var-file) set the pipeline's
@@ -53,7 +69,8 @@ func Reinstall(ctx context.Context, o Options) error {
 		return err
 	}
 	defer r.close()
-	return r.execute(ctx)
+	began := time.Now()
+	return r.endFailed(r.execute(ctx), began)
 }
 
 // newRunID returns a short random id naming the run's trash, cgroup and logs.
@@ -69,7 +86,7 @@ func newRunID() string {
 // or of a run that needs recovery when the rollback itself failed.
 func stageError(stage string, err, rollbackErr error) *Error {
 	if rollbackErr != nil {
-		return &Error{Code: ExitRecover, Stage: stage, Err: fmt.Errorf("%v; rollback failed: %w", err, rollbackErr)}
+		return &Error{Code: ExitRecover, Stage: stage, Reason: ReasonRollbackFailed, Err: fmt.Errorf("%v; rollback failed: %w", err, rollbackErr)}
 	}
 	var ce *Error
 	if errors.As(err, &ce) {

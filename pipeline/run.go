@@ -55,13 +55,16 @@ func (r *run) execute(ctx context.Context) error {
 	if err := r.begin(); err != nil {
 		return err
 	}
-	r.emit(Event{Type: EventRunStarted, Count: len(r.stages), Message: r.pipeline.Name})
+	r.emit(Event{Type: EventRunStarted, Command: "reinstall", Pipeline: r.pipeline.Name, Count: len(r.stages)})
 	commitAt := r.commitIndex()
 	for i := 0; i < len(r.stages); i++ {
 		sr := r.stages[i]
 		if i == commitAt {
 			if err := r.journal.Append(Record{Type: RecordCommit}); err != nil {
 				return r.fail(sr.stage.Name, err)
+			}
+			if err := r.writeOSTemplate(); err != nil {
+				return r.failPastCommit(err)
 			}
 		}
 		ran, err := r.runStage(ctx, i)
@@ -90,6 +93,9 @@ func (r *run) execute(ctx context.Context) error {
 		if err := r.journal.Append(Record{Type: RecordCommit}); err != nil {
 			return r.fail(StagePreflight, err)
 		}
+		if err := r.writeOSTemplate(); err != nil {
+			return r.failPastCommit(err)
+		}
 	}
 	r.journal.Append(Record{Type: RecordFinished})
 	if err := r.journal.Finish(); err != nil {
@@ -117,6 +123,8 @@ func (r *run) begin() error {
 		ReinstallPID: pid(),
 		Vars:         r.pipeline.RecordedVariables(),
 	}
+	hdr.SetOSTemplate = r.o.OSTemplate
+	hdr.Runtime = r.o.RuntimeName
 	if r.cgroup != nil {
 		hdr.Cgroup = r.cgroup.dir
 	}
@@ -215,9 +223,9 @@ func (r *run) callRun(ctx context.Context, sr *stageRun) (*sdk.Result, error) {
 	if err != nil {
 		switch {
 		case ctx.Err() == context.DeadlineExceeded:
-			return nil, fmt.Errorf("timed out after %s (raise the stage's timeout)", stageTimeout(s))
+			return nil, withReason(ReasonTimeout, fmt.Errorf("timed out after %s (raise the stage's timeout)", stageTimeout(s)))
 		case ctx.Err() == context.Canceled:
-			return nil, errors.New("interrupted (SIGINT or SIGTERM)")
+			return nil, withReason(ReasonInterrupted, errors.New("interrupted (SIGINT or SIGTERM)"))
 		}
 		return nil, err
 	}

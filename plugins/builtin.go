@@ -7,7 +7,9 @@ import (
 
 	sdk "github.com/reinstall-dev/reinstall/plugin-sdk"
 	"github.com/reinstall-dev/reinstall/plugins/copyfromold"
+	"github.com/reinstall-dev/reinstall/plugins/credentials"
 	"github.com/reinstall-dev/reinstall/plugins/provision"
+	"github.com/reinstall-dev/reinstall/plugins/reinstallscripts"
 	"github.com/reinstall-dev/reinstall/plugins/retention"
 	"github.com/reinstall-dev/reinstall/plugins/script"
 	"github.com/reinstall-dev/reinstall/plugins/start"
@@ -15,12 +17,14 @@ import (
 )
 
 var builtins = map[string]func() *sdk.Plugin{
-	"provision":        provision.Plugin,
-	"script":           script.Plugin,
-	"swap":             swap.Plugin,
-	"start":            start.Plugin,
-	"backup-retention": retention.Plugin,
-	copyfromold.Name:   copyfromold.Plugin,
+	"provision":           provision.Plugin,
+	"script":              script.Plugin,
+	"swap":                swap.Plugin,
+	"start":               start.Plugin,
+	"backup-retention":    retention.Plugin,
+	copyfromold.Name:      copyfromold.Plugin,
+	credentials.Name:      credentials.Plugin,
+	reinstallscripts.Name: reinstallscripts.Plugin,
 }
 
 // Builtin returns the built-in plugin with the given name.

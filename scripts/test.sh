@@ -19,5 +19,5 @@ go test -count=1 -timeout 20m ./...
 fault_tmp=$(mktemp -d /tmp/rf.XXXX)
 mount -t tmpfs -o size=4g tmpfs "$fault_tmp"
 trap 'umount -l "$fault_tmp" 2>/dev/null; rmdir "$fault_tmp" 2>/dev/null' EXIT
-TMPDIR=$fault_tmp go test -tags faultinject -count=1 -timeout 30m -parallel 8 -run 'TestFaultInjection' -v ./cmd/reinstall \
+TMPDIR=$fault_tmp go test -tags faultinject -count=1 -timeout 30m -parallel 8 -run 'TestFaultInjection|TestOSTemplateRecover' -v ./cmd/reinstall \
   | grep -v -E '^(=== (RUN|PAUSE|CONT)|[[:space:]]*--- PASS)'

@@ -22,7 +22,7 @@ import (
 func newCTCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "ct",
-		Short: "Create, start, stop and enter containers with the native runtime",
+		Short: "Create, start, stop and enter containers (through the runtime --runtime selects)",
 	}
 	cmd.AddCommand(newCTCreateCommand(g), newCTStartCommand(g), newCTStopCommand(g),
 		newCTStatusCommand(g), newCTExecCommand(g), newCTListCommand(g))
@@ -50,7 +50,11 @@ func openCT(g *globals, arg, status string) (*ctTarget, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &ctTarget{host: h, ct: ct, rt: g.runtime(h)}
+	rt, err := g.runtime(h)
+	if err != nil {
+		return nil, err
+	}
+	t := &ctTarget{host: h, ct: ct, rt: rt}
 	if status != "" {
 		if t.lock, err = h.Lock(ctid, status); err != nil {
 			var le *vz.LockedError
@@ -168,12 +172,13 @@ func createContainer(ctx context.Context, g *globals, arg, ostemplate, hostname,
 }
 
 func newCTStartCommand(g *globals) *cobra.Command {
-	return &cobra.Command{
+	var skipLock bool
+	cmd := &cobra.Command{
 		Use:   "start CTID|NAME",
 		Short: "Start a container; it keeps running after this command exits",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			t, err := openCT(g, args[0], "starting")
+			t, err := openCT(g, args[0], lockStatus("starting", skipLock))
 			if err != nil {
 				return err
 			}
@@ -184,15 +189,18 @@ func newCTStartCommand(g *globals) *cobra.Command {
 			return t.rt.Start(cmd.Context(), t.spec())
 		},
 	}
+	addSkipLockFlag(cmd, &skipLock)
+	return cmd
 }
 
 func newCTStopCommand(g *globals) *cobra.Command {
-	return &cobra.Command{
+	var skipLock bool
+	cmd := &cobra.Command{
 		Use:   "stop CTID|NAME",
 		Short: "Stop a container: SIGTERM to its init, SIGKILL after --stop-timeout",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			t, err := openCT(g, args[0], "stopping")
+			t, err := openCT(g, args[0], lockStatus("stopping", skipLock))
 			if err != nil {
 				return err
 			}
@@ -200,6 +208,8 @@ func newCTStopCommand(g *globals) *cobra.Command {
 			return t.rt.Stop(cmd.Context(), t.ct.ID, g.stopTimeout)
 		},
 	}
+	addSkipLockFlag(cmd, &skipLock)
+	return cmd
 }
 
 func newCTStatusCommand(g *globals) *cobra.Command {
@@ -268,7 +278,11 @@ func newCTListCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			rows, err := listContainers(cmd.Context(), h, g.runtime(h))
+			rt, err := g.runtime(h)
+			if err != nil {
+				return err
+			}
+			rows, err := listContainers(cmd.Context(), h, rt)
 			if err != nil {
 				return err
 			}

@@ -23,7 +23,9 @@ func textEvents(w io.Writer) pipeline.Sink {
 		prefix := fmt.Sprintf("reinstall %d:", ev.CTID)
 		switch ev.Type {
 		case pipeline.EventRunStarted:
-			fmt.Fprintf(w, "%s pipeline %q, %d stages (run %s)\n", prefix, ev.Message, ev.Count, ev.RunID)
+			if ev.Command == "reinstall" {
+				fmt.Fprintf(w, "%s pipeline %q, %d stages (run %s)\n", prefix, ev.Pipeline, ev.Count, ev.RunID)
+			}
 		case pipeline.EventStageStarted:
 			fmt.Fprintf(w, "%s [%d/%d] %s %q ...\n", prefix, ev.Index, ev.Count, ev.Kind, ev.Stage)
 		case pipeline.EventStageSkipped:
@@ -43,7 +45,9 @@ func textEvents(w io.Writer) pipeline.Sink {
 				fmt.Fprintf(w, "%s rolled back: the container is as it was\n", prefix)
 			}
 		case pipeline.EventRunFinished:
-			fmt.Fprintf(w, "%s reinstalled in %s; the container is %s\n", prefix, round(ev.Duration), ev.State)
+			if ev.Command == "reinstall" && ev.ExitCode == 0 {
+				fmt.Fprintf(w, "%s reinstalled in %s; the container is %s\n", prefix, round(ev.Duration), ev.State)
+			}
 		}
 	}
 }

@@ -15,8 +15,9 @@ import (
 func newPlanCommand(g *globals) *cobra.Command {
 	var o struct {
 		skipBackup, stop, json bool
-		pipeline               string
+		pipeline, ostemplate   string
 		vars                   varFlags
+		hooks                  scriptFlags
 	}
 	cmd := &cobra.Command{
 		Use:   "plan [flags] CTID|NAME",
@@ -36,15 +37,24 @@ exits with the code the reinstall would be refused with.`,
 			if err != nil {
 				return &pipeline.Error{Code: pipeline.ExitRefused, Stage: pipeline.StagePreflight, Err: err}
 			}
+			hooks, err := o.hooks.options(h, args[0])
+			if err != nil {
+				return err
+			}
 			plan, err := pipeline.Plan(cmd.Context(), pipeline.Options{
 				Host:         h,
 				Target:       args[0],
 				SkipBackup:   o.skipBackup,
 				Stop:         o.stop,
+				OSTemplate:   o.ostemplate,
+				ResetPwDB:    hooks.ResetPwDB,
+				SkipScripts:  hooks.SkipScripts,
+				Scripts:      hooks.Scripts,
 				PipelineFile: o.pipeline,
 				Vars:         vars,
 				VarFiles:     o.vars.files,
-				Runtime:      g.runtime(h),
+				RuntimeName:  g.runtimeName,
+				NewRuntime:   runtimeSelector(h).New,
 				Logger:       g.logger(),
 				SelfExe:      "/proc/self/exe",
 			})
@@ -62,10 +72,13 @@ exits with the code the reinstall would be refused with.`,
 	}
 	f := cmd.Flags()
 	f.BoolVar(&o.skipBackup, "skipbackup", false, "plan a reinstall that deletes the old private area")
+	addNoBackupFlag(f, &o.skipBackup)
+	addOSTemplateFlag(f, &o.ostemplate)
 	f.BoolVar(&o.stop, "stop", false, "plan a reinstall that stops a running container right before the swap")
 	f.StringVar(&o.pipeline, "pipeline", "", "plan the pipeline in `FILE` instead of /etc/vz/reinstall.hcl or the embedded default")
 	f.BoolVar(&o.json, "json", false, "print the plan as JSON")
 	o.vars.register(f)
+	o.hooks.registerRunFlags(f)
 	return cmd
 }
 
@@ -77,8 +90,16 @@ func writePlan(w io.Writer, p *pipeline.RunPlan) {
 	}
 	fmt.Fprintf(w, "Plan for container %d%s, %s: pipeline %q from %s\n", p.CTID, name, p.State, p.Pipeline, p.File)
 	fmt.Fprintf(w, "  private area  %s\n", p.Private)
+	fmt.Fprintf(w, "  runtime       %s\n", p.Runtime)
 	fmt.Fprintf(w, "  template      %s (%s)\n", p.OSTemplate, p.TemplateFile)
-	fmt.Fprintf(w, "  options       skipbackup=%v stop=%v\n", p.Options.SkipBackup, p.Options.Stop)
+	if p.ConfigOSTemplate != "" {
+		fmt.Fprintf(w, "                replaces OSTEMPLATE=%s in the config once the reinstall succeeds\n", p.ConfigOSTemplate)
+	}
+	fmt.Fprintf(w, "  options       skipbackup=%v stop=%v resetpwdb=%v skipscripts=%v", p.Options.SkipBackup, p.Options.Stop, p.Options.ResetPwDB, p.Options.SkipScripts)
+	if len(p.Options.Scripts) > 0 {
+		fmt.Fprintf(w, " scripts=%s", strings.Join(p.Options.Scripts, ","))
+	}
+	fmt.Fprintln(w)
 	for _, v := range p.Variables {
 		fmt.Fprintf(w, "  var.%s = %s\n", v.Name, v.Value)
 	}

@@ -9,29 +9,38 @@ import (
 )
 
 func newRecoverCommand(g *globals) *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "recover CTID|NAME",
 		Short: "Finish an interrupted reinstall: roll back, or roll forward past the point of no return",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			h, err := g.host()
 			if err != nil {
-				return err
+				return &pipeline.Error{Code: pipeline.ExitRefused, Stage: "recover", Reason: pipeline.ReasonConfigInvalid, Err: err}
 			}
+			report := g.output.start(g, "recover")
+			report.openLog(h, args[0], stateOf(g, h))
+			report.emit(pipeline.Event{Type: pipeline.EventRunStarted})
 			outcome, err := pipeline.Recover(cmd.Context(), pipeline.Options{
-				Host:      h,
-				Target:    args[0],
-				Runtime:   g.runtime(h),
-				StopGrace: g.stopTimeout,
-				Logger:    g.logger(),
-				Events:    textEvents(g.stderr),
-				SelfExe:   "/proc/self/exe",
+				Host:        h,
+				Target:      args[0],
+				RuntimeName: g.runtimeName,
+				NewRuntime:  runtimeSelector(h).New,
+				StopGrace:   g.stopTimeout,
+				Logger:      report.Logger,
+				Events:      report.Event,
+				SelfExe:     "/proc/self/exe",
 			})
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(g.stdout, "container %s: %s\n", args[0], outcome)
+			report.emit(pipeline.Event{Type: pipeline.EventRunFinished, Message: outcome, State: report.containerState()})
+			if !g.output.json {
+				fmt.Fprintf(g.stdout, "container %s: %s\n", args[0], outcome)
+			}
 			return nil
 		},
 	}
+	g.output.register(cmd.Flags())
+	return cmd
 }

@@ -13,7 +13,6 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/spf13/cobra"
 
-	"github.com/reinstall-dev/reinstall/internal/runtime"
 	"github.com/reinstall-dev/reinstall/internal/vz"
 	"github.com/reinstall-dev/reinstall/pipeline"
 )
@@ -23,18 +22,16 @@ type globals struct {
 	root        string
 	logLevel    string
 	stopTimeout time.Duration
+	runtimeName string // --runtime; "" = the pipeline's runtime setting, else auto
 	stdout      io.Writer
 	stderr      io.Writer
+	output      runOutput // --json, --quiet and the report of a run
 }
 
 func (g *globals) host() (*vz.Host, error) { return vz.OpenHost(g.root) }
 
 func (g *globals) logger() hclog.Logger {
 	return hclog.New(&hclog.LoggerOptions{Name: "reinstall", Level: hclog.LevelFromString(g.logLevel), Output: g.stderr})
-}
-
-func (g *globals) runtime(h *vz.Host) runtime.Runtime {
-	return runtime.NewNative(h.Path("/run/reinstall/ct"), "/proc/self/exe")
 }
 
 // exitError carries an exit code through cobra.
@@ -60,33 +57,26 @@ func execute(args []string) int {
 	cmd.SetOut(g.stdout)
 	cmd.SetErr(g.stderr)
 	err := cmd.Execute()
-	if err == nil {
-		return 0
-	}
+	code, line := exitOf(err)
+	logSuffix := g.output.finish(g, cmd, args, err, code, line)
 	var pe *pipeline.Error
-	var ee *exitError
-	switch {
-	case errors.As(err, &pe):
+	if errors.As(err, &pe) {
 		printDiagnostics(g.stderr, pe)
-		fmt.Fprintf(g.stderr, "reinstall: %s: %v\n", pe.Stage, pe.Err)
-		return pe.Code
-	case errors.As(err, &ee):
-		if ee.err != nil {
-			fmt.Fprintf(g.stderr, "reinstall: %v\n", ee.err)
-		}
-		return ee.code
-	default:
-		fmt.Fprintf(g.stderr, "reinstall: %v\n", err)
-		return pipeline.ExitRefused
 	}
+	if line != "" {
+		fmt.Fprintln(g.stderr, line+logSuffix)
+	}
+	return code
 }
 
 func newRootCommand(g *globals) *cobra.Command {
 	var o struct {
 		skipBackup bool
 		stop       bool
+		ostemplate string
 		pipeline   string
 		vars       varFlags
+		hooks      scriptFlags
 	}
 	cmd := &cobra.Command{
 		Use:   "reinstall [flags] CTID|NAME",
@@ -106,8 +96,17 @@ container whose name is also a command.`,
 			}
 			h, err := g.host()
 			if err != nil {
-				return &pipeline.Error{Code: pipeline.ExitRefused, Stage: pipeline.StagePreflight, Err: err}
+				return &pipeline.Error{Code: pipeline.ExitRefused, Stage: pipeline.StagePreflight, Reason: pipeline.ReasonConfigInvalid, Err: err}
 			}
+			if o.hooks.list {
+				return o.hooks.listHooks(g.stdout, g.stderr, h, args[0])
+			}
+			hooks, err := o.hooks.options(h, args[0])
+			if err != nil {
+				return err
+			}
+			report := g.output.start(g, "reinstall")
+			report.openLog(h, args[0], stateOf(g, h))
 			ctx, cancel := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer cancel()
 			return pipeline.Reinstall(ctx, pipeline.Options{
@@ -115,13 +114,18 @@ container whose name is also a command.`,
 				Target:       args[0],
 				SkipBackup:   o.skipBackup,
 				Stop:         o.stop,
+				OSTemplate:   o.ostemplate,
+				ResetPwDB:    hooks.ResetPwDB,
+				SkipScripts:  hooks.SkipScripts,
+				Scripts:      hooks.Scripts,
 				PipelineFile: o.pipeline,
 				Vars:         vars,
 				VarFiles:     o.vars.files,
-				Runtime:      g.runtime(h),
+				RuntimeName:  g.runtimeName,
+				NewRuntime:   runtimeSelector(h).New,
 				StopGrace:    g.stopTimeout,
-				Logger:       g.logger(),
-				Events:       textEvents(g.stderr),
+				Logger:       report.Logger,
+				Events:       report.Event,
 				SelfExe:      "/proc/self/exe",
 			})
 		},
@@ -131,11 +135,18 @@ container whose name is also a command.`,
 	f.StringVar(&g.root, "root", "/", "resolve every host path under `DIR` (a demo or test host)")
 	f.StringVar(&g.logLevel, "log-level", "warn", "log level: trace, debug, info, warn, error")
 	f.DurationVar(&g.stopTimeout, "stop-timeout", 30*time.Second, "grace period between SIGTERM and SIGKILL when stopping a container")
+	f.StringVar(&g.runtimeName, "runtime", "", "container runtime: auto, native, vzctl or prlctl (default: the pipeline's runtime setting, else auto)")
 	cmd.Flags().BoolVar(&o.skipBackup, "skipbackup", false, "delete the old private area instead of keeping it at /old")
+	addNoBackupFlag(cmd.Flags(), &o.skipBackup)
+	addOSTemplateFlag(cmd.Flags(), &o.ostemplate)
 	cmd.Flags().BoolVar(&o.stop, "stop", false, "stop a running container right before the swap")
 	cmd.Flags().StringVar(&o.pipeline, "pipeline", "", "run the pipeline in `FILE` instead of /etc/vz/reinstall.hcl or the embedded default")
 	o.vars.register(cmd.Flags())
+	g.output.register(cmd.Flags())
+	o.hooks.register(cmd.Flags())
 	cmd.AddCommand(newValidateCommand(g), newPlanCommand(g), newFmtCommand(g))
 	cmd.AddCommand(newCTCommand(g), newRecoverCommand(g), newStatusCommand(g), newPluginsCommand(g), newVersionCommand(g))
+	cmd.AddCommand(newGenDocsCommand())
+	enableCompletion(cmd, g)
 	return cmd
 }

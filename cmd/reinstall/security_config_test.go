@@ -68,7 +68,7 @@ func TestUnsafeConfigRefused(t *testing.T) {
 			if r.code != 2 {
 				t.Fatalf("exit %d, want 2\n%s", r.code, r.stderr)
 			}
-			if want := strings.ReplaceAll(tc.want, "%ROOT%", h.Root); r.lastLine() != want {
+			if want := strings.ReplaceAll(tc.want, "%ROOT%", h.Root); withoutLogSuffix(r.lastLine()) != want {
 				t.Errorf("last line\n%q, want\n%q", r.lastLine(), want)
 			}
 			if err := canaries.Check(); err != nil {

@@ -21,6 +21,19 @@ pipeline "default" {
     when   = stage.vps-reinstall.mode == "custom"
   }
 
+  # Merge the old /etc/passwd, shadow and group into the new ones.
+  stage "configure" "credentials" {
+    plugin = "credentials"
+    when   = !opts.resetpwdb
+  }
+
+  # The host's /etc/vz/reinstall.d/*.sh hooks (and the old container's
+  # own, when named by --scripts) run inside the container.
+  stage "configure" "reinstall-scripts" {
+    plugin = "reinstall-scripts"
+    when   = !opts.skipscripts
+  }
+
   # Keep /old, or delete the old area with --skipbackup.
   stage "backup-retention" "retention" {}
 }

@@ -36,7 +36,7 @@ func Decompress(path string) (io.ReadCloser, error) {
 		f.Close()
 		return nil, fmt.Errorf("decompress %s: %w", path, err)
 	}
-	return &decompressed{Reader: r, closeFn: func() error {
+	return &decompressed{Reader: r, file: f, closeFn: func() error {
 		if closeFn != nil {
 			closeFn()
 		}
@@ -89,7 +89,18 @@ func newDecompressor(kind string, f *os.File) (io.Reader, func(), error) {
 
 type decompressed struct {
 	io.Reader
+	file    *os.File // the archive, whose offset tells how much of it was read
 	closeFn func() error
+}
+
+// archiveRead is how many bytes of the archive behind r were read so far.
+func archiveRead(r io.Reader) int64 {
+	d, ok := r.(*decompressed)
+	if !ok {
+		return 0
+	}
+	off, _ := d.file.Seek(0, io.SeekCurrent)
+	return off
 }
 
 func (d *decompressed) Close() error { return d.closeFn() }

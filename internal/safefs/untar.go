@@ -20,6 +20,7 @@ import (
 type Stats struct {
 	Files int64 // entries written (files, directories, links, nodes)
 	Bytes int64 // bytes of regular file content
+	Read  int64 // bytes of the archive read so far: in Untar's progress reports while it runs, 0 in its result
 }
 
 const (
@@ -60,6 +61,7 @@ type extractor struct {
 	archive  string
 	destFd   int
 	progress func(Stats)
+	stream   io.Reader // the decompressed archive, for Stats.Read
 
 	stats      Stats
 	lastReport time.Time
@@ -86,6 +88,7 @@ func (x *extractor) extractAll() error {
 		return fmt.Errorf("untar: %w", err)
 	}
 	defer rc.Close()
+	x.stream = rc
 	x.buf = make([]byte, copyBufSize)
 	tr := tar.NewReader(rc)
 	for {
@@ -232,7 +235,11 @@ func (x *extractor) report(final bool) {
 		return
 	}
 	x.lastReport = now
-	x.progress(x.stats)
+	s := x.stats
+	if !final {
+		s.Read = archiveRead(x.stream)
+	}
+	x.progress(s)
 }
 
 // cleanName turns an entry name into a clean relative path ("./a//b" -> "a/b", "./" -> "."),

@@ -56,7 +56,7 @@ func TestFindTemplateBadNames(t *testing.T) {
 	mustWrite(t, filepath.Join(h.TemplateDir, "x.tar"), "outside the cache")
 	mustWrite(t, filepath.Join(h.TemplateDir, "cache/.tar"), "no name")
 	mustMkdir(t, filepath.Join(h.TemplateDir, "cache/dir.tar"))
-	for _, name := range []string{"", ".", "..", "../x", "a/b", "/etc/passwd", "x\x00"} {
+	for _, name := range []string{"", ".", "..", "../x", "a/b", "/etc/passwd", "x\x00", "x\ny", "x\x1b[31m", `a"b'c`} {
 		t.Run(name, func(t *testing.T) {
 			got, err := h.FindTemplate(name)
 			if err == nil {

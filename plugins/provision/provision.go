@@ -81,11 +81,15 @@ func (stage) Run(ctx context.Context, req *sdk.RunRequest) (*sdk.Result, error) 
 	}
 	req.UI.Log("info", fmt.Sprintf("unpacking %s into %s", rc.TemplateFile, tmp))
 	last := time.Now()
+	var archiveSize int64 // the progress bar's total, for an extraction
+	if st, err := os.Stat(rc.TemplateFile); err == nil {
+		archiveSize = st.Size()
+	}
 	log := func(msg string) { req.UI.Log("info", msg) }
 	method, stats, err := Unpack(ctx, rc.TemplateFile, tmp, cfg.Cache, log, func(s safefs.Stats) {
-		if time.Since(last) >= 200*time.Millisecond {
+		if time.Since(last) >= 200*time.Millisecond { // at most 5 reports a second
 			last = time.Now()
-			req.UI.Progress("unpacking "+rc.OSTemplate, s.Bytes, 0, "bytes")
+			req.UI.Report(unpackProgress("unpacking "+rc.OSTemplate, s, archiveSize, false))
 		}
 	})
 	if err != nil {
@@ -94,12 +98,29 @@ func (stage) Run(ctx context.Context, req *sdk.RunRequest) (*sdk.Result, error) 
 	if err := req.Host.Journal(ctx, stepUnpack, sdk.PhaseDone, map[string]string{"method": method}); err != nil {
 		return nil, err
 	}
-	req.UI.Progress("unpacked "+rc.OSTemplate, stats.Bytes, stats.Bytes, "bytes")
+	if method == MethodUntar {
+		stats.Read = archiveSize
+	}
+	req.UI.Report(unpackProgress("unpacked "+rc.OSTemplate, stats, archiveSize, true))
 	return &sdk.Result{Outputs: map[string]string{
 		"files":  strconv.FormatInt(stats.Files, 10),
 		"bytes":  strconv.FormatInt(stats.Bytes, 10),
 		"method": method,
 	}}, nil
+}
+
+// unpackProgress reports an extraction as the archive's bytes read of its
+// size, a clone as the bytes copied (no total), with the entries written.
+// The last report of a clone has its bytes as the total.
+func unpackProgress(what string, s safefs.Stats, archiveSize int64, last bool) sdk.Progress {
+	p := sdk.Progress{Message: fmt.Sprintf("%s: %.1f MiB written", what, float64(s.Bytes)/(1<<20)), Done: s.Bytes, Unit: "bytes", Files: s.Files}
+	switch {
+	case s.Read > 0:
+		p.Done, p.Total = s.Read, archiveSize
+	case last:
+		p.Total = s.Bytes
+	}
+	return p
 }
 
 // createArea makes the temporary area 0700. An existing empty directory (an

@@ -1,0 +1,181 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/reinstall-dev/reinstall/internal/testenv"
+	"github.com/reinstall-dev/reinstall/pipeline"
+)
+
+// otherTemplate is the second OS template of the --ostemplate tests: a
+// busybox tree with its own marker file.
+const (
+	otherTemplate = "other-os"
+	otherMarker   = "etc/other-os-marker"
+)
+
+// addOtherTemplate packs otherTemplate into the host's template cache.
+func (h *testHost) addOtherTemplate() {
+	h.t.Helper()
+	rootfs := h.t.TempDir()
+	if err := testenv.BuildRootfs(rootfs, "other"); err != nil {
+		h.t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(rootfs, otherMarker), []byte("from the other template\n"), 0o644); err != nil {
+		h.t.Fatal(err)
+	}
+	if _, err := testenv.PackTemplate(rootfs, h.Path("vz/template/cache"), otherTemplate, ".tar.gz"); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// configWithComments gives container 101 a config with comments, an
+// unknown key and a raw $VEID, and returns its text.
+func (h *testHost) configWithComments() string {
+	h.t.Helper()
+	p := h.Path("etc/vz/conf/101.conf")
+	text := readFile(h.t, p) + "# kept: a site comment\nSITE_KEY=\"area-$VEID\"  # unknown key, raw $VEID\n"
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		h.t.Fatal(err)
+	}
+	return text
+}
+
+// ostemplatePipeline is the default pipeline plus a stage that runs only when
+// ct.ostemplate is the template given with --ostemplate.
+const ostemplatePipeline = `pipeline "ostemplate" {
+  stage "provision" "template" {}
+  stage "reinstall-hook" "vps-reinstall" {
+    script = "/etc/vz/conf/vps.reinstall"
+  }
+  stage "swap" "swap" {}
+  stage "start" "start" {}
+  stage "configure" "keep-home" {
+    plugin = "copy-from-old"
+    paths  = ["/home"]
+    when   = ct.ostemplate == "other-os"
+  }
+  stage "backup-retention" "retention" {}
+}
+`
+
+func TestOSTemplateSwitchesTemplate(t *testing.T) {
+	t.Parallel()
+	h := newTestHost(t)
+	h.createCT()
+	h.addOtherTemplate()
+	before := h.configWithComments()
+	pipelineFile := filepath.Join(t.TempDir(), "ostemplate.hcl")
+	if err := os.WriteFile(pipelineFile, []byte(ostemplatePipeline), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	plan := h.mustCLI("plan", "--pipeline", pipelineFile, "-t", otherTemplate, "101")
+	for _, want := range []string{"template      other-os (", "replaces OSTEMPLATE=" + testenv.DefaultTemplate, `configure "keep-home" (plugin copy-from-old): will run`} {
+		if !strings.Contains(plan.stdout, want) {
+			t.Errorf("plan output lacks %q:\n%s", want, plan.stdout)
+		}
+	}
+	if got := readFile(t, h.Path("etc/vz/conf/101.conf")); got != before {
+		t.Fatalf("plan changed the config:\n%s", got)
+	}
+
+	h.mustCLI("--pipeline", pipelineFile, "--ostemplate", otherTemplate, "101")
+	if got := h.exec("cat /" + otherMarker); got != "from the other template\n" {
+		t.Errorf("the container does not run the other template: %q", got)
+	}
+	if got := h.exec("cat /home/customer/notes.txt"); got != "precious data\n" {
+		t.Errorf("ct.ostemplate did not name the new template during the run (keep-home skipped): %q", got)
+	}
+	want := strings.Replace(before, `OSTEMPLATE="`+testenv.DefaultTemplate+`"`, `OSTEMPLATE="`+otherTemplate+`"`, 1)
+	if d := cmp.Diff(want, readFile(t, h.Path("etc/vz/conf/101.conf"))); d != "" {
+		t.Errorf("config after the reinstall (-want +got):\n%s", d)
+	}
+	h.assertClean()
+
+	// The next reinstall uses the recorded template without the flag.
+	r := h.mustCLI("plan", "--stop", "101")
+	if !strings.Contains(r.stdout, "template      other-os (") || strings.Contains(r.stdout, "replaces OSTEMPLATE") {
+		t.Errorf("plan after the switch:\n%s", r.stdout)
+	}
+}
+
+func TestOSTemplateConfigUnchangedUnlessReinstalled(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name       string
+		ostemplate string
+		hook       string // vps.reinstall, if any
+		code       int
+		stderr     []string
+	}{
+		{name: "hook fails", ostemplate: otherTemplate, hook: "#!/bin/sh\nexit 3\n", code: pipeline.ExitFailed,
+			stderr: []string{"vps.reinstall exited with status 3"}},
+		{name: "missing template", ostemplate: "no-such-os", code: pipeline.ExitRefused,
+			stderr: []string{"OS template not found", "vz/template/cache/no-such-os.tar,", "vz/template/cache/no-such-os.tar.bz2"}},
+		{name: "path in the name", ostemplate: "../cache/" + otherTemplate, code: pipeline.ExitRefused,
+			stderr: []string{"not a valid template name"}},
+		{name: "quotes in the name", ostemplate: `a"b'c`, code: pipeline.ExitRefused,
+			stderr: []string{"not a valid template name"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h := newTestHost(t)
+			h.createCT()
+			h.addOtherTemplate()
+			config := h.configWithComments()
+			if tc.hook != "" {
+				h.writeScript("vps.reinstall", tc.hook, 0o755)
+			}
+			before := h.tree("")
+			r := h.cli("--ostemplate", tc.ostemplate, "101")
+			if r.code != tc.code {
+				t.Fatalf("exit %d, want %d\n%s", r.code, tc.code, r.stderr)
+			}
+			for _, want := range tc.stderr {
+				if !strings.Contains(r.stderr, want) {
+					t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+				}
+			}
+			if d := cmp.Diff(config, readFile(t, h.Path("etc/vz/conf/101.conf"))); d != "" {
+				t.Errorf("config changed (-before +after):\n%s", d)
+			}
+			assertTree(t, "the private area", before, h.tree(""))
+			if got := h.status(); got != "stopped" {
+				t.Errorf("status %q, want stopped", got)
+			}
+			h.assertClean()
+		})
+	}
+}
+
+func TestNoBackupIsSkipBackup(t *testing.T) {
+	t.Parallel()
+	h := newTestHost(t)
+	h.createCT()
+	for _, cmd := range [][]string{{"--help"}, {"plan", "--help"}} {
+		help := h.mustCLI(cmd...).stdout
+		for _, flag := range []string{"--no-backup", "--skipbackup", "-t, --ostemplate NAME"} {
+			if !strings.Contains(help, flag) {
+				t.Errorf("%v does not show %s:\n%s", cmd, flag, help)
+			}
+		}
+	}
+	if r := h.mustCLI("plan", "--no-backup", "101"); !strings.Contains(r.stdout, "skipbackup=true") {
+		t.Errorf("plan --no-backup:\n%s", r.stdout)
+	}
+	h.mustCLI("--no-backup", "101")
+	if exists(h.private("old")) {
+		t.Error("/old exists after --no-backup")
+	}
+	if !exists(h.private("etc/motd")) || exists(h.private("etc/broken.conf")) {
+		t.Error("the new private area is not the fresh template")
+	}
+	h.assertClean()
+}

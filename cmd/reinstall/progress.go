@@ -1,0 +1,214 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/mattn/go-isatty"
+	"github.com/vbauerster/mpb/v8"
+	"github.com/vbauerster/mpb/v8/decor"
+
+	"github.com/reinstall-dev/reinstall/pipeline"
+)
+
+// isTerminal tells whether w is a terminal, where progress is drawn live.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
+}
+
+// progressView draws a run on a terminal: a live list of its stages, each
+// with a spinner (a bar with bytes and files for provision stages) and its
+// elapsed time; the plugins' log lines and the run's other lines are
+// printed above the list, the summary below it once it ends.
+type progressView struct {
+	term io.Writer
+	p    *mpb.Progress
+	// above prints the text view's lines above the list.
+	above pipeline.Sink
+
+	// mu guards bars, summary and closed. mpb draws from its own
+	// goroutines and calls stageBar.decor, which never takes mu.
+	mu      sync.Mutex
+	bars    map[string]*stageBar
+	summary *pipeline.Event
+	closed  bool
+
+	// refresh asks mpb to draw: every refreshEvery, and once more at the
+	// end, so that the last lines written above the list are shown.
+	refresh     chan any
+	stopRefresh chan struct{}
+}
+
+const refreshEvery = 120 * time.Millisecond
+
+// stageBar is one stage's line.
+type stageBar struct {
+	bar *mpb.Bar
+	mu  sync.Mutex
+	// began, took (once ended) and note are what the line shows after the bar.
+	began time.Time
+	took  time.Duration
+	ended bool
+	note  string
+}
+
+func newProgressView(term io.Writer) *progressView {
+	v := &progressView{term: term, bars: map[string]*stageBar{}, refresh: make(chan any), stopRefresh: make(chan struct{})}
+	v.p = mpb.New(mpb.WithOutput(term), mpb.WithWidth(100), mpb.WithManualRefresh(v.refresh))
+	v.above = textEvents(v.p)
+	go v.tick()
+	return v
+}
+
+func (v *progressView) tick() {
+	t := time.NewTicker(refreshEvery)
+	defer t.Stop()
+	for {
+		select {
+		case now := <-t.C:
+			select {
+			case v.refresh <- now:
+			case <-v.stopRefresh:
+				return
+			}
+		case <-v.stopRefresh:
+			return
+		}
+	}
+}
+
+// Write prints other output (the host's log) above the list while it is
+// drawn, and to the terminal after.
+func (v *progressView) Write(b []byte) (int, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if !v.closed {
+		if n, err := v.p.Write(b); err == nil {
+			return n, nil
+		}
+	}
+	return v.term.Write(b)
+}
+
+func (v *progressView) event(ev pipeline.Event) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.closed {
+		return
+	}
+	switch ev.Type {
+	case pipeline.EventStageStarted:
+		v.bars[ev.Stage] = v.addBar(ev, "")
+	case pipeline.EventStageSkipped:
+		sb := v.addBar(ev, "skipped: "+ev.Message)
+		sb.end(0)
+		sb.bar.SetTotal(-1, true)
+	case pipeline.EventStageProgress:
+		if sb := v.bars[ev.Stage]; sb != nil {
+			sb.progress(ev)
+		}
+	case pipeline.EventStageFinished:
+		if sb := v.bars[ev.Stage]; sb != nil {
+			sb.end(ev.Duration)
+			sb.bar.SetTotal(-1, true)
+		}
+	case pipeline.EventStageFailed:
+		if sb := v.bars[ev.Stage]; sb != nil {
+			sb.end(ev.Duration)
+			sb.setNote("failed")
+			sb.bar.Abort(false)
+		}
+	case pipeline.EventRunFinished:
+		v.summary = &ev
+	default:
+		v.above(ev)
+	}
+}
+
+// addBar adds a stage's line: a bar for a provision stage, else a spinner.
+func (v *progressView) addBar(ev pipeline.Event, note string) *stageBar {
+	sb := &stageBar{began: time.Now(), note: note}
+	label := fmt.Sprintf("[%d/%d] %s %q", ev.Index, ev.Count, ev.Kind, ev.Stage)
+	opts := []mpb.BarOption{
+		mpb.PrependDecorators(decor.Name(label, decor.WCSyncSpaceR)),
+		mpb.AppendDecorators(decor.Any(sb.decor, decor.WC{C: decor.DindentRight})),
+		mpb.BarFillerOnAbort("✗"),
+	}
+	if ev.Kind == "provision" && note == "" {
+		sb.bar = v.p.New(0, mpb.BarStyle(), append(opts, mpb.BarWidth(30))...)
+		return sb
+	}
+	mark := "✓"
+	if note != "" {
+		mark = "-"
+	}
+	sb.bar = v.p.New(0, mpb.SpinnerStyle(), append(opts, mpb.BarWidth(1), mpb.BarFillerOnComplete(mark))...)
+	return sb
+}
+
+// close ends the list (a stage still drawn is shown as stopped) and prints
+// the run's summary below it.
+func (v *progressView) close() {
+	v.mu.Lock()
+	for _, sb := range v.bars {
+		sb.bar.Abort(false)
+	}
+	summary := v.summary
+	v.mu.Unlock()
+	close(v.stopRefresh)
+	v.refresh <- time.Now()
+	v.p.Wait()
+	v.mu.Lock()
+	v.closed = true
+	v.mu.Unlock()
+	if summary != nil {
+		textEvents(v.term)(*summary)
+	}
+}
+
+func (sb *stageBar) progress(ev pipeline.Event) {
+	sb.mu.Lock()
+	sb.note = ev.Message
+	if ev.Files > 0 {
+		sb.note += fmt.Sprintf(", %d files", ev.Files)
+	}
+	sb.mu.Unlock()
+	if ev.Total > 0 {
+		sb.bar.SetTotal(ev.Total, false)
+	}
+	sb.bar.SetCurrent(ev.Done)
+}
+
+func (sb *stageBar) end(took time.Duration) {
+	sb.mu.Lock()
+	defer sb.mu.Unlock()
+	sb.took, sb.ended = took, true
+}
+
+func (sb *stageBar) setNote(note string) {
+	sb.mu.Lock()
+	defer sb.mu.Unlock()
+	sb.note = note
+}
+
+// decor is the text after the bar: the elapsed time, then the note.
+func (sb *stageBar) decor(decor.Statistics) string {
+	sb.mu.Lock()
+	defer sb.mu.Unlock()
+	if sb.ended && sb.took == 0 { // skipped
+		return sb.note
+	}
+	took := sb.took
+	if !sb.ended {
+		took = time.Since(sb.began).Truncate(100 * time.Millisecond)
+	}
+	s := round(took).String()
+	if sb.note != "" {
+		s += "  " + sb.note
+	}
+	return s
+}

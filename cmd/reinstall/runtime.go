@@ -1,0 +1,39 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/reinstall-dev/reinstall/internal/runtime"
+	"github.com/reinstall-dev/reinstall/internal/vz"
+)
+
+// runtimeSelector builds the runtimes a host can use: the native one keeps
+// its state under the host's /run/reinstall/ct.
+func runtimeSelector(h *vz.Host) runtime.Selector {
+	return runtime.Selector{StateDir: h.Path("/run/reinstall/ct"), SelfExe: "/proc/self/exe"}
+}
+
+// runtime is the runtime --runtime names ("auto" when not given), for the
+// commands that load no pipeline (ct …).
+func (g *globals) runtime(h *vz.Host) (runtime.Runtime, error) {
+	setting := g.runtimeName
+	if setting == "" {
+		setting = runtime.NameAuto
+	}
+	rt, _, err := runtimeSelector(h).New(setting)
+	return rt, err
+}
+
+// addSkipLockFlag adds --skiplock to ct start and stop, as vzctl has it:
+// for a caller that holds the container's lock itself.
+func addSkipLockFlag(cmd *cobra.Command, skip *bool) {
+	cmd.Flags().BoolVar(skip, "skiplock", false, "do not take the container's lock: the caller holds it (as vzctl --skiplock)")
+}
+
+// lockStatus is the lock status a ct command takes, "" (no lock) with --skiplock.
+func lockStatus(status string, skipLock bool) string {
+	if skipLock {
+		return ""
+	}
+	return status
+}

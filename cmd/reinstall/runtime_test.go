@@ -1,0 +1,456 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/reinstall-dev/reinstall/pipeline"
+)
+
+// toolPipeline is the stock pipeline without the extra configure stages, so
+// that the tool calls a run makes stay fixed.
+const toolPipeline = `pipeline "tool" {
+  %s
+  stage "provision" "template" {}
+  stage "reinstall-hook" "vps-reinstall" {
+    script = "/etc/vz/conf/vps.reinstall"
+  }
+  stage "swap" "swap" {}
+  stage "start" "start" {}
+  stage "configure" "vps-configure" {
+    script = "/etc/vz/conf/vps.configure"
+    when   = stage.vps-reinstall.mode == "custom"
+  }
+  stage "backup-retention" "retention" {}
+}
+`
+
+// fakeTool is a fake vzctl or prlctl (testdata/fake-<name>) installed as
+// <dir>/<name>; it records every call in log and delegates to the native
+// runtime.
+type fakeTool struct {
+	name, dir, log string
+}
+
+// installFakeTool installs testdata/fake-<name>. mode "fail:CMD" makes the
+// fake fail CMD (exit 3 with a message); "crash:CMD" makes it SIGKILL its
+// caller during CMD; "" is neither.
+func (h *testHost) installFakeTool(name, mode string) *fakeTool {
+	h.t.Helper()
+	self, err := os.Executable()
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	src, err := os.ReadFile(filepath.Join("testdata", "fake-"+name))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	f := &fakeTool{name: name, dir: h.t.TempDir()}
+	f.log = filepath.Join(f.dir, name+".calls")
+	script := strings.NewReplacer("@REINSTALL@", self, "@ROOT@", h.Root, "@ARGV_LOG@", f.log, "@MODE@", mode).Replace(string(src))
+	if err := os.WriteFile(filepath.Join(f.dir, name), []byte(script), 0o755); err != nil {
+		h.t.Fatal(err)
+	}
+	return f
+}
+
+// env puts the fake first on PATH.
+func (f *fakeTool) env() []string {
+	return []string{"PATH=" + f.dir + ":" + os.Getenv("PATH")}
+}
+
+// calls returns every recorded call's argv, in order.
+func (f *fakeTool) calls(t *testing.T) [][]string {
+	t.Helper()
+	data, err := os.ReadFile(f.log)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var calls [][]string
+	for _, rec := range bytes.Split(data, []byte("\x00\n")) {
+		if len(rec) == 0 {
+			continue
+		}
+		calls = append(calls, strings.Split(string(rec), "\x00"))
+	}
+	return calls
+}
+
+// split returns the status calls and, in order, every other call.
+func split(calls [][]string) (status, others [][]string) {
+	for _, c := range calls {
+		if slices.Contains(c, "status") {
+			status = append(status, c)
+		} else {
+			others = append(others, c)
+		}
+	}
+	return status, others
+}
+
+func writeToolPipeline(t *testing.T, h *testHost, setting string) string {
+	t.Helper()
+	p := h.Path("etc/vz/tool.hcl")
+	if err := os.WriteFile(p, []byte(strings.Replace(toolPipeline, "%s", setting, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestToolRuntimeReinstall runs a whole custom-mode reinstall of a running
+// container with --stop through each fake tool, chosen once by the
+// pipeline's runtime setting and once by --runtime, and checks the exact
+// argv of every call, and that the container really restarted and
+// vps.configure really ran through the tool's exec with the contract's
+// environment and stdin.
+func TestToolRuntimeReinstall(t *testing.T) {
+	t.Parallel()
+	configureLine := "exec env -i HOME=/ PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin SHELL=/bin/sh VEID=101 /bin/sh"
+	tests := []struct {
+		tool, setting string
+		flags         []string
+		wantStatus    []string
+		wantOthers    [][]string
+	}{
+		{
+			tool: "vzctl", setting: `runtime = "vzctl"`,
+			wantStatus: []string{"vzctl", "status", "101"},
+			wantOthers: [][]string{
+				{"vzctl", "--skiplock", "stop", "101"},
+				{"vzctl", "--skiplock", "start", "101"},
+				{"vzctl", "exec2", "101", configureLine},
+			},
+		},
+		{
+			tool: "prlctl", flags: []string{"--runtime", "prlctl"},
+			wantStatus: []string{"prlctl", "status", "101"},
+			wantOthers: [][]string{
+				{"prlctl", "stop", "101"},
+				{"prlctl", "start", "101"},
+				{"prlctl", "exec", "101", configureLine},
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.tool, func(t *testing.T) {
+			t.Parallel()
+			h := newTestHost(t)
+			h.createCT()
+			h.mustCLI("ct", "start", "101")
+			h.writeScript("vps.reinstall", recordingHook(h.Path("record"), "exit 0"), 0o755)
+			h.writeScript("vps.configure", recordingConfigure+"cat > /configure-stdin-rest\n", 0o644)
+			fake := h.installFakeTool(tt.tool, "")
+			args := append(append([]string{}, tt.flags...), "--pipeline", writeToolPipeline(t, h, tt.setting), "--stop", "101")
+			if r := h.cliEnv(fake.env(), args...); r.code != 0 {
+				t.Fatalf("reinstall through %s: exit %d\n%s", tt.tool, r.code, r.stderr)
+			}
+			status, others := split(fake.calls(t))
+			if d := cmp.Diff(tt.wantOthers, others); d != "" {
+				t.Errorf("%s calls besides status (-want +got):\n%s", tt.tool, d)
+			}
+			if len(status) == 0 {
+				t.Errorf("%s status was never called", tt.tool)
+			}
+			for _, c := range status {
+				if d := cmp.Diff(tt.wantStatus, c); d != "" {
+					t.Errorf("%s status call (-want +got):\n%s", tt.tool, d)
+				}
+			}
+			wantEnv := []string{"HOME=/", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "SHELL=/bin/sh", "VEID=101"}
+			if d := cmp.Diff(wantEnv, sortedLines(readFile(t, h.private("configure-env")))); d != "" {
+				t.Errorf("vps.configure environment through %s (-want +got):\n%s", tt.tool, d)
+			}
+			// The script was read from stdin to its end: nothing was left over.
+			if got := readFile(t, h.private("configure-stdin-rest")); got != "" {
+				t.Errorf("vps.configure stdin left %q", got)
+			}
+			if got := readFile(t, h.private("configure-hostname")); got != "ct101.example\n" {
+				t.Errorf("vps.configure ran with hostname %q, not inside the container", got)
+			}
+			if got := h.status(); got != "running" {
+				t.Errorf("status after reinstall = %q, want running", got)
+			}
+			h.assertClean()
+		})
+	}
+}
+
+// TestToolRuntimeCT drives ct start, status, exec and stop through each fake
+// with --runtime and checks each call's exact argv and the exit code
+// passthrough of exec.
+func TestToolRuntimeCT(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		tool                   string
+		start, stop, exec, sts []string
+	}{
+		{
+			tool:  "vzctl",
+			start: []string{"vzctl", "--skiplock", "start", "101"},
+			stop:  []string{"vzctl", "--skiplock", "stop", "101"},
+			exec:  []string{"vzctl", "exec2", "101"},
+			sts:   []string{"vzctl", "status", "101"},
+		},
+		{
+			tool:  "prlctl",
+			start: []string{"prlctl", "start", "101"},
+			stop:  []string{"prlctl", "stop", "101"},
+			exec:  []string{"prlctl", "exec", "101"},
+			sts:   []string{"prlctl", "status", "101"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.tool, func(t *testing.T) {
+			t.Parallel()
+			h := newTestHost(t)
+			h.createCT()
+			fake := h.installFakeTool(tt.tool, "")
+			rt := []string{"--runtime", tt.tool}
+			h.mustRun(fake.env(), append(rt, "ct", "start", "101")...)
+			if r := h.mustRun(fake.env(), append(rt, "ct", "status", "101")...); r.stdout != "running\n" {
+				t.Errorf("ct status through %s = %q, want running", tt.tool, r.stdout)
+			}
+			if got := h.status(); got != "running" {
+				t.Errorf("native status after a start through %s = %q", tt.tool, got)
+			}
+			r := h.cliEnv(fake.env(), append(rt, "ct", "exec", "101", "--", "/bin/sh", "-c", `echo "it's $HOME"; exit 7`)...)
+			if r.code != 7 || r.stdout != "it's /\n" {
+				t.Errorf("ct exec through %s: exit %d, stdout %q; want exit 7 and \"it's /\"", tt.tool, r.code, r.stdout)
+			}
+			h.mustRun(fake.env(), append(rt, "ct", "stop", "101")...)
+			if got := h.status(); got != "stopped" {
+				t.Errorf("status after a stop through %s = %q", tt.tool, got)
+			}
+			calls := fake.calls(t)
+			status, others := split(calls)
+			for _, c := range status {
+				if d := cmp.Diff(tt.sts, c); d != "" {
+					t.Errorf("status call (-want +got):\n%s", d)
+				}
+			}
+			want := [][]string{tt.start, tt.exec, tt.stop}
+			got := [][]string{}
+			for _, c := range others {
+				if len(c) > 3 && (c[1] == "exec2" || c[1] == "exec") {
+					c = c[:3] // the command line differs only in its env; checked below
+				}
+				got = append(got, c)
+			}
+			if d := cmp.Diff(want, got); d != "" {
+				t.Errorf("%s calls (-want +got):\n%s", tt.tool, d)
+			}
+			// ct exec's environment, quoted, then the argv.
+			line := others[1][3]
+			wantLine := "exec env -i HOME=/ PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin SHELL=/bin/sh TERM=" + termForTest() + ` /bin/sh -c 'echo "it'\''s $HOME"; exit 7'`
+			if line != wantLine {
+				t.Errorf("exec command line = %q, want %q", line, wantLine)
+			}
+		})
+	}
+}
+
+func termForTest() string {
+	if t := os.Getenv("TERM"); t != "" {
+		return t
+	}
+	return "dumb"
+}
+
+// TestToolRuntimeAutoDetection: with a fake vzctl on PATH and no runtime
+// setting, "auto" picks it (and the plan says so); --runtime native never
+// calls it; a fake prlctl alone is picked when vzctl is missing.
+func TestToolRuntimeAutoDetection(t *testing.T) {
+	t.Parallel()
+	h := newTestHost(t)
+	h.createCT()
+	vzctl := h.installFakeTool("vzctl", "")
+	file := writeToolPipeline(t, h, "")
+	r := h.cliEnv(vzctl.env(), "plan", "--json", "--pipeline", file, "101")
+	if r.code != 0 {
+		t.Fatalf("plan: exit %d\n%s", r.code, r.stderr)
+	}
+	var plan pipeline.RunPlan
+	if err := json.Unmarshal([]byte(r.stdout), &plan); err != nil {
+		t.Fatal(err)
+	}
+	if plan.Runtime != "vzctl" {
+		t.Errorf("plan runtime with vzctl on PATH = %q, want vzctl", plan.Runtime)
+	}
+	if d := cmp.Diff([][]string{{"vzctl", "status", "101"}}, vzctl.calls(t)); d != "" {
+		t.Errorf("auto did not go through vzctl (-want +got):\n%s", d)
+	}
+
+	os.Remove(vzctl.log)
+	h.mustRun(vzctl.env(), "--runtime", "native", "ct", "start", "101")
+	if r := h.cliEnv(vzctl.env(), "--runtime", "native", "--pipeline", file, "--stop", "101"); r.code != 0 {
+		t.Fatalf("reinstall --runtime native: exit %d\n%s", r.code, r.stderr)
+	}
+	if calls := vzctl.calls(t); len(calls) != 0 {
+		t.Errorf("--runtime native called vzctl: %q", calls)
+	}
+
+	prlctl := h.installFakeTool("prlctl", "")
+	if r := h.mustRun(prlctl.env(), "ct", "status", "101"); r.stdout != "running\n" {
+		t.Errorf("ct status through auto = %q", r.stdout)
+	}
+	if d := cmp.Diff([][]string{{"prlctl", "status", "101"}}, prlctl.calls(t)); d != "" {
+		t.Errorf("auto without vzctl did not go through prlctl (-want +got):\n%s", d)
+	}
+	h.assertClean()
+}
+
+// TestToolRuntimeRecoverUsesJournaledRuntime: a run through vzctl dies
+// (SIGKILL) while vps.configure runs through vzctl exec2, after the swap;
+// recover with --runtime native still goes through vzctl, the runtime the
+// journal recorded, and rolls back.
+func TestToolRuntimeRecoverUsesJournaledRuntime(t *testing.T) {
+	t.Parallel()
+	h := newTestHost(t)
+	h.createCT()
+	before := h.tree("")
+	h.writeScript("vps.reinstall", recordingHook(h.Path("record"), "exit 0"), 0o755)
+	h.writeScript("vps.configure", "echo configured\n", 0o644)
+	fake := h.installFakeTool("vzctl", "crash:exec2")
+	r := h.cliEnv(fake.env(), "--runtime", "vzctl", "--pipeline", writeToolPipeline(t, h, ""), "101")
+	if r.code == 0 {
+		t.Fatalf("the crashed run exited 0:\n%s", r.stderr)
+	}
+	hdr := journalHeader(t, h)
+	if hdr.Runtime != "vzctl" {
+		t.Fatalf("journal header runtime = %q, want vzctl", hdr.Runtime)
+	}
+	fake = h.installFakeTool("vzctl", "")
+	out := h.cliEnv(fake.env(), "--runtime", "native", "recover", "101")
+	if out.code != 0 {
+		t.Fatalf("recover: exit %d\n%s", out.code, out.stderr)
+	}
+	calls := fake.calls(t)
+	if !slices.ContainsFunc(calls, func(c []string) bool { return slices.Equal(c, []string{"vzctl", "--skiplock", "stop", "101"}) }) {
+		t.Errorf("recover did not stop the started container through vzctl, the journaled runtime; calls: %q", calls)
+	}
+	if got := h.status(); got != "stopped" {
+		t.Errorf("status after the rollback = %q, want stopped (as before the run)", got)
+	}
+	assertTree(t, "the rolled-back private area", before, h.tree(""))
+	h.assertClean()
+}
+
+// journalHeader reads the header of container 101's journal.
+func journalHeader(t *testing.T, h *testHost) *pipeline.RunHeader {
+	t.Helper()
+	matches, _ := filepath.Glob(h.Path("vz/lock/101.journal"))
+	if len(matches) != 1 {
+		t.Fatalf("no journal left by the crashed run")
+	}
+	records, err := pipeline.ReadJournal(matches[0])
+	if err != nil || len(records) == 0 || records[0].Header == nil {
+		t.Fatalf("journal: %v, %d records", err, len(records))
+	}
+	return records[0].Header
+}
+
+// TestToolRuntimeFailure: a failing tool gives one clear line naming the
+// tool, its argv and its message, and the run is refused or rolled back.
+func TestToolRuntimeFailure(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		tool, mode string
+		args       []string
+		wantCode   int
+		wantLine   string
+	}{
+		{"vzctl", "fail:status", []string{"101"}, pipeline.ExitRefused,
+			"reinstall: preflight: status of container 101: vzctl status 101 failed (exit 3): Unable to status container: fake failure"},
+		{"prlctl", "fail:start", []string{"ct", "start", "101"}, pipeline.ExitRefused,
+			"reinstall: start 101: prlctl start 101 failed (exit 3): Failed to start the CT: fake failure"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.tool+"-"+tt.mode, func(t *testing.T) {
+			t.Parallel()
+			h := newTestHost(t)
+			h.createCT()
+			fake := h.installFakeTool(tt.tool, tt.mode)
+			r := h.cliEnv(fake.env(), append([]string{"--runtime", tt.tool}, tt.args...)...)
+			if r.code != tt.wantCode {
+				t.Errorf("exit %d, want %d", r.code, tt.wantCode)
+			}
+			// The line may end with where the run's log is.
+			if got := r.lastLine(); !strings.HasPrefix(got, tt.wantLine) {
+				t.Errorf("last line:\n got %q\nwant %q", got, tt.wantLine)
+			}
+		})
+	}
+}
+
+// TestRuntimeSettingDiagnostics: a bad runtime setting is an HCL error
+// pointing at it; a bad --runtime is refused.
+func TestRuntimeSettingDiagnostics(t *testing.T) {
+	t.Parallel()
+	h := newTestHost(t)
+	h.createCT()
+	p := writeToolPipeline(t, h, `runtime = "vzclt"`)
+	r := h.cli("validate", p)
+	if r.code == 0 || !strings.Contains(r.stderr, "Error: Invalid runtime") || !strings.Contains(r.stderr, `2:   runtime = "vzclt"`) {
+		t.Errorf("validate with runtime = \"vzclt\": exit %d\n%s", r.code, r.stderr)
+	}
+	r = h.cli("--runtime", "lxc", "101")
+	if r.code != pipeline.ExitRefused || !strings.Contains(r.lastLine(), `unknown runtime "lxc"`) {
+		t.Errorf("--runtime lxc: exit %d, %q", r.code, r.lastLine())
+	}
+}
+
+// TestPloopRefused: a ploop container (VE_LAYOUT=ploop in its config, or a
+// root.hdd in its private area) is refused before anything changes.
+func TestPloopRefused(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		prepare func(h *testHost)
+		want    string
+	}{
+		{"VE_LAYOUT", func(h *testHost) {
+			conf := h.Path("etc/vz/conf/101.conf")
+			data, _ := os.ReadFile(conf)
+			os.WriteFile(conf, append(data, "VE_LAYOUT=\"ploop\"\n"...), 0o644)
+		}, "reinstall: preflight: container 101 uses a ploop image (VE_LAYOUT=ploop in %ROOT%/etc/vz/conf/101.conf); only simfs (directory) private areas are supported"},
+		{"root.hdd", func(h *testHost) {
+			os.Mkdir(h.private("root.hdd"), 0o700)
+		}, "reinstall: preflight: container 101 uses a ploop image (%ROOT%/vz/private/101/root.hdd); only simfs (directory) private areas are supported"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := newTestHost(t)
+			h.createCT()
+			tt.prepare(h)
+			before := h.tree("")
+			r := h.cli("101")
+			want := strings.ReplaceAll(tt.want, "%ROOT%", h.Root)
+			if r.code != pipeline.ExitRefused || !strings.HasPrefix(r.lastLine(), want) {
+				t.Errorf("exit %d, last line\n got %q\nwant %q", r.code, r.lastLine(), want)
+			}
+			assertTree(t, "the refused container", before, h.tree(""))
+			h.assertClean()
+		})
+	}
+}
+
+// mustRun runs the CLI with extra environment and fails unless it exits 0.
+func (h *testHost) mustRun(env []string, args ...string) result {
+	h.t.Helper()
+	r := h.cliEnv(env, args...)
+	if r.code != 0 {
+		h.t.Fatalf("reinstall %v: exit %d\nstdout:\n%s\nstderr:\n%s", args, r.code, r.stdout, r.stderr)
+	}
+	return r
+}

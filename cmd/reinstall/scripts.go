@@ -1,0 +1,143 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+
+	"github.com/spf13/pflag"
+
+	"github.com/reinstall-dev/reinstall/internal/vz"
+	"github.com/reinstall-dev/reinstall/pipeline"
+	"github.com/reinstall-dev/reinstall/plugins/reinstallscripts"
+)
+
+// scriptFlags are Virtuozzo's account and hook flags of `reinstall CTID`:
+// --resetpwdb, --skipscripts (--no-scripts), --scripts, --listscripts [--desc].
+type scriptFlags struct {
+	resetPwDB   bool
+	skipScripts bool
+	scripts     string
+	list        bool
+	desc        bool
+	flags       *pflag.FlagSet
+}
+
+// register adds every flag; registerRunFlags those a plan takes too.
+func (s *scriptFlags) register(f *pflag.FlagSet) {
+	s.registerRunFlags(f)
+	f.BoolVar(&s.list, "listscripts", false, "list the host's and the container's reinstall.d hooks, change nothing and exit")
+	f.BoolVar(&s.desc, "desc", false, "with --listscripts: print each hook's <name>.desc, every line prefixed with \"name:\"")
+}
+
+func (s *scriptFlags) registerRunFlags(f *pflag.FlagSet) {
+	s.flags = f
+	f.BoolVar(&s.resetPwDB, "resetpwdb", false, "keep the template's /etc/passwd, shadow and group instead of merging the old container's accounts into them")
+	f.BoolVar(&s.skipScripts, "skipscripts", false, "run no /etc/vz/reinstall.d hook")
+	f.BoolVar(&s.skipScripts, "no-scripts", false, "the same as --skipscripts (prlctl's name)")
+	f.StringVar(&s.scripts, "scripts", "", "run only the reinstall.d hooks named in `LIST` (separated by commas, spaces or tabs); the old container's own hooks run only when named here; an empty LIST runs none")
+}
+
+// hookOptions are the resolved flags, as pipeline.Options takes them.
+type hookOptions struct {
+	ResetPwDB   bool
+	SkipScripts bool
+	Scripts     []string
+}
+
+// options resolves the flags and, when --scripts names hooks, checks that
+// each is one before anything changes (exit 2 otherwise).
+func (s *scriptFlags) options(h *vz.Host, target string) (hookOptions, error) {
+	o := hookOptions{ResetPwDB: s.resetPwDB, SkipScripts: s.skipScripts, Scripts: reinstallscripts.SplitNames(s.scripts)}
+	if s.desc {
+		return o, usageError("--desc goes with --listscripts")
+	}
+	if s.flags.Changed("scripts") && len(o.Scripts) == 0 {
+		o.SkipScripts = true // vzctl: --scripts '' runs none
+	}
+	if s.skipScripts && len(o.Scripts) > 0 {
+		return o, usageError("--scripts and --skipscripts contradict each other; give one of them")
+	}
+	if len(o.Scripts) == 0 {
+		return o, nil
+	}
+	return o, checkHookNames(h, target, o.Scripts)
+}
+
+// checkHookNames refuses a --scripts name that is neither a host hook nor
+// one of the container's own. A container that cannot be resolved or
+// loaded is left for the reinstall's preflight to refuse, with its message.
+func checkHookNames(h *vz.Host, target string, names []string) error {
+	ct, err := loadForHooks(h, target)
+	if err != nil {
+		return nil
+	}
+	host, err := reinstallscripts.HostHooks(h.Root)
+	if err != nil {
+		return refusal(err)
+	}
+	container, listErr := reinstallscripts.ContainerHooks(ct.Private)
+	_, err = reinstallscripts.Select(host, container, names)
+	var nf *reinstallscripts.NotFoundError
+	if errors.As(err, &nf) {
+		nf.HostDir, nf.CTDir, nf.ContainerListErr = h.Path(reinstallscripts.Dir), filepath.Join(ct.Private, reinstallscripts.Dir), listErr
+	}
+	if err != nil {
+		return refusal(err)
+	}
+	return nil
+}
+
+// listHooks prints the host's hooks, then the container's own (read in its
+// private area, never through a symlink), one per line marked with where
+// it comes from; with --desc, vzctl's "name:line" lines instead. It
+// changes nothing and takes no lock.
+func (s *scriptFlags) listHooks(w, errw io.Writer, h *vz.Host, target string) error {
+	ct, err := loadForHooks(h, target)
+	if err != nil {
+		return refusal(err)
+	}
+	host, err := reinstallscripts.HostHooks(h.Root)
+	if err != nil {
+		return refusal(err)
+	}
+	container, err := reinstallscripts.ContainerHooks(ct.Private)
+	if err != nil {
+		fmt.Fprintf(errw, "reinstall: the container's own hooks are not listed: %v\n", err)
+	}
+	var hooks []reinstallscripts.Hook
+	for _, n := range host {
+		hooks = append(hooks, reinstallscripts.Hook{Name: n, Origin: reinstallscripts.OriginHost})
+	}
+	for _, n := range container {
+		hooks = append(hooks, reinstallscripts.Hook{Name: n, Origin: reinstallscripts.OriginContainer})
+	}
+	for _, hook := range hooks {
+		lines := []string{reinstallscripts.ShownName(hook.Name)}
+		if s.desc {
+			desc, ok := reinstallscripts.Description(hook, h.Root, ct.Private)
+			lines = reinstallscripts.DescriptionLines(hook.Name, desc, ok)
+		}
+		for _, l := range lines {
+			fmt.Fprintf(w, "%-9s %s\n", hook.Origin, l)
+		}
+	}
+	return nil
+}
+
+func loadForHooks(h *vz.Host, target string) (*vz.Container, error) {
+	ctid, _, err := h.Resolve(target)
+	if err != nil {
+		return nil, err
+	}
+	return h.LoadContainer(ctid)
+}
+
+func refusal(err error) error {
+	return &pipeline.Error{Code: pipeline.ExitRefused, Stage: pipeline.StagePreflight, Err: err}
+}
+
+func usageError(msg string) error {
+	return &exitError{code: pipeline.ExitRefused, err: errors.New(msg)}
+}

@@ -1,0 +1,31 @@
+package pipeline
+
+import "fmt"
+
+// writeOSTemplate writes --ostemplate as OSTEMPLATE in the container's
+// config. It runs right after the commit record, and again when a recovery
+// finishes the run, so the config changes only with a reinstall that went
+// through: a rollback leaves it as it was. Writing the same value twice
+// leaves the file alone.
+func (r *run) writeOSTemplate() error {
+	if r.o.OSTemplate == "" {
+		return nil
+	}
+	if err := r.host.SetConfigValue(r.ctid, "OSTEMPLATE", r.o.OSTemplate); err != nil {
+		return fmt.Errorf("record OSTEMPLATE=%q for --ostemplate: %w", r.o.OSTemplate, err)
+	}
+	return nil
+}
+
+// failPastCommit ends a run that failed after the point of no return
+// outside a stage: the journal stays for `reinstall recover` to finish.
+func (r *run) failPastCommit(err error) error {
+	r.journal.Close()
+	r.journal = nil
+	return &Error{Code: ExitRecover, Stage: StageConfig, Err: fmt.Errorf(
+		"%v; the new container is in place, run `reinstall recover %d` to finish", err, r.ctid)}
+}
+
+// StageConfig names, in errors, the update of the container's config that
+// follows the point of no return.
+const StageConfig = "config"

@@ -1,0 +1,78 @@
+package pipeline
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/reinstall-dev/reinstall/internal/runtime"
+)
+
+// decodeRuntime reads the pipeline block's `runtime` attribute: a constant
+// "auto", "native", "vzctl" or "prlctl".
+func (p *Pipeline) decodeRuntime(attr *hcl.Attribute) hcl.Diagnostics {
+	if attr == nil {
+		return nil
+	}
+	v, d := attr.Expr.Value(nil)
+	if d.HasErrors() || v.IsNull() || v.Type().FriendlyName() != "string" || !slices.Contains(runtime.Names, v.AsString()) {
+		given := ""
+		if !d.HasErrors() && !v.IsNull() && v.Type().FriendlyName() == "string" {
+			given = v.AsString()
+		}
+		return hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Invalid runtime",
+			Detail: fmt.Sprintf("runtime must be a constant string: \"auto\" (vzctl if on PATH, else prlctl, else native), \"native\", \"vzctl\" or \"prlctl\"%s.",
+				didYouMean(given, runtime.Names)),
+			Subject: attr.Expr.Range().Ptr(),
+		}}
+	}
+	p.Runtime = v.AsString()
+	p.RuntimeRange = attr.Expr.Range()
+	return nil
+}
+
+// useRuntime gives o its container runtime: the caller's o.Runtime if set,
+// else the one --runtime (o.RuntimeName) or the pipeline's runtime setting
+// names, "auto" when neither does. o.RuntimeName becomes the concrete name
+// (vzctl, prlctl or native), which the journal records.
+func useRuntime(o *Options, p *Pipeline) error {
+	if o.Runtime != nil {
+		return nil
+	}
+	setting := o.RuntimeName
+	if setting == "" && p != nil {
+		setting = p.Runtime
+	}
+	if setting == "" {
+		setting = runtime.NameAuto
+	}
+	return newRuntime(o, setting)
+}
+
+// useRecordedRuntime gives a recovery the runtime its run recorded, unless
+// the caller set o.Runtime; a journal that recorded none leaves the choice to
+// --runtime, else "auto".
+func (r *run) useRecordedRuntime(hdr *RunHeader) error {
+	if r.o.Runtime != nil || hdr.Runtime == "" {
+		return useRuntime(&r.o, nil)
+	}
+	if r.o.RuntimeName != "" && r.o.RuntimeName != hdr.Runtime && r.o.Logger != nil {
+		r.o.Logger.Warn("the interrupted run used another runtime; recovering with it", "runtime", hdr.Runtime, "--runtime", r.o.RuntimeName)
+	}
+	return newRuntime(&r.o, hdr.Runtime)
+}
+
+func newRuntime(o *Options, setting string) error {
+	if o.NewRuntime == nil {
+		return fmt.Errorf("no container runtime for %q", setting)
+	}
+	rt, name, err := o.NewRuntime(setting)
+	if err != nil {
+		return err
+	}
+	o.Runtime, o.RuntimeName = rt, name
+	return nil
+}

@@ -1,0 +1,187 @@
+package reinstallscripts
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/reinstall-dev/reinstall/internal/safefs"
+)
+
+// Dir is where hooks live: on the host (under --root) and in a container.
+const Dir = "/etc/vz/reinstall.d"
+
+// Where a hook comes from.
+const (
+	OriginHost      = "host"
+	OriginContainer = "container"
+)
+
+// Hook is one hook script to run or list.
+type Hook struct {
+	Name   string // "a.sh"
+	Origin string // OriginHost or OriginContainer
+}
+
+// HostHooks lists the host's hooks: the *.sh entries of Dir under root that
+// are regular files with the owner's execute bit (a symlink counts by what
+// it points at: the host's directory is the host administrator's), sorted
+// by byte order. A missing directory has none.
+func HostHooks(root string) ([]string, error) {
+	dir := hostPath(root, Dir)
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list the host's hooks: %w", err)
+	}
+	var names []string
+	for _, e := range entries {
+		if !strings.HasSuffix(e.Name(), ".sh") {
+			continue
+		}
+		fi, err := os.Stat(filepath.Join(dir, e.Name()))
+		if err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o100 != 0 {
+			names = append(names, e.Name())
+		}
+	}
+	slices.Sort(names)
+	return names, nil
+}
+
+// ContainerHooks lists a container's own hooks in the private area at
+// area, with the rules of HostHooks, except that no symlink is followed:
+// not on the way to the directory (that is an error) and not as a hook
+// (it is not listed). A missing directory has none.
+func ContainerHooks(area string) ([]string, error) {
+	dir, err := safefs.OpenBeneath(area, Dir, unix.O_RDONLY|unix.O_DIRECTORY, 0)
+	if errors.Is(err, unix.ENOENT) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list the container's hooks: %w", err)
+	}
+	defer dir.Close()
+	entries, err := dir.ReadDir(-1)
+	if err != nil {
+		return nil, fmt.Errorf("list the container's hooks in %s: %w", dir.Name(), err)
+	}
+	var names []string
+	for _, e := range entries {
+		if !strings.HasSuffix(e.Name(), ".sh") {
+			continue
+		}
+		var st unix.Stat_t
+		err := unix.Fstatat(int(dir.Fd()), e.Name(), &st, unix.AT_SYMLINK_NOFOLLOW)
+		if err == nil && st.Mode&unix.S_IFMT == unix.S_IFREG && st.Mode&unix.S_IXUSR != 0 {
+			names = append(names, e.Name())
+		}
+	}
+	slices.Sort(names)
+	return names, nil
+}
+
+// SplitNames splits a --scripts value on commas, spaces and tabs, as
+// vzctl does; empty names and repeats are dropped.
+func SplitNames(list string) []string {
+	var names []string
+	for _, n := range strings.FieldsFunc(list, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' }) {
+		if !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
+	return names
+}
+
+// NotFoundError is a --scripts name that is no hook.
+type NotFoundError struct {
+	Name             string
+	HostDir, CTDir   string
+	ContainerListErr error // why the container's hooks could not be listed, if so
+}
+
+func (e *NotFoundError) Error() string {
+	msg := fmt.Sprintf("--scripts names %s, which is not an executable hook in %s (host) nor in %s (the container's own)",
+		ShownName(e.Name), e.HostDir, e.CTDir)
+	if e.ContainerListErr != nil {
+		msg += fmt.Sprintf(" (%v)", e.ContainerListErr)
+	}
+	return msg + "; see --listscripts"
+}
+
+// Select returns the hooks to run, in order. Without names: every host
+// hook. With names: only those, each of which must be a hook; the named
+// container hooks run first (as in vzctl), then the named host hooks that
+// no named container hook of the same name shadows.
+func Select(host, container, names []string) ([]Hook, error) {
+	if len(names) == 0 {
+		hooks := make([]Hook, len(host))
+		for i, n := range host {
+			hooks[i] = Hook{Name: n, Origin: OriginHost}
+		}
+		return hooks, nil
+	}
+	for _, n := range names {
+		if !slices.Contains(host, n) && !slices.Contains(container, n) {
+			return nil, &NotFoundError{Name: n}
+		}
+	}
+	var hooks []Hook
+	for _, n := range container {
+		if slices.Contains(names, n) {
+			hooks = append(hooks, Hook{Name: n, Origin: OriginContainer})
+		}
+	}
+	for _, n := range host {
+		if slices.Contains(names, n) && !slices.Contains(container, n) {
+			hooks = append(hooks, Hook{Name: n, Origin: OriginHost})
+		}
+	}
+	return hooks, nil
+}
+
+// Read returns a hook's content: the host's file, or the container's read
+// beneath its area without following any symlink.
+func Read(h Hook, root, area string) ([]byte, error) {
+	if h.Origin == OriginContainer {
+		data, _, err := safefs.ReadFileBeneath(area, filepath.Join(Dir, h.Name))
+		return data, err
+	}
+	return os.ReadFile(filepath.Join(hostPath(root, Dir), h.Name))
+}
+
+// Description returns a hook's <name>.desc (".sh" replaced by ".desc")
+// next to it; ok is false when there is none.
+func Description(h Hook, root, area string) (data []byte, ok bool) {
+	desc := Hook{Name: strings.TrimSuffix(h.Name, ".sh") + ".desc", Origin: h.Origin}
+	data, err := Read(desc, root, area)
+	return data, err == nil
+}
+
+// DescriptionLines formats a description as vzctl's --listscripts --desc
+// does: each line prefixed "name:", and "name:" alone when there is none.
+func DescriptionLines(name string, desc []byte, ok bool) []string {
+	prefix := ShownName(name) + ":"
+	text := strings.TrimSuffix(string(desc), "\n")
+	if !ok || text == "" {
+		return []string{prefix}
+	}
+	var lines []string
+	for _, l := range strings.Split(text, "\n") {
+		lines = append(lines, prefix+printable(l))
+	}
+	return lines
+}
+
+func hostPath(root, p string) string {
+	if root == "" || root == "/" {
+		return p
+	}
+	return filepath.Join(root, p)
+}
