@@ -39,6 +39,7 @@ const (
 	ReasonMountInside      = "mount-inside"      // a mount point in (or at) VE_PRIVATE
 	ReasonTemplateMissing  = "template-missing"  // no template cache for OSTEMPLATE
 	ReasonLeftovers        = "leftovers"         // a temporary, parked or trash area without a journal
+	ReasonPloop            = "ploop"             // the private area is a ploop image, not a directory
 	ReasonRefused          = "refused"           // another host problem found before any change
 	// exit 3: recovery needed
 	ReasonJournalUnfinished = "journal-unfinished" // an earlier run did not finish: run recover

@@ -186,6 +186,13 @@ func TestExitCodesAndReasons(t *testing.T) {
 			t.Cleanup(func() { os.Remove(h.Path("vz/private/101.reinstall")) })
 			return h.cli("--json", "101")
 		}, 2, pipeline.ReasonLeftovers, "preflight"},
+		{"ploop image", func(t *testing.T, h *testHost) result {
+			h.WriteConfig(101, "OSTEMPLATE=busybox\nINIT=/sbin/test-init\nVE_LAYOUT=ploop\n")
+			return h.cli("--json", "101")
+		}, 2, pipeline.ReasonPloop, "preflight"},
+		{"unknown --scripts name", func(t *testing.T, h *testHost) result {
+			return h.cli("--json", "--scripts", "nosuch.sh", "101")
+		}, 2, pipeline.ReasonUsage, "preflight"},
 		{"plugin socket directory unusable", func(t *testing.T, h *testHost) result {
 			p := h.Path("run/reinstall/plugins")
 			os.RemoveAll(p)

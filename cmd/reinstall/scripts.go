@@ -84,7 +84,11 @@ func checkHookNames(h *vz.Host, target string, names []string) error {
 		nf.HostDir, nf.CTDir, nf.ContainerListErr = h.Path(reinstallscripts.Dir), filepath.Join(ct.Private, reinstallscripts.Dir), listErr
 	}
 	if err != nil {
-		return refusal(err)
+		e := refusal(err).(*pipeline.Error)
+		if nf != nil {
+			e.Reason = pipeline.ReasonUsage
+		}
+		return e
 	}
 	return nil
 }
