@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/hashicorp/go-hclog"
 	"golang.org/x/sys/unix"
 
 	"github.com/reinstall-dev/reinstall/internal/pluginhost"
@@ -127,10 +128,23 @@ func (r *run) forward(stage string, ev pluginhost.Event) {
 	}
 	switch {
 	case ev.Log != nil:
-		r.emit(Event{Type: EventStageLog, Stage: stage, Kind: kind, Plugin: plugin, Level: ev.Log.Level, Message: strings.TrimRight(ev.Log.Message, "\n")})
+		r.emit(Event{Type: EventStageLog, Stage: stage, Kind: kind, Plugin: plugin, Level: stageLogLevel(ev.Log.Level), Message: strings.TrimRight(ev.Log.Message, "\n")})
 	case ev.Progress != nil:
 		r.emit(Event{Type: EventStageProgress, Stage: stage, Kind: kind, Plugin: plugin, Message: ev.Progress.Message, Done: ev.Progress.Done, Total: ev.Progress.Total, Unit: ev.Progress.Unit, Files: ev.Progress.Files})
 	}
+}
+
+// stageLogLevel is a plugin's log level as events carry it: trace, debug,
+// info, warn or error ("warning" is warn; anything else is info).
+func stageLogLevel(level string) string {
+	if strings.EqualFold(strings.TrimSpace(level), "warning") {
+		return hclog.Warn.String()
+	}
+	switch l := hclog.LevelFromString(level); l {
+	case hclog.Trace, hclog.Debug, hclog.Info, hclog.Warn, hclog.Error:
+		return l.String()
+	}
+	return hclog.Info.String()
 }
 
 func (r *run) emit(ev Event) {

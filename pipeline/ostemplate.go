@@ -1,6 +1,29 @@
 package pipeline
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+
+	"github.com/reinstall-dev/reinstall/internal/vz"
+)
+
+// checkOSTemplateConfig refuses --ostemplate, before any change, when the
+// container's config could not be rewritten once the run has passed the
+// point of no return: a config that is a symlink (Virtuozzo 7's link to
+// <VE_PRIVATE>/ve.conf) is never replaced by a plain file.
+func checkOSTemplateConfig(h *vz.Host, ctid int, ostemplate string) error {
+	if ostemplate == "" {
+		return nil
+	}
+	err := h.CheckConfigWritable(ctid)
+	switch {
+	case errors.Is(err, vz.ErrConfigSymlink):
+		return refusedBecause(ReasonConfigInvalid, "--ostemplate cannot record OSTEMPLATE: %v; set OSTEMPLATE=\"%s\" there by hand and run reinstall without --ostemplate", err, ostemplate)
+	case err != nil:
+		return refusedBecause(ReasonConfigInvalid, "--ostemplate cannot record OSTEMPLATE: %v", err)
+	}
+	return nil
+}
 
 // writeOSTemplate writes --ostemplate as OSTEMPLATE in the container's
 // config. It runs right after the commit record, and again when a recovery

@@ -90,7 +90,8 @@ type checkedContainer struct {
 
 // checkContainer makes the container checks of contract §2.0, in order: the
 // config loads (and is isolated, §6), the private area is a real directory
-// with no mount inside, the template exists, the container is stopped or
+// with no mount inside, the template exists (and a config that --ostemplate
+// is to update is no symlink), the container is stopped or
 // --stop was given, and no leftover of an interrupted run is there.
 // preflight and plan share it.
 func checkContainer(ctx context.Context, o Options, ctid int, name string) (*checkedContainer, error) {
@@ -117,6 +118,9 @@ func checkContainer(ctx context.Context, o Options, ctid int, name string) (*che
 	tmpl, err := o.Host.FindTemplate(ostemplate)
 	if err != nil {
 		return nil, refused("%w", withReason(ReasonConfigInvalid, err))
+	}
+	if err := checkOSTemplateConfig(o.Host, ctid, o.OSTemplate); err != nil {
+		return nil, err
 	}
 	state, err := o.Runtime.Status(ctx, ctid)
 	if err != nil {

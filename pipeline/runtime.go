@@ -24,7 +24,7 @@ func (p *Pipeline) decodeRuntime(attr *hcl.Attribute) hcl.Diagnostics {
 		return hcl.Diagnostics{{
 			Severity: hcl.DiagError,
 			Summary:  "Invalid runtime",
-			Detail: fmt.Sprintf("runtime must be a constant string: \"auto\" (vzctl if on PATH, else prlctl, else native), \"native\", \"vzctl\" or \"prlctl\"%s.",
+			Detail: fmt.Sprintf("runtime must be a constant string: \"auto\" (on the real host: vzctl if on PATH, else prlctl, else native; under --root: native), \"native\", \"vzctl\" or \"prlctl\"%s.",
 				didYouMean(given, runtime.Names)),
 			Subject: attr.Expr.Range().Ptr(),
 		}}

@@ -67,7 +67,7 @@ func (b *bench) benchOverhead() error {
 		Baseline: "tar -x, sync -f, ct stop, ct start", Base: statOf(sumStats(tarT, syncT, stopT, startT)), Target: 1.3,
 		Note: "bare parts (medians): tar -x " + fmtSec(statOf(tarT).Median) + ", sync -f " + fmtSec(statOf(syncT).Median) +
 			", ct stop " + fmtSec(statOf(stopT).Median) + ", ct start " + fmtSec(statOf(startT).Median) +
-			"; the pipeline starts 5 plugin processes and fsyncs its journal"})
+			"; the default pipeline starts 7 plugin processes (one per plugin, side by side) and fsyncs every journal record"})
 	if err := b.stop(ctOverhead); err != nil {
 		return err
 	}

@@ -36,7 +36,10 @@ type runLog struct {
 }
 
 // openRunLog creates the log file of a run of container ctid started at
-// start; a second run in the same second gets a numbered name.
+// start; a second run in the same second gets a numbered name. The
+// directory is opened without following a symlink and must be owned by
+// this user (it is made 0700); the file is created in it, never through a
+// symlink.
 func openRunLog(h *vz.Host, ctid int, start time.Time) (*runLog, error) {
 	dir := h.Path(logDir)
 	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
@@ -45,24 +48,56 @@ func openRunLog(h *vz.Host, ctid int, start time.Time) (*runLog, error) {
 	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
 		return nil, fmt.Errorf("log directory: %w", err)
 	}
+	dfd, err := openLogDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(dfd)
 	base := fmt.Sprintf("%d-%s", ctid, start.UTC().Format(logTimeFormat))
 	for n := 1; ; n++ {
 		name := base + ".log"
 		if n > 1 {
 			name = fmt.Sprintf("%s-%d.log", base, n)
 		}
-		path := filepath.Join(dir, name)
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|unix.O_NOFOLLOW, 0o600)
-		if errors.Is(err, fs.ErrExist) && n < 100 {
+		fd, err := unix.Openat(dfd, name, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+		if errors.Is(err, unix.EEXIST) && n < 100 {
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("log file: %w", err)
+			return nil, fmt.Errorf("log file %s: %w", filepath.Join(dir, name), err)
 		}
-		l := &runLog{path: path, file: f}
+		l := &runLog{path: filepath.Join(dir, name), file: os.NewFile(uintptr(fd), filepath.Join(dir, name))}
 		l.events = hclog.New(l.options("reinstall", hclog.Trace))
 		return l, nil
 	}
+}
+
+// openLogDir opens the log directory, not through a symlink, checks that
+// this user owns it and makes it 0700.
+func openLogDir(dir string) (int, error) {
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if errors.Is(err, unix.ELOOP) || errors.Is(err, unix.ENOTDIR) {
+		return -1, fmt.Errorf("log directory %s is not a directory (a symlink?): remove it", dir)
+	}
+	if err != nil {
+		return -1, fmt.Errorf("log directory: %w", err)
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		unix.Close(fd)
+		return -1, fmt.Errorf("log directory %s: %w", dir, err)
+	}
+	if euid := os.Geteuid(); int(st.Uid) != euid {
+		unix.Close(fd)
+		return -1, fmt.Errorf("log directory %s is owned by uid %d, not %d: chown or remove it", dir, st.Uid, euid)
+	}
+	if st.Mode&0o7777 != 0o700 {
+		if err := unix.Fchmod(fd, 0o700); err != nil {
+			unix.Close(fd)
+			return -1, fmt.Errorf("log directory %s: %w", dir, err)
+		}
+	}
+	return fd, nil
 }
 
 // options are the hclog options of a logger writing this file.
@@ -70,7 +105,7 @@ func (l *runLog) options(name string, level hclog.Level) *hclog.LoggerOptions {
 	return &hclog.LoggerOptions{
 		Name:       name,
 		Level:      level,
-		Output:     l.file,
+		Output:     printableWriter{l.file},
 		Mutex:      &l.mu,
 		TimeFn:     func() time.Time { return time.Now().UTC() },
 		TimeFormat: "2006-01-02T15:04:05.000Z",
@@ -86,7 +121,7 @@ func (l *runLog) sink() hclog.SinkAdapter {
 // stage's name, anything else as its type and fields.
 func (l *runLog) event(ev pipeline.Event) {
 	if ev.Type == pipeline.EventStageLog {
-		l.events.Named(ev.Stage).Log(hclog.LevelFromString(ev.Level), ev.Message)
+		l.events.Named(ev.Stage).Log(hclog.LevelFromString(ev.Level), printable(ev.Message))
 		return
 	}
 	level := hclog.Info

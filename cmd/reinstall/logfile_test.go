@@ -6,6 +6,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/reinstall-dev/reinstall/internal/vz"
 )
 
 // logSuffixRE is what the last line on stderr ends with: the run's log file.
@@ -91,5 +94,83 @@ func TestRunLogFileHasDebugAndTraceLines(t *testing.T) {
 		if line := want[strings.Index(want, "flaky: a"):]; strings.Contains(r.stderr, line) {
 			t.Errorf("%q is on stderr:\n%s", line, r.stderr)
 		}
+	}
+}
+
+// The log directory is used only as a directory of this user's, never
+// through a symlink: a symlink, a file or another user's directory in its
+// place leaves the run without a log file (and what the symlink points to
+// untouched), and a directory of ours opened too wide is made 0700.
+func TestRunLogDirectoryIsNotFollowed(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		setup func(t *testing.T, dir, elsewhere string)
+		err   string // "" for a log file
+	}{
+		{"a symlink", func(t *testing.T, dir, elsewhere string) {
+			must(t, os.Symlink(elsewhere, dir))
+		}, "is not a directory (a symlink?)"},
+		{"a symlink to a missing directory", func(t *testing.T, dir, elsewhere string) {
+			must(t, os.Remove(elsewhere))
+			must(t, os.Symlink(elsewhere, dir))
+		}, "is not a directory (a symlink?)"},
+		{"a file", func(t *testing.T, dir, _ string) {
+			must(t, os.WriteFile(dir, nil, 0o600))
+		}, "is not a directory"},
+		{"another user's directory", func(t *testing.T, dir, _ string) {
+			must(t, os.Mkdir(dir, 0o700))
+			must(t, os.Chown(dir, 65534, 65534))
+		}, "is owned by uid 65534"},
+		{"our directory, 0777", func(t *testing.T, dir, _ string) {
+			must(t, os.Mkdir(dir, 0o700))
+			must(t, os.Chmod(dir, 0o777))
+		}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			root := t.TempDir()
+			h, err := vz.OpenHost(root)
+			must(t, err)
+			dir, elsewhere := h.Path(logDir), filepath.Join(root, "elsewhere")
+			must(t, os.MkdirAll(filepath.Dir(dir), 0o755))
+			must(t, os.Mkdir(elsewhere, 0o755))
+			tc.setup(t, dir, elsewhere)
+			l, err := openRunLog(h, 101, time.Now())
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Errorf("openRunLog: %v, want an error saying %q", err, tc.err)
+				}
+				if l != nil {
+					l.close()
+				}
+			} else {
+				if err != nil {
+					t.Fatalf("openRunLog: %v", err)
+				}
+				l.close()
+				if filepath.Dir(l.path) != dir {
+					t.Errorf("log file %s, want one in %s", l.path, dir)
+				}
+				for path, want := range map[string]os.FileMode{dir: os.ModeDir | 0o700, l.path: 0o600} {
+					if fi, err := os.Lstat(path); err != nil || fi.Mode() != want {
+						t.Errorf("%s: mode %v (%v), want %v", path, fi.Mode(), err, want)
+					}
+				}
+			}
+			if entries, _ := os.ReadDir(elsewhere); len(entries) != 0 {
+				t.Errorf("%s, where the symlink points, holds %v", elsewhere, entries)
+			}
+			if fi, err := os.Lstat(elsewhere); err == nil && fi.Mode() != os.ModeDir|0o755 {
+				t.Errorf("%s, where the symlink points, is now %v", elsewhere, fi.Mode())
+			}
+		})
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
 	}
 }

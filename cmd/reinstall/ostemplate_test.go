@@ -155,6 +155,50 @@ func TestOSTemplateConfigUnchangedUnlessReinstalled(t *testing.T) {
 	}
 }
 
+// TestOSTemplateRefusesSymlinkedConfig: Virtuozzo 7 links <CTID>.conf to
+// <VE_PRIVATE>/ve.conf; --ostemplate could only record the new template by
+// replacing the link, so it is refused before any change (exit 2,
+// config-invalid), saying to edit OSTEMPLATE by hand.
+func TestOSTemplateRefusesSymlinkedConfig(t *testing.T) {
+	t.Parallel()
+	h := newTestHost(t)
+	h.createCT()
+	h.addOtherTemplate()
+	conf, veConf := h.Path("etc/vz/conf/101.conf"), h.private("ve.conf")
+	config := readFile(t, conf)
+	if err := os.Rename(conf, veConf); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(veConf, conf); err != nil {
+		t.Fatal(err)
+	}
+	before := h.tree("")
+
+	r := h.cli("--json", "--ostemplate", otherTemplate, "101")
+	if r.code != pipeline.ExitRefused {
+		t.Fatalf("exit %d, want %d\n%s", r.code, pipeline.ExitRefused, r.stderr)
+	}
+	if e := lastOf(t, parseEvents(t, r.stdout), pipeline.EventError); e.Reason != pipeline.ReasonConfigInvalid {
+		t.Errorf("reason %q, want %q", e.Reason, pipeline.ReasonConfigInvalid)
+	}
+	for _, want := range []string{conf, "is a symlink", veConf, `set OSTEMPLATE="other-os" there by hand`} {
+		if !strings.Contains(r.lastLine(), want) {
+			t.Errorf("last line lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	if got, err := os.Readlink(conf); err != nil || got != veConf {
+		t.Errorf("the config link is now %q, %v; want it to point to %s", got, err, veConf)
+	}
+	if d := cmp.Diff(config, readFile(t, veConf)); d != "" {
+		t.Errorf("ve.conf changed (-before +after):\n%s", d)
+	}
+	assertTree(t, "the private area", before, h.tree(""))
+	if got := h.status(); got != "stopped" {
+		t.Errorf("status %q, want stopped", got)
+	}
+	h.assertClean()
+}
+
 func TestNoBackupIsSkipBackup(t *testing.T) {
 	t.Parallel()
 	h := newTestHost(t)

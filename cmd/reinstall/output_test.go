@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -9,11 +10,16 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/creack/pty"
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/reinstall-dev/reinstall/pipeline"
 )
 
 // plannedStages lists the stages of the pipeline a reinstall of 101 runs,
@@ -159,3 +165,147 @@ func (h *testHost) cliTerminal(args ...string) (string, int) {
 var ansiRE = regexp.MustCompile(`\x1b\[[0-9;?]*[A-Za-z]`)
 
 func stripANSI(s string) string { return ansiRE.ReplaceAllString(s, "") }
+
+// printable shows every control character but tab, and every byte that is
+// no UTF-8, escaped; other text passes as it is.
+func TestPrintable(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ in, want string }{
+		{"plain text, tabs\tand ünïcödé ✓ …", "plain text, tabs\tand ünïcödé ✓ …"},
+		{"\x1b]52;c;aGVsbG8=\x07", `\x1b]52;c;aGVsbG8=\x07`},
+		{"\x1b[2J\r\n\x00\x7f", `\x1b[2J\x0d\x0a\x00\x7f`},
+		{"\u009b2J and \u202eevil", `\u009b2J and \u202eevil`},
+		{"bad \xff\xfe bytes", `bad \xff\xfe bytes`},
+	} {
+		if got := printable(tc.in); got != tc.want {
+			t.Errorf("printable(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// escapes are what the scripts write: OSC 52 (set the clipboard) and
+// erase the screen.
+const (
+	oscClipboard = "\x1b]52;c;aGVsbG8=\x07"
+	eraseScreen  = "\x1b[2J"
+)
+
+// A script's output reaches the operator's terminal and the log file with
+// its escape sequences shown, not sent: no ESC byte from it in the plain
+// lines, the log file or on a terminal, while --json carries it as it is.
+func TestScriptOutputCannotDriveTheTerminal(t *testing.T) {
+	t.Parallel()
+	h := newTestHost(t)
+	h.createCT()
+	h.writeScript("vps.reinstall", "#!/bin/sh\nprintf '\\033]52;c;aGVsbG8=\\007 from vps.reinstall\\n'\nprintf '\\033[2J on stderr\\n' >&2\n", 0o755)
+	h.writeScript("vps.configure", "printf '\\033]52;c;aGVsbG8=\\007 from vps.configure\\n'\nprintf '\\033[2J\\n' >&2\n", 0o644)
+	shown := printable(oscClipboard)
+
+	r := h.mustCLI("101")
+	if strings.Contains(r.stderr, "\x1b") {
+		t.Errorf("stderr holds an ESC byte:\n%q", r.stderr)
+	}
+	for _, want := range []string{"vps-reinstall: " + shown + " from vps.reinstall", "vps-configure: " + shown + " from vps.configure", `vps-reinstall: \x1b[2J on stderr`} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	log := readFile(t, h.logFiles("101")[0])
+	if strings.Contains(log, "\x1b") {
+		t.Errorf("the log file holds an ESC byte:\n%q", log)
+	}
+	if want := "reinstall.vps-reinstall: " + shown + " from vps.reinstall"; !strings.Contains(log, want) {
+		t.Errorf("the log file lacks %q:\n%s", want, log)
+	}
+
+	h.mustCLI("ct", "stop", "101")
+	out, code := h.cliTerminal("101")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	for _, raw := range []string{"\x1b]", eraseScreen} { // the list itself moves the cursor, never this way
+		if strings.Contains(out, raw) {
+			t.Errorf("the terminal got %q:\n%q", raw, out)
+		}
+	}
+	if want := "vps-reinstall: " + shown; !strings.Contains(stripANSI(out), want) {
+		t.Errorf("the terminal does not show %q:\n%s", want, stripANSI(out))
+	}
+
+	h.mustCLI("ct", "stop", "101")
+	var messages []string
+	for _, ev := range parseEvents(t, h.mustCLI("--json", "101").stdout) {
+		if ev.Type == "stage-log" && strings.Contains(ev.Message, "\x1b") {
+			messages = append(messages, ev.Stage+": "+ev.Message)
+		}
+	}
+	want := []string{"vps-reinstall: " + oscClipboard + " from vps.reinstall", "vps-reinstall: " + eraseScreen + " on stderr", "vps-configure: " + oscClipboard + " from vps.configure", "vps-configure: " + eraseScreen}
+	if d := cmp.Diff(want, messages, cmpopts.SortSlices(func(a, b string) bool { return a < b })); d != "" {
+		t.Errorf("--json stage-log messages with an ESC (-want +got):\n%s", d)
+	}
+}
+
+// failingTerminal takes its first left bytes, then fails every write with
+// EIO, as a terminal whose ssh connection dropped.
+type failingTerminal struct {
+	mu     sync.Mutex
+	left   int
+	failed chan struct{} // closed at the first failed write
+}
+
+func (f *failingTerminal) Write(b []byte) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(b) <= f.left {
+		f.left -= len(b)
+		return len(b), nil
+	}
+	if f.left >= 0 {
+		f.left = -1
+		close(f.failed)
+	}
+	return 0, syscall.EIO
+}
+
+// A terminal that fails mid-run stops the live list, not the run: the
+// stages that start after go on (as plain lines), and the view closes
+// without a panic and without waiting forever.
+func TestProgressViewOnAFailingTerminal(t *testing.T) {
+	t.Parallel()
+	term := &failingTerminal{left: 300, failed: make(chan struct{})}
+	ended := make(chan any, 1)
+	go func() {
+		defer func() { ended <- recover() }()
+		v := newProgressView(term)
+		stage := func(i int) pipeline.Event {
+			return pipeline.Event{CTID: 101, Index: i, Count: 6, Kind: "configure", Stage: fmt.Sprintf("stage-%d", i)}
+		}
+		with := func(ev pipeline.Event, typ, msg string) pipeline.Event {
+			ev.Type, ev.Message = typ, msg
+			return ev
+		}
+		v.event(with(stage(1), pipeline.EventStageStarted, ""))
+		v.event(with(stage(1), pipeline.EventStageLog, "a line"))
+		<-term.failed // the list drew until the terminal failed
+		v.event(with(stage(1), pipeline.EventStageFinished, ""))
+		for i := 2; i <= 6; i++ {
+			v.event(with(stage(i), pipeline.EventStageStarted, ""))
+			v.event(with(stage(i), pipeline.EventStageLog, "a line"))
+			v.event(with(stage(i), pipeline.EventStageProgress, "copying"))
+			fmt.Fprintln(v, "the host's log line")
+			v.event(with(stage(i), pipeline.EventStageFinished, ""))
+		}
+		v.event(pipeline.Event{Type: pipeline.EventRunFinished, CTID: 101, Command: "reinstall", State: "running"})
+		v.close()
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	select {
+	case p := <-ended:
+		if p != nil {
+			t.Fatalf("the view panicked: %v", p)
+		}
+	case <-ctx.Done():
+		t.Fatal("the view never closed after its terminal failed")
+	}
+}

@@ -54,7 +54,7 @@ exits with the code the reinstall would be refused with.`,
 				Vars:         vars,
 				VarFiles:     o.vars.files,
 				RuntimeName:  g.runtimeName,
-				NewRuntime:   runtimeSelector(h).New,
+				NewRuntime:   g.runtimeSelector(h).New,
 				Logger:       g.logger(),
 				SelfExe:      "/proc/self/exe",
 			})

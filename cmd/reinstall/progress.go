@@ -23,17 +23,23 @@ func isTerminal(w io.Writer) bool {
 // progressView draws a run on a terminal: a live list of its stages, each
 // with a spinner (a bar with bytes and files for provision stages) and its
 // elapsed time; the plugins' log lines and the run's other lines are
-// printed above the list, the summary below it once it ends.
+// printed above the list, the summary below it once it ends. Should the
+// list stop drawing (a write to the terminal failed: the operator's
+// connection dropped), the run goes on with plain lines (textEvents).
 type progressView struct {
 	term io.Writer
 	p    *mpb.Progress
 	// above prints the text view's lines above the list.
 	above pipeline.Sink
+	// mpbDone is closed once p has shut down, by Wait or a failed write.
+	mpbDone chan any
 
-	// mu guards bars, summary and closed. mpb draws from its own
+	// mu guards bars, plain, summary and closed. mpb draws from its own
 	// goroutines and calls stageBar.decor, which never takes mu.
-	mu      sync.Mutex
-	bars    map[string]*stageBar
+	mu    sync.Mutex
+	bars  map[string]*stageBar
+	plain pipeline.Sink // the plain lines, once the list is gone
+	// summary is the run-finished event, printed below the list.
 	summary *pipeline.Event
 	closed  bool
 
@@ -44,6 +50,10 @@ type progressView struct {
 }
 
 const refreshEvery = 120 * time.Millisecond
+
+// closeWait bounds the wait for the list's last drawing when the view
+// closes; past it the list is shut down as it is.
+const closeWait = 5 * time.Second
 
 // stageBar is one stage's line.
 type stageBar struct {
@@ -57,9 +67,9 @@ type stageBar struct {
 }
 
 func newProgressView(term io.Writer) *progressView {
-	v := &progressView{term: term, bars: map[string]*stageBar{}, refresh: make(chan any), stopRefresh: make(chan struct{})}
-	v.p = mpb.New(mpb.WithOutput(term), mpb.WithWidth(100), mpb.WithManualRefresh(v.refresh))
-	v.above = textEvents(v.p)
+	v := &progressView{term: term, bars: map[string]*stageBar{}, mpbDone: make(chan any), refresh: make(chan any), stopRefresh: make(chan struct{})}
+	v.p = mpb.New(mpb.WithOutput(term), mpb.WithWidth(100), mpb.WithManualRefresh(v.refresh), mpb.WithShutdownNotifier(v.mpbDone))
+	v.above = textEvents(writerFunc(v.write))
 	go v.tick()
 	return v
 }
@@ -74,19 +84,33 @@ func (v *progressView) tick() {
 			case v.refresh <- now:
 			case <-v.stopRefresh:
 				return
+			case <-v.mpbDone:
+				return
 			}
 		case <-v.stopRefresh:
+			return
+		case <-v.mpbDone:
 			return
 		}
 	}
 }
+
+// writerFunc is a function as an io.Writer.
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(b []byte) (int, error) { return f(b) }
 
 // Write prints other output (the host's log) above the list while it is
 // drawn, and to the terminal after.
 func (v *progressView) Write(b []byte) (int, error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if !v.closed {
+	return v.write(b)
+}
+
+// write is Write with mu held.
+func (v *progressView) write(b []byte) (int, error) {
+	if !v.closed && v.plain == nil {
 		if n, err := v.p.Write(b); err == nil {
 			return n, nil
 		}
@@ -100,13 +124,27 @@ func (v *progressView) event(ev pipeline.Event) {
 	if v.closed {
 		return
 	}
+	if v.plain == nil {
+		select {
+		case <-v.mpbDone:
+			v.plain = textEvents(v.term)
+		default:
+		}
+	}
+	if v.plain != nil {
+		v.plain(ev)
+		return
+	}
 	switch ev.Type {
 	case pipeline.EventStageStarted:
-		v.bars[ev.Stage] = v.addBar(ev, "")
+		if sb := v.addBar(ev, ""); sb != nil {
+			v.bars[ev.Stage] = sb
+		}
 	case pipeline.EventStageSkipped:
-		sb := v.addBar(ev, "skipped: "+ev.Message)
-		sb.end(0)
-		sb.bar.SetTotal(-1, true)
+		if sb := v.addBar(ev, "skipped: "+printable(ev.Message)); sb != nil {
+			sb.end(0)
+			sb.bar.SetTotal(-1, true)
+		}
 	case pipeline.EventStageProgress:
 		if sb := v.bars[ev.Stage]; sb != nil {
 			sb.progress(ev)
@@ -130,6 +168,8 @@ func (v *progressView) event(ev pipeline.Event) {
 }
 
 // addBar adds a stage's line: a bar for a provision stage, else a spinner.
+// Once the list is gone it prints the event as a plain line instead, as
+// every later one, and returns nil.
 func (v *progressView) addBar(ev pipeline.Event, note string) *stageBar {
 	sb := &stageBar{began: time.Now(), note: note}
 	label := fmt.Sprintf("[%d/%d] %s %q", ev.Index, ev.Count, ev.Kind, ev.Stage)
@@ -138,20 +178,28 @@ func (v *progressView) addBar(ev pipeline.Event, note string) *stageBar {
 		mpb.AppendDecorators(decor.Any(sb.decor, decor.WC{C: decor.DindentRight})),
 		mpb.BarFillerOnAbort("✗"),
 	}
+	var err error
 	if ev.Kind == "provision" && note == "" {
-		sb.bar = v.p.New(0, mpb.BarStyle(), append(opts, mpb.BarWidth(30))...)
-		return sb
+		sb.bar, err = v.p.Add(0, mpb.BarStyle().Build(), append(opts, mpb.BarWidth(30))...)
+	} else {
+		mark := "✓"
+		if note != "" {
+			mark = "-"
+		}
+		sb.bar, err = v.p.Add(0, mpb.SpinnerStyle().Build(), append(opts, mpb.BarWidth(1), mpb.BarFillerOnComplete(mark))...)
 	}
-	mark := "✓"
-	if note != "" {
-		mark = "-"
+	if err != nil { // the list has shut down
+		v.plain = textEvents(v.term)
+		v.plain(ev)
+		return nil
 	}
-	sb.bar = v.p.New(0, mpb.SpinnerStyle(), append(opts, mpb.BarWidth(1), mpb.BarFillerOnComplete(mark))...)
 	return sb
 }
 
 // close ends the list (a stage still drawn is shown as stopped) and prints
-// the run's summary below it.
+// the run's summary below it. It returns however the list ended: no send
+// to mpb outlives its shutdown, and its last drawing is awaited closeWait
+// at most.
 func (v *progressView) close() {
 	v.mu.Lock()
 	for _, sb := range v.bars {
@@ -160,8 +208,20 @@ func (v *progressView) close() {
 	summary := v.summary
 	v.mu.Unlock()
 	close(v.stopRefresh)
-	v.refresh <- time.Now()
-	v.p.Wait()
+	select {
+	case v.refresh <- time.Now():
+	case <-v.mpbDone:
+	}
+	waited := make(chan struct{})
+	go func() {
+		v.p.Wait()
+		close(waited)
+	}()
+	select {
+	case <-waited:
+	case <-time.After(closeWait):
+		v.p.Shutdown()
+	}
 	v.mu.Lock()
 	v.closed = true
 	v.mu.Unlock()
@@ -172,7 +232,7 @@ func (v *progressView) close() {
 
 func (sb *stageBar) progress(ev pipeline.Event) {
 	sb.mu.Lock()
-	sb.note = ev.Message
+	sb.note = printable(ev.Message)
 	if ev.Files > 0 {
 		sb.note += fmt.Sprintf(", %d files", ev.Files)
 	}

@@ -2,6 +2,9 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -21,11 +24,13 @@ func newRecoverCommand(g *globals) *cobra.Command {
 			report := g.output.start(g, "recover")
 			report.openLog(h, args[0], stateOf(g, h))
 			report.emit(pipeline.Event{Type: pipeline.EventRunStarted})
-			outcome, err := pipeline.Recover(cmd.Context(), pipeline.Options{
+			ctx, cancel := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer cancel()
+			outcome, err := pipeline.Recover(ctx, pipeline.Options{
 				Host:        h,
 				Target:      args[0],
 				RuntimeName: g.runtimeName,
-				NewRuntime:  runtimeSelector(h).New,
+				NewRuntime:  g.runtimeSelector(h).New,
 				StopGrace:   g.stopTimeout,
 				Logger:      report.Logger,
 				Events:      report.Event,

@@ -74,7 +74,7 @@ func (o *runOutput) start(g *globals, command string) *runReport {
 	if r.view != nil {
 		stderr = r.view
 	}
-	r.Logger = hclog.NewInterceptLogger(&hclog.LoggerOptions{Name: "reinstall", Level: hclog.LevelFromString(g.logLevel), Output: stderr})
+	r.Logger = hclog.NewInterceptLogger(&hclog.LoggerOptions{Name: "reinstall", Level: hclog.LevelFromString(g.logLevel), Output: printableWriter{stderr}})
 	o.report = r
 	return r
 }
@@ -200,8 +200,14 @@ func errorEvent(err error, code int) pipeline.Event {
 }
 
 // exitOf is the exit code of a command's error and the last line it
-// prints on stderr ("" for none).
+// prints on stderr ("" for none), with no control character (a plugin's
+// error may quote what it read in the container).
 func exitOf(err error) (code int, line string) {
+	code, line = exitLine(err)
+	return code, printableLines(line)
+}
+
+func exitLine(err error) (code int, line string) {
 	var pe *pipeline.Error
 	var ee *exitError
 	switch {
@@ -219,7 +225,9 @@ func exitOf(err error) (code int, line string) {
 	}
 }
 
-// stateOf is a runtime's state of a container, for the report's result.
+// stateOf is a runtime's state of a container, for the report's result:
+// the runtime --runtime names, else auto, chosen by the same rule as every
+// other (under a --root other than "/", auto is native).
 func stateOf(g *globals, h *vz.Host) func(ctid int) (string, error) {
 	return func(ctid int) (string, error) {
 		rt, err := g.runtime(h)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
@@ -26,6 +27,7 @@ type globals struct {
 	stdout      io.Writer
 	stderr      io.Writer
 	output      runOutput // --json, --quiet and the report of a run
+	toolWarning sync.Once // the warning vzctl or prlctl under --root draws (runtime.go)
 }
 
 func (g *globals) host() (*vz.Host, error) { return vz.OpenHost(g.root) }
@@ -122,7 +124,7 @@ container whose name is also a command.`,
 				Vars:         vars,
 				VarFiles:     o.vars.files,
 				RuntimeName:  g.runtimeName,
-				NewRuntime:   runtimeSelector(h).New,
+				NewRuntime:   g.runtimeSelector(h).New,
 				StopGrace:    g.stopTimeout,
 				Logger:       report.Logger,
 				Events:       report.Event,

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/hashicorp/go-hclog"
 	"github.com/spf13/cobra"
 
 	"github.com/reinstall-dev/reinstall/internal/runtime"
@@ -8,9 +9,29 @@ import (
 )
 
 // runtimeSelector builds the runtimes a host can use: the native one keeps
-// its state under the host's /run/reinstall/ct.
-func runtimeSelector(h *vz.Host) runtime.Selector {
-	return runtime.Selector{StateDir: h.Path("/run/reinstall/ct"), SelfExe: "/proc/self/exe"}
+// its state under the host's /run/reinstall/ct; under a --root other than
+// "/" auto is native, and a tool named explicitly draws a warning (given
+// once per command, however many runtimes it builds) that it acts on the
+// real host's containers.
+func (g *globals) runtimeSelector(h *vz.Host) runtime.Selector {
+	return runtime.Selector{
+		StateDir: h.Path("/run/reinstall/ct"),
+		SelfExe:  "/proc/self/exe",
+		Root:     h.Root,
+		Debug:    func(msg string) { g.runtimeLog().Debug(msg) },
+		Warn: func(msg string) {
+			g.toolWarning.Do(func() { g.runtimeLog().Warn(msg) })
+		},
+	}
+}
+
+// runtimeLog is the log of the run when one started (stderr and its log
+// file), else stderr at --log-level.
+func (g *globals) runtimeLog() hclog.Logger {
+	if g.output.report != nil {
+		return g.output.report.Logger
+	}
+	return g.logger()
 }
 
 // runtime is the runtime --runtime names ("auto" when not given), for the
@@ -20,7 +41,7 @@ func (g *globals) runtime(h *vz.Host) (runtime.Runtime, error) {
 	if setting == "" {
 		setting = runtime.NameAuto
 	}
-	rt, _, err := runtimeSelector(h).New(setting)
+	rt, _, err := g.runtimeSelector(h).New(setting)
 	return rt, err
 }
 

@@ -112,10 +112,11 @@ func writeToolPipeline(t *testing.T, h *testHost, setting string) string {
 // pipeline's runtime setting and once by --runtime, and checks the exact
 // argv of every call, and that the container really restarted and
 // vps.configure really ran through the tool's exec with the contract's
-// environment and stdin.
+// environment and stdin. Named under --root, the tool draws one warning
+// that it acts on the real host's containers.
 func TestToolRuntimeReinstall(t *testing.T) {
 	t.Parallel()
-	configureLine := "exec env -i HOME=/ PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin SHELL=/bin/sh VEID=101 /bin/sh"
+	configureLine := "exec env -i -- HOME=/ PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin SHELL=/bin/sh VEID=101 /bin/sh"
 	tests := []struct {
 		tool, setting string
 		flags         []string
@@ -151,8 +152,13 @@ func TestToolRuntimeReinstall(t *testing.T) {
 			h.writeScript("vps.configure", recordingConfigure+"cat > /configure-stdin-rest\n", 0o644)
 			fake := h.installFakeTool(tt.tool, "")
 			args := append(append([]string{}, tt.flags...), "--pipeline", writeToolPipeline(t, h, tt.setting), "--stop", "101")
-			if r := h.cliEnv(fake.env(), args...); r.code != 0 {
+			r := h.cliEnv(fake.env(), args...)
+			if r.code != 0 {
 				t.Fatalf("reinstall through %s: exit %d\n%s", tt.tool, r.code, r.stderr)
+			}
+			warning := "runtime " + tt.tool + " acts on the real host's containers, not on those under the host root " + h.Root
+			if n := strings.Count(r.stderr, warning); n != 1 {
+				t.Errorf("stderr has the warning %q %d times, want once:\n%s", warning, n, r.stderr)
 			}
 			status, others := split(fake.calls(t))
 			if d := cmp.Diff(tt.wantOthers, others); d != "" {
@@ -251,7 +257,7 @@ func TestToolRuntimeCT(t *testing.T) {
 			}
 			// ct exec's environment, quoted, then the argv.
 			line := others[1][3]
-			wantLine := "exec env -i HOME=/ PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin SHELL=/bin/sh TERM=" + termForTest() + ` /bin/sh -c 'echo "it'\''s $HOME"; exit 7'`
+			wantLine := "exec env -i -- HOME=/ PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin SHELL=/bin/sh TERM=" + termForTest() + ` /bin/sh -c 'echo "it'\''s $HOME"; exit 7'`
 			if line != wantLine {
 				t.Errorf("exec command line = %q, want %q", line, wantLine)
 			}
@@ -266,16 +272,21 @@ func termForTest() string {
 	return "dumb"
 }
 
-// TestToolRuntimeAutoDetection: with a fake vzctl on PATH and no runtime
-// setting, "auto" picks it (and the plan says so); --runtime native never
-// calls it; a fake prlctl alone is picked when vzctl is missing.
+// TestToolRuntimeAutoDetection: under a --root other than "/", "auto" is
+// native even with vzctl and prlctl on PATH (they would act on the real
+// host's containers): plan says native, a reinstall with --stop and a ct
+// command run through native, the debug log says why, and neither tool is
+// ever called. (The order vzctl, prlctl, native on the real host is
+// TestSelectorResolve's, in internal/runtime.)
 func TestToolRuntimeAutoDetection(t *testing.T) {
 	t.Parallel()
 	h := newTestHost(t)
 	h.createCT()
 	vzctl := h.installFakeTool("vzctl", "")
+	prlctl := h.installFakeTool("prlctl", "")
+	env := []string{"PATH=" + vzctl.dir + ":" + prlctl.dir + ":" + os.Getenv("PATH")}
 	file := writeToolPipeline(t, h, "")
-	r := h.cliEnv(vzctl.env(), "plan", "--json", "--pipeline", file, "101")
+	r := h.cliEnv(env, "plan", "--json", "--pipeline", file, "101")
 	if r.code != 0 {
 		t.Fatalf("plan: exit %d\n%s", r.code, r.stderr)
 	}
@@ -283,28 +294,29 @@ func TestToolRuntimeAutoDetection(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &plan); err != nil {
 		t.Fatal(err)
 	}
-	if plan.Runtime != "vzctl" {
-		t.Errorf("plan runtime with vzctl on PATH = %q, want vzctl", plan.Runtime)
-	}
-	if d := cmp.Diff([][]string{{"vzctl", "status", "101"}}, vzctl.calls(t)); d != "" {
-		t.Errorf("auto did not go through vzctl (-want +got):\n%s", d)
+	if plan.Runtime != "native" {
+		t.Errorf("plan runtime under --root with vzctl on PATH = %q, want native", plan.Runtime)
 	}
 
-	os.Remove(vzctl.log)
-	h.mustRun(vzctl.env(), "--runtime", "native", "ct", "start", "101")
-	if r := h.cliEnv(vzctl.env(), "--runtime", "native", "--pipeline", file, "--stop", "101"); r.code != 0 {
-		t.Fatalf("reinstall --runtime native: exit %d\n%s", r.code, r.stderr)
+	h.mustRun(env, "ct", "start", "101")
+	r = h.cliEnv(env, "--log-level", "debug", "--pipeline", file, "--stop", "101")
+	if r.code != 0 {
+		t.Fatalf("reinstall with auto under --root: exit %d\n%s", r.code, r.stderr)
 	}
-	if calls := vzctl.calls(t); len(calls) != 0 {
-		t.Errorf("--runtime native called vzctl: %q", calls)
+	why := `runtime auto: native, as the host root ` + h.Root + ` is not "/"`
+	if !strings.Contains(r.stderr, why) {
+		t.Errorf("the debug log does not say %q:\n%s", why, r.stderr)
 	}
-
-	prlctl := h.installFakeTool("prlctl", "")
-	if r := h.mustRun(prlctl.env(), "ct", "status", "101"); r.stdout != "running\n" {
-		t.Errorf("ct status through auto = %q", r.stdout)
+	if strings.Contains(r.stderr, "acts on the real host's containers, not on") {
+		t.Errorf("auto warned of a tool it did not use:\n%s", r.stderr)
 	}
-	if d := cmp.Diff([][]string{{"prlctl", "status", "101"}}, prlctl.calls(t)); d != "" {
-		t.Errorf("auto without vzctl did not go through prlctl (-want +got):\n%s", d)
+	if r := h.mustRun(env, "ct", "status", "101"); r.stdout != "running\n" {
+		t.Errorf("ct status through auto = %q, want running (restarted by the run)", r.stdout)
+	}
+	for _, f := range []*fakeTool{vzctl, prlctl} {
+		if calls := f.calls(t); len(calls) != 0 {
+			t.Errorf("auto under --root called the host's %s: %q", f.name, calls)
+		}
 	}
 	h.assertClean()
 }
@@ -360,7 +372,9 @@ func journalHeader(t *testing.T, h *testHost) *pipeline.RunHeader {
 }
 
 // TestToolRuntimeFailure: a failing tool gives one clear line naming the
-// tool, its argv and its message, and the run is refused or rolled back.
+// tool, its argv and its message, and the run is refused: nothing changed
+// and the tool was asked nothing but its status and the failed command. A
+// suspended container (a checkpoint dump) is refused in preflight.
 func TestToolRuntimeFailure(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -368,11 +382,16 @@ func TestToolRuntimeFailure(t *testing.T) {
 		args       []string
 		wantCode   int
 		wantLine   string
+		wantOthers [][]string // the calls besides status
 	}{
 		{"vzctl", "fail:status", []string{"101"}, pipeline.ExitRefused,
-			"reinstall: preflight: status of container 101: vzctl status 101 failed (exit 3): Unable to status container: fake failure"},
+			"reinstall: preflight: status of container 101: vzctl status 101 failed (exit 3): Unable to status container: fake failure", nil},
 		{"prlctl", "fail:start", []string{"ct", "start", "101"}, pipeline.ExitRefused,
-			"reinstall: start 101: prlctl start 101 failed (exit 3): Failed to start the CT: fake failure"},
+			"reinstall: start 101: prlctl start 101 failed (exit 3): Failed to start the CT: fake failure", [][]string{{"prlctl", "start", "101"}}},
+		{"vzctl", "suspended", []string{"--stop", "101"}, pipeline.ExitRefused,
+			"reinstall: preflight: status of container 101: vzctl status 101: container 101 is suspended (a checkpoint dump exists): resume it or remove the dump first", nil},
+		{"prlctl", "suspended", []string{"--stop", "101"}, pipeline.ExitRefused,
+			"reinstall: preflight: status of container 101: prlctl status 101: container 101 is suspended (a checkpoint dump exists): resume it or remove the dump first", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.tool+"-"+tt.mode, func(t *testing.T) {
@@ -380,6 +399,7 @@ func TestToolRuntimeFailure(t *testing.T) {
 			h := newTestHost(t)
 			h.createCT()
 			fake := h.installFakeTool(tt.tool, tt.mode)
+			before := h.tree("")
 			r := h.cliEnv(fake.env(), append([]string{"--runtime", tt.tool}, tt.args...)...)
 			if r.code != tt.wantCode {
 				t.Errorf("exit %d, want %d", r.code, tt.wantCode)
@@ -388,6 +408,15 @@ func TestToolRuntimeFailure(t *testing.T) {
 			if got := r.lastLine(); !strings.HasPrefix(got, tt.wantLine) {
 				t.Errorf("last line:\n got %q\nwant %q", got, tt.wantLine)
 			}
+			assertTree(t, "the container after a refused command", before, h.tree(""))
+			if got := h.status(); got != "stopped" {
+				t.Errorf("status = %q, want stopped (untouched)", got)
+			}
+			_, others := split(fake.calls(t))
+			if d := cmp.Diff(tt.wantOthers, others); d != "" {
+				t.Errorf("%s calls besides status (-want +got):\n%s", tt.tool, d)
+			}
+			h.assertClean()
 		})
 	}
 }

@@ -46,8 +46,9 @@ type hookOptions struct {
 	Scripts     []string
 }
 
-// options resolves the flags and, when --scripts names hooks, checks that
-// each is one before anything changes (exit 2 otherwise).
+// options resolves the flags and, unless no hook runs, checks before
+// anything changes (exit 2 otherwise) that each --scripts name is a hook
+// and that no hook to run is larger than a hook may be.
 func (s *scriptFlags) options(h *vz.Host, target string) (hookOptions, error) {
 	o := hookOptions{ResetPwDB: s.resetPwDB, SkipScripts: s.skipScripts, Scripts: reinstallscripts.SplitNames(s.scripts)}
 	if s.desc {
@@ -59,16 +60,18 @@ func (s *scriptFlags) options(h *vz.Host, target string) (hookOptions, error) {
 	if s.skipScripts && len(o.Scripts) > 0 {
 		return o, usageError("--scripts and --skipscripts contradict each other; give one of them")
 	}
-	if len(o.Scripts) == 0 {
+	if o.SkipScripts {
 		return o, nil
 	}
-	return o, checkHookNames(h, target, o.Scripts)
+	return o, checkHooks(h, target, o.Scripts)
 }
 
-// checkHookNames refuses a --scripts name that is neither a host hook nor
-// one of the container's own. A container that cannot be resolved or
-// loaded is left for the reinstall's preflight to refuse, with its message.
-func checkHookNames(h *vz.Host, target string, names []string) error {
+// checkHooks refuses a --scripts name that is neither a host hook nor one
+// of the container's own, and a hook to run larger than
+// reinstallscripts.MaxHookSize. A container that cannot be resolved or
+// loaded is left for the reinstall's preflight to refuse, with its
+// message; a hook that cannot be read, for the stage to report.
+func checkHooks(h *vz.Host, target string, names []string) error {
 	ct, err := loadForHooks(h, target)
 	if err != nil {
 		return nil
@@ -77,8 +80,12 @@ func checkHookNames(h *vz.Host, target string, names []string) error {
 	if err != nil {
 		return refusal(err)
 	}
-	container, listErr := reinstallscripts.ContainerHooks(ct.Private)
-	_, err = reinstallscripts.Select(host, container, names)
+	var container []string
+	var listErr error
+	if len(names) > 0 {
+		container, listErr = reinstallscripts.ContainerHooks(ct.Private)
+	}
+	hooks, err := reinstallscripts.Select(host, container, names)
 	var nf *reinstallscripts.NotFoundError
 	if errors.As(err, &nf) {
 		nf.HostDir, nf.CTDir, nf.ContainerListErr = h.Path(reinstallscripts.Dir), filepath.Join(ct.Private, reinstallscripts.Dir), listErr
@@ -89,6 +96,12 @@ func checkHookNames(h *vz.Host, target string, names []string) error {
 			e.Reason = pipeline.ReasonUsage
 		}
 		return e
+	}
+	for _, hook := range hooks {
+		var tooLarge *reinstallscripts.TooLargeError
+		if _, err := reinstallscripts.Read(hook, h.Root, ct.Private); errors.As(err, &tooLarge) {
+			return refusal(err)
+		}
 	}
 	return nil
 }
@@ -120,8 +133,8 @@ func (s *scriptFlags) listHooks(w, errw io.Writer, h *vz.Host, target string) er
 	for _, hook := range hooks {
 		lines := []string{reinstallscripts.ShownName(hook.Name)}
 		if s.desc {
-			desc, ok := reinstallscripts.Description(hook, h.Root, ct.Private)
-			lines = reinstallscripts.DescriptionLines(hook.Name, desc, ok)
+			desc, truncated, ok := reinstallscripts.Description(hook, h.Root, ct.Private)
+			lines = reinstallscripts.DescriptionLines(hook.Name, desc, truncated, ok)
 		}
 		for _, l := range lines {
 			fmt.Fprintf(w, "%-9s %s\n", hook.Origin, l)

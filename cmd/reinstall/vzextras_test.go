@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/reinstall-dev/reinstall/pipeline"
+	"github.com/reinstall-dev/reinstall/plugins/reinstallscripts"
 )
 
 // The Virtuozzo 7 extras of the default pipeline: the credential merge
@@ -208,6 +210,49 @@ func TestReinstallHooks(t *testing.T) {
 	}
 	assertFiles(t, h, map[string]bool{"hook-a": true})
 	h.assertClean()
+}
+
+// TestReinstallHooksSizeLimits: a hook larger than 1 MiB, the host's or a
+// named container hook, is refused before anything changes, with a line
+// naming it and the limit; --listscripts --desc prints at most 100 lines
+// of a description, then says it is truncated.
+func TestReinstallHooksSizeLimits(t *testing.T) {
+	t.Parallel()
+	h := newTestHost(t)
+	h.createCT()
+	big := strings.Repeat("# padding\n", reinstallscripts.MaxHookSize/10+1)
+	h.writeHook("a.sh", hookBody("hook-a"), 0o755)
+	h.writeHook("big.sh", big, 0o755)
+	h.writeHook("a.desc", strings.Repeat("a line\n", 150), 0o644)
+	h.writePrivate("etc/vz/reinstall.d/ctbig.sh", big, 0o755)
+	before := h.rootTree()
+
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"101"}, "the host hook big.sh is 1048580 bytes, more than the 1048576 (1 MiB) a hook may have"},
+		{[]string{"--scripts", "ctbig.sh", "101"}, "the container hook ctbig.sh is 1048580 bytes, more than the 1048576 (1 MiB) a hook may have"},
+	} {
+		r := h.cli(tt.args...)
+		if r.code != pipeline.ExitRefused || !strings.Contains(r.lastLine(), tt.want) {
+			t.Errorf("reinstall %v: exit %d, want %d and a last line with %q\n%s", tt.args, r.code, pipeline.ExitRefused, tt.want, r.stderr)
+		}
+		assertTree(t, fmt.Sprintf("the host after reinstall %v", tt.args), before, h.rootTree())
+	}
+	assertFiles(t, h, map[string]bool{"hook-a": false})
+
+	r := h.mustCLI("--listscripts", "--desc", "101")
+	lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
+	var aLines []string
+	for _, l := range lines {
+		if strings.HasPrefix(l, "host      a.sh:") {
+			aLines = append(aLines, l)
+		}
+	}
+	if len(aLines) != 101 || aLines[99] != "host      a.sh:a line" || aLines[100] != "host      a.sh:… (truncated)" {
+		t.Errorf("--listscripts --desc printed %d lines of a.desc, ending %q", len(aLines), aLines[len(aLines)-1])
+	}
 }
 
 // assertFiles checks which files exist at the new container's root.

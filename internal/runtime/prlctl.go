@@ -39,7 +39,8 @@ func (d prlctlDialect) list() (string, []string) {
 	return d.path, []string{"list", "-H", "-o", "envid", "--vmtype", "ct"}
 }
 
-// parseStatus reads "CT 101 exist running" or "CT 101 exist stopped".
+// parseStatus reads "CT 101 exist running" or "CT 101 exist stopped"; a
+// suspended container (prlctl suspend) is refused as vzctl's is.
 func (prlctlDialect) parseStatus(out string) (State, error) {
 	f := strings.Fields(out)
 	if len(f) < 4 || (f[0] != "CT" && f[0] != "VEID") {
@@ -50,6 +51,8 @@ func (prlctlDialect) parseStatus(out string) (State, error) {
 		return Running, nil
 	case "stopped":
 		return Stopped, nil
+	case "suspended":
+		return "", suspendedError(f[1])
 	}
 	return "", fmt.Errorf("container %s is %s, neither running nor stopped", f[1], f[len(f)-1])
 }

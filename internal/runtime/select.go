@@ -10,7 +10,7 @@ import (
 
 // Runtime names, as the pipeline's runtime setting and --runtime spell them.
 const (
-	NameAuto   = "auto"   // vzctl if on PATH, else prlctl if on PATH, else native
+	NameAuto   = "auto"   // on the real host: vzctl if on PATH, else prlctl if on PATH, else native
 	NameNative = "native" // Linux namespaces (Native)
 	NameVzctl  = "vzctl"  // through vzctl (Tool)
 	NamePrlctl = "prlctl" // through prlctl (Tool)
@@ -24,17 +24,29 @@ type Selector struct {
 	// StateDir and SelfExe configure the native runtime (NewNative).
 	StateDir string
 	SelfExe  string
+	// Root is the host root every host path resolves under; "" means "/".
+	// vzctl and prlctl know nothing of it: they act on the real host's
+	// containers. So under another root "auto" is native, and a tool named
+	// explicitly draws a warning.
+	Root string
 	// LookPath finds a tool; nil means exec.LookPath (the caller's PATH).
 	LookPath func(file string) (string, error)
+	// Debug and Warn take the selection's one-line notices; nil drops them.
+	Debug, Warn func(msg string)
 }
 
-// Resolve turns a setting into a concrete runtime name: "auto" becomes
-// vzctl if it is on PATH, else prlctl if it is, else native.
+// Resolve turns a setting into a concrete runtime name. On the real host
+// (root "/") "auto" becomes vzctl if it is on PATH, else prlctl if it is,
+// else native; under any other root it is native.
 func (s Selector) Resolve(setting string) (string, error) {
 	switch setting {
 	case NameNative, NameVzctl, NamePrlctl:
 		return setting, nil
 	case NameAuto, "":
+		if !s.onRealHost() {
+			s.notice(s.Debug, fmt.Sprintf("runtime auto: native, as the host root %s is not \"/\" (vzctl and prlctl act on the real host's containers)", s.Root))
+			return NameNative, nil
+		}
 		for _, tool := range []string{NameVzctl, NamePrlctl} {
 			if _, err := s.lookPath(tool); err == nil {
 				return tool, nil
@@ -59,6 +71,9 @@ func (s Selector) New(setting string) (Runtime, string, error) {
 	if err != nil {
 		return nil, "", fmt.Errorf("runtime %s: %s is not on PATH: %w", name, name, err)
 	}
+	if !s.onRealHost() {
+		s.notice(s.Warn, fmt.Sprintf("runtime %s acts on the real host's containers, not on those under the host root %s", name, s.Root))
+	}
 	if name == NameVzctl {
 		// vzctl has no list command; vzlist ships with it.
 		vzlist := filepath.Join(filepath.Dir(path), "vzlist")
@@ -68,6 +83,17 @@ func (s Selector) New(setting string) (Runtime, string, error) {
 		return NewVzctl(path, vzlist), name, nil
 	}
 	return NewPrlctl(path), name, nil
+}
+
+// onRealHost tells whether the host root is "/".
+func (s Selector) onRealHost() bool {
+	return s.Root == "" || filepath.Clean(s.Root) == "/"
+}
+
+func (s Selector) notice(to func(string), msg string) {
+	if to != nil {
+		to(msg)
+	}
 }
 
 func (s Selector) lookPath(file string) (string, error) {

@@ -127,7 +127,7 @@ func (t *Tool) Status(ctx context.Context, ctid int) (State, error) {
 
 // Exec runs req inside the container through the tool. The tools run a
 // command line through a shell inside the container, so the request
-// becomes one: "exec env -i NAME=value... ARGV...", every word
+// becomes one: "exec env -i -- NAME=value... ARGV...", every word
 // shell-quoted, which gives the command exactly req.Env. stdin, stdout and
 // stderr are the tool's; its exit code is the command's (vzctl exec2 and
 // prlctl exec pass it through).
@@ -262,7 +262,11 @@ func (w *tailBuffer) String() string {
 }
 
 // ExecCommandLine is the shell command line a tool runs for argv with
-// exactly env: "exec env -i NAME=value... ARGV...", every word quoted.
+// exactly env: "exec env -i -- NAME=value... ARGV...", every word quoted.
+// The "--" ends env's options, so an argv[0] starting with "-" is run, not
+// read as one; it comes before the assignments, as env (GNU and BusyBox)
+// takes only the first word after its assignments for the command, "--" or
+// not.
 func ExecCommandLine(argv, env []string) (string, error) {
 	if len(argv) == 0 {
 		return "", errors.New("no command")
@@ -270,7 +274,7 @@ func ExecCommandLine(argv, env []string) (string, error) {
 	if strings.Contains(argv[0], "=") {
 		return "", fmt.Errorf("command %q contains '=' (env would take it for a variable)", argv[0])
 	}
-	words := []string{"exec", "env", "-i"}
+	words := []string{"exec", "env", "-i", "--"}
 	for _, kv := range env {
 		name, _, ok := strings.Cut(kv, "=")
 		if !ok || !envNameRE.MatchString(name) {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -25,13 +26,16 @@ func TestToolParseStatus(t *testing.T) {
 		{"vzctl", "VEID 101 exist unmounted down\n", Stopped, ""},
 		{"vzctl", "CTID 101 exist mounted running\n", Running, ""}, // legacy vzctl
 		{"vzctl", "VEID 101 deleted unmounted down\n", Stopped, ""},
-		{"vzctl", "VEID 101 exist unmounted down suspended\n", Stopped, ""},
+		{"vzctl", "CTID 101 exist unmounted down suspended\n", "", "container 101 is suspended (a checkpoint dump exists): resume it or remove the dump first"},
+		{"vzctl", "VEID 101 exist mounted running suspended\n", "", "container 101 is suspended"},
+		{"vzctl", "VEID 101 exist unmounted down hibernated\n", "", "unexpected status output"},
 		{"vzctl", "VEID 101 exist mounted down\n", "", "mounted but not running"},
 		{"vzctl", "Container is not running\n", "", "unexpected status output"},
 		{"vzctl", "", "", "unexpected status output"},
 		{"prlctl", "CT 101 exist running\n", Running, ""},
 		{"prlctl", "CT 101 exist stopped\n", Stopped, ""},
-		{"prlctl", "CT 101 exist suspended\n", "", "neither running nor stopped"},
+		{"prlctl", "CT 101 exist suspended\n", "", "container 101 is suspended (a checkpoint dump exists): resume it or remove the dump first"},
+		{"prlctl", "CT 101 exist mounted\n", "", "neither running nor stopped"},
 		{"prlctl", "VM 101 exist running\n", "", "unexpected status output"},
 		{"prlctl", "garbage", "", "unexpected status output"},
 	}
@@ -64,14 +68,15 @@ func TestExecCommandLine(t *testing.T) {
 		{
 			argv: []string{"/bin/sh"},
 			env:  []string{"VEID=101", "HOME=/", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "SHELL=/bin/sh"},
-			want: "exec env -i VEID=101 HOME=/ PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin SHELL=/bin/sh /bin/sh",
+			want: "exec env -i -- VEID=101 HOME=/ PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin SHELL=/bin/sh /bin/sh",
 		},
 		{
 			argv: []string{"/bin/sh", "-c", `echo "it's $HOME" > /x; true`},
 			env:  []string{"A=two words", "B="},
-			want: `exec env -i 'A=two words' B= /bin/sh -c 'echo "it'\''s $HOME" > /x; true'`,
+			want: `exec env -i -- 'A=two words' B= /bin/sh -c 'echo "it'\''s $HOME" > /x; true'`,
 		},
-		{argv: []string{"/bin/true"}, want: "exec env -i /bin/true"},
+		{argv: []string{"/bin/true"}, want: "exec env -i -- /bin/true"},
+		{argv: []string{"-x", "-i"}, want: "exec env -i -- -x -i"},
 		{argv: nil, wantErr: true},
 		{argv: []string{"A=B"}, wantErr: true},
 		{argv: []string{"/bin/true"}, env: []string{"NOVALUE"}, wantErr: true},
@@ -163,6 +168,46 @@ esac
 	}
 }
 
+// TestToolExecDashCommand: through a real shell and env, a command whose
+// name starts with "-" is run, with and without environment entries, never
+// read as an option of env.
+func TestToolExecDashCommand(t *testing.T) {
+	path, _, state := scriptedTool(t, `case "$1" in
+status) echo "CT $2 exist running" ;;
+exec) exec /bin/sh -c "$3" ;;
+esac
+`)
+	os.WriteFile(state, []byte("running\n"), 0o644)
+	bin := t.TempDir()
+	if err := os.WriteFile(filepath.Join(bin, "-probe"), []byte("#!/bin/sh\necho \"probe $*\"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tool := NewPrlctl(path)
+	tests := []struct {
+		name     string
+		req      ExecRequest
+		wantCode int
+		wantOut  string
+		wantErr  string // in the command's stderr
+	}{
+		// Found on the given PATH and run with its own options.
+		{"with env", ExecRequest{Argv: []string{"-probe", "-i"}, Env: []string{"PATH=" + bin}}, 0, "probe -i\n", ""},
+		// No PATH to find it on: env tries to run it (127), not to parse it (125).
+		{"without env", ExecRequest{Argv: []string{"-probe"}}, 127, "", "-probe"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr strings.Builder
+			tt.req.Stdout, tt.req.Stderr = &stdout, &stderr
+			code, err := tool.Exec(context.Background(), 101, tt.req)
+			if err != nil || code != tt.wantCode || stdout.String() != tt.wantOut || !strings.Contains(stderr.String(), tt.wantErr) {
+				t.Errorf("exec %q = %d, %v, stdout %q, stderr %q; want %d, stdout %q, stderr with %q",
+					tt.req.Argv, code, err, stdout.String(), stderr.String(), tt.wantCode, tt.wantOut, tt.wantErr)
+			}
+		})
+	}
+}
+
 // TestToolListAndErrors: List reads the CTIDs a tool prints; a failing tool
 // is one line naming the tool, its argv and its stderr.
 func TestToolListAndErrors(t *testing.T) {
@@ -189,32 +234,84 @@ esac
 	}
 }
 
+// TestSelectorResolve: on the real host (root "/" or unset) auto is vzctl,
+// else prlctl, else native, as the caller's PATH has them; under any other
+// root it is native whatever is on PATH; a named runtime is itself.
 func TestSelectorResolve(t *testing.T) {
 	tests := []struct {
-		setting string
-		onPath  []string
-		want    string
+		root, setting string
+		onPath        []string
+		want          string
 	}{
-		{"auto", []string{"vzctl", "prlctl"}, "vzctl"},
-		{"auto", []string{"prlctl"}, "prlctl"},
-		{"auto", nil, "native"},
-		{"", []string{"vzctl"}, "vzctl"},
-		{"native", []string{"vzctl"}, "native"},
-		{"prlctl", []string{"vzctl"}, "prlctl"},
-		{"lxc", nil, ""},
+		{"/", "auto", []string{"vzctl", "prlctl"}, "vzctl"},
+		{"/", "auto", []string{"prlctl"}, "prlctl"},
+		{"/", "auto", nil, "native"},
+		{"/", "", []string{"vzctl"}, "vzctl"},
+		{"", "auto", []string{"prlctl", "vzctl"}, "vzctl"},
+		{"/.", "auto", []string{"prlctl"}, "prlctl"},
+		{"/tmp/demo", "auto", []string{"vzctl", "prlctl"}, "native"},
+		{"/tmp/demo", "", []string{"prlctl"}, "native"},
+		{"/", "native", []string{"vzctl"}, "native"},
+		{"/", "prlctl", []string{"vzctl"}, "prlctl"},
+		{"/tmp/demo", "vzctl", []string{"vzctl"}, "vzctl"},
+		{"/", "lxc", nil, ""},
 	}
 	for _, tt := range tests {
-		s := Selector{LookPath: func(file string) (string, error) {
-			for _, p := range tt.onPath {
-				if p == file {
-					return "/usr/sbin/" + file, nil
-				}
-			}
-			return "", errors.New("not found")
-		}}
+		s := Selector{Root: tt.root, LookPath: fakeLookPath(tt.onPath)}
 		got, err := s.Resolve(tt.setting)
 		if got != tt.want || (err != nil) != (tt.want == "") {
-			t.Errorf("Resolve(%q) with %v on PATH = %q, %v; want %q", tt.setting, tt.onPath, got, err, tt.want)
+			t.Errorf("Resolve(%q) under root %q with %v on PATH = %q, %v; want %q", tt.setting, tt.root, tt.onPath, got, err, tt.want)
 		}
+	}
+}
+
+// TestSelectorNotices: under a root other than "/", auto says at debug
+// level why it is native, and a tool named explicitly is built with a
+// warning that it acts on the real host; on the real host neither is said.
+func TestSelectorNotices(t *testing.T) {
+	tests := []struct {
+		root, setting string
+		wantName      string
+		wantDebug     []string
+		wantWarn      []string
+	}{
+		{"/tmp/demo", "auto", "native",
+			[]string{`runtime auto: native, as the host root /tmp/demo is not "/" (vzctl and prlctl act on the real host's containers)`}, nil},
+		{"/tmp/demo", "vzctl", "vzctl",
+			nil, []string{"runtime vzctl acts on the real host's containers, not on those under the host root /tmp/demo"}},
+		{"/tmp/demo", "prlctl", "prlctl",
+			nil, []string{"runtime prlctl acts on the real host's containers, not on those under the host root /tmp/demo"}},
+		{"/tmp/demo", "native", "native", nil, nil},
+		{"/", "auto", "vzctl", nil, nil},
+		{"/", "prlctl", "prlctl", nil, nil},
+	}
+	for _, tt := range tests {
+		var debug, warn []string
+		s := Selector{
+			Root: tt.root, StateDir: t.TempDir(), LookPath: fakeLookPath([]string{"vzctl", "prlctl"}),
+			Debug: func(msg string) { debug = append(debug, msg) },
+			Warn:  func(msg string) { warn = append(warn, msg) },
+		}
+		rt, name, err := s.New(tt.setting)
+		if err != nil || name != tt.wantName || rt == nil {
+			t.Errorf("New(%q) under root %q = %v, %q, %v; want %q", tt.setting, tt.root, rt, name, err, tt.wantName)
+			continue
+		}
+		if d := cmp.Diff(tt.wantDebug, debug); d != "" {
+			t.Errorf("New(%q) under root %q: debug (-want +got):\n%s", tt.setting, tt.root, d)
+		}
+		if d := cmp.Diff(tt.wantWarn, warn); d != "" {
+			t.Errorf("New(%q) under root %q: warnings (-want +got):\n%s", tt.setting, tt.root, d)
+		}
+	}
+}
+
+// fakeLookPath finds the tools onPath under /usr/sbin and nothing else.
+func fakeLookPath(onPath []string) func(string) (string, error) {
+	return func(file string) (string, error) {
+		if slices.Contains(onPath, file) {
+			return "/usr/sbin/" + file, nil
+		}
+		return "", errors.New("not found")
 	}
 }

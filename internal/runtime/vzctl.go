@@ -4,6 +4,7 @@ package runtime
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -44,13 +45,20 @@ func (d vzctlDialect) list() (string, []string) { return d.vzlist, []string{"-H"
 
 // parseStatus reads "VEID 101 exist mounted running" (vzctl 7+; older
 // versions say "CTID"): running is running, down is stopped, except a
-// container left mounted while down, which no swap may touch.
+// container left mounted while down, which no swap may touch, and one with
+// a checkpoint dump ("… down suspended"), whose resume would bring back
+// the old system's memory over a new one.
 func (vzctlDialect) parseStatus(out string) (State, error) {
 	f := strings.Fields(out)
 	if len(f) < 5 || (f[0] != "VEID" && f[0] != "CTID") {
 		return "", fmt.Errorf("unexpected status output %q", strings.TrimSpace(out))
 	}
+	if slices.Contains(f[5:], "suspended") {
+		return "", suspendedError(f[1])
+	}
 	switch {
+	case len(f) > 5:
+		return "", fmt.Errorf("unexpected status output %q", strings.TrimSpace(out))
 	case f[4] == "running":
 		return Running, nil
 	case f[4] == "down" && f[3] == "mounted":
@@ -59,4 +67,10 @@ func (vzctlDialect) parseStatus(out string) (State, error) {
 		return Stopped, nil
 	}
 	return "", fmt.Errorf("unexpected status output %q", strings.TrimSpace(out))
+}
+
+// suspendedError refuses a suspended container, which is neither running
+// nor plainly stopped.
+func suspendedError(ctid string) error {
+	return fmt.Errorf("container %s is suspended (a checkpoint dump exists): resume it or remove the dump first", ctid)
 }

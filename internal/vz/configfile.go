@@ -1,22 +1,37 @@
 package vz
 
 import (
+	"errors"
 	"fmt"
 	"os"
 )
 
+// ErrConfigSymlink marks a container config that is a symlink (Virtuozzo 7
+// links <CTID>.conf to <VE_PRIVATE>/ve.conf): it is read through the link
+// but never rewritten, since an atomic rewrite would replace the link with
+// a plain file.
+var ErrConfigSymlink = errors.New("the container config is a symlink")
+
+// CheckConfigWritable tells whether SetConfigValue may rewrite <CTID>.conf:
+// it refuses a symlink, naming the file and its target.
+func (h *Host) CheckConfigWritable(ctid int) error {
+	_, err := h.configFileMode(ctid)
+	return err
+}
+
 // SetConfigValue sets key to value in <CTID>.conf (Config.Set) and rewrites
 // the file atomically with its mode kept, so comments, unknown keys and raw
 // values like $VEID stay as they were. A key that already holds value leaves
-// the file untouched, so calling it again is harmless.
+// the file untouched, so calling it again is harmless. A config that is a
+// symlink is refused (ErrConfigSymlink), never replaced.
 func (h *Host) SetConfigValue(ctid int, key, value string) error {
 	path := h.ConfigPath(ctid)
 	if err := CheckValue(value); err != nil {
 		return fmt.Errorf("%s: %s: %w", path, key, err)
 	}
-	st, err := os.Stat(path)
+	mode, err := h.configFileMode(ctid)
 	if err != nil {
-		return err // *PathError names the file
+		return err
 	}
 	cfg, err := LoadConfig(path)
 	if err != nil {
@@ -26,5 +41,23 @@ func (h *Host) SetConfigValue(ctid int, key, value string) error {
 		return nil
 	}
 	cfg.Set(key, value)
-	return WriteFileAtomic(path, cfg.Bytes(), st.Mode().Perm())
+	return WriteFileAtomic(path, cfg.Bytes(), mode)
+}
+
+// configFileMode returns the permissions of <CTID>.conf, refusing a symlink
+// or anything but a regular file.
+func (h *Host) configFileMode(ctid int) (os.FileMode, error) {
+	path := h.ConfigPath(ctid)
+	st, err := os.Lstat(path)
+	if err != nil {
+		return 0, err // *PathError names the file
+	}
+	switch {
+	case st.Mode()&os.ModeSymlink != 0:
+		target, _ := os.Readlink(path)
+		return 0, fmt.Errorf("%s: %w (to %s), which reinstall does not rewrite", path, ErrConfigSymlink, target)
+	case !st.Mode().IsRegular():
+		return 0, fmt.Errorf("%s: not a regular file (%s)", path, st.Mode().Type())
+	}
+	return st.Mode().Perm(), nil
 }

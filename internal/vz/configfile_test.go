@@ -1,8 +1,10 @@
 package vz
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -59,6 +61,44 @@ func TestSetConfigValueErrors(t *testing.T) {
 	}
 	if got := string(must(os.ReadFile(filepath.Join(h.Root, "etc/vz/conf/101.conf")))); got != "OSTEMPLATE=a\n" {
 		t.Errorf("config changed by a refused value: %q", got)
+	}
+}
+
+// TestSetConfigValueRefusesSymlink: a <CTID>.conf that links to
+// <VE_PRIVATE>/ve.conf (Virtuozzo 7) is neither rewritten through the link
+// nor replaced by a plain file, even for the value it already holds.
+func TestSetConfigValueRefusesSymlink(t *testing.T) {
+	for _, value := range []string{"new-os", "old-os"} {
+		t.Run(value, func(t *testing.T) {
+			h := newTestHost(t, "")
+			target := filepath.Join(h.Root, "vz/private/101/ve.conf")
+			mustWrite(t, target, "OSTEMPLATE=old-os\n")
+			link := filepath.Join(h.Root, "etc/vz/conf/101.conf")
+			if err := os.Symlink(target, link); err != nil {
+				t.Fatal(err)
+			}
+			err := h.SetConfigValue(101, "OSTEMPLATE", value)
+			if !errors.Is(err, ErrConfigSymlink) || !strings.Contains(err.Error(), link) || !strings.Contains(err.Error(), target) {
+				t.Errorf("SetConfigValue: %v, want %v naming the link and its target", err, ErrConfigSymlink)
+			}
+			if err := h.CheckConfigWritable(101); !errors.Is(err, ErrConfigSymlink) {
+				t.Errorf("CheckConfigWritable: %v, want %v", err, ErrConfigSymlink)
+			}
+			if got, err := os.Readlink(link); err != nil || got != target {
+				t.Errorf("the link is now %q, %v; want it to point to %s", got, err, target)
+			}
+			if got := string(must(os.ReadFile(target))); got != "OSTEMPLATE=old-os\n" {
+				t.Errorf("ve.conf = %q, want it unchanged", got)
+			}
+			if names := must(os.ReadDir(filepath.Dir(link))); len(names) != 1 {
+				t.Errorf("the config directory holds %d entries, want only the link", len(names))
+			}
+		})
+	}
+	h := newTestHost(t, "")
+	mustWrite(t, filepath.Join(h.Root, "etc/vz/conf/101.conf"), "OSTEMPLATE=a\n")
+	if err := h.CheckConfigWritable(101); err != nil {
+		t.Errorf("CheckConfigWritable of a regular file: %v", err)
 	}
 }
 

@@ -42,13 +42,20 @@ func (stage) Run(ctx context.Context, req *sdk.RunRequest) (*sdk.Result, error) 
 	}
 	var changed []string
 	added := 0
+	idMismatch := map[string]map[string]bool{} // database -> names kept for a differing id
 	for _, db := range Databases {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		rep, err := mergeFile(db, old.Path, rc.Private, req.UI)
+		rep, err := mergeFile(db, old.Path, rc.Private, idMismatch[db.IDsFrom], req.UI)
 		if err != nil {
 			return nil, err
+		}
+		if len(rep.IDMismatch) > 0 {
+			idMismatch[db.Name] = map[string]bool{}
+			for _, name := range rep.IDMismatch {
+				idMismatch[db.Name][name] = true
+			}
 		}
 		if rep.Changed() {
 			changed = append(changed, db.Name)
@@ -64,7 +71,8 @@ func (stage) Run(ctx context.Context, req *sdk.RunRequest) (*sdk.Result, error) 
 // either side lacks, or that is not a regular file reached without a
 // symlink, is skipped with a message: the old area is the old container's,
 // untrusted, and never read through a link. Only a failed write fails.
-func mergeFile(db Database, oldArea, newArea string, ui sdk.UI) (Report, error) {
+// keepNew are the names whose template line stays (see Database.Merge).
+func mergeFile(db Database, oldArea, newArea string, keepNew map[string]bool, ui sdk.UI) (Report, error) {
 	rel := "etc/" + db.Name
 	path := "/" + rel
 	oldData, _, err := safefs.ReadFileBeneath(oldArea, rel)
@@ -85,7 +93,7 @@ func mergeFile(db Database, oldArea, newArea string, ui sdk.UI) (Report, error) 
 		ui.Log("warn", fmt.Sprintf("%s of the new container skipped: %v", path, err))
 		return Report{}, nil
 	}
-	merged, rep := db.Merge(newData, oldData)
+	merged, rep := db.Merge(newData, oldData, keepNew)
 	for _, w := range rep.Warnings {
 		ui.Log("warn", path+": "+w)
 	}

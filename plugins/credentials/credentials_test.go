@@ -155,6 +155,37 @@ func TestRunNeverFollowsOldSymlinks(t *testing.T) {
 	}
 }
 
+// TestRunUIDMismatchKeepsTemplateShadow: mysql is uid 27 and locked in the
+// template, uid 995 with a hash in the old container: passwd keeps the
+// template's entry and so does shadow, with a warning; the old hash is not
+// installed for the template's account.
+func TestRunUIDMismatchKeepsTemplateShadow(t *testing.T) {
+	const (
+		tmplMysql   = "mysql:x:27:27:MySQL:/var/lib/mysql:/sbin/nologin\n"
+		tmplShadowM = "mysql:!!:19000::::::\n"
+	)
+	rc := areas(t,
+		map[string]string{"passwd": tmplPasswd + tmplMysql, "shadow": tmplShadow + tmplShadowM},
+		map[string]string{
+			"passwd": oldPasswd + "mysql:x:995:995::/var/lib/mysql:/bin/false\n",
+			"shadow": oldShadow + "mysql:$6$m$oldmysqlhash:19500:0:99999:7:::\n",
+		})
+	_, ui, err := runStage(t, rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantShadow := "root:$6$s$h:19500:0:99999:7:::\n" + tmplShadowM + "alice:$6$a$b:19600:0:99999:7:::\n"
+	if got := readString(t, filepath.Join(rc.Private, "etc/shadow")); got != wantShadow {
+		t.Errorf("shadow = %q, want %q", got, wantShadow)
+	}
+	if got := readString(t, filepath.Join(rc.Private, "etc/passwd")); !strings.Contains(got, tmplMysql) {
+		t.Errorf("passwd = %q, want the template's mysql", got)
+	}
+	if !strings.Contains(ui.text(), "warn: /etc/shadow: user mysql keeps the template's entry, as in passwd, where the id differs") {
+		t.Errorf("log:\n%s", ui.text())
+	}
+}
+
 func TestRunResetPwDBAndNoOldArea(t *testing.T) {
 	rc := areas(t, map[string]string{"passwd": tmplPasswd}, map[string]string{"passwd": oldPasswd})
 	reset := rc

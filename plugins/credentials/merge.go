@@ -18,6 +18,10 @@ type Database struct {
 	Fields int
 	// IDField is the index of the numeric uid or gid; -1 for none.
 	IDField int
+	// IDsFrom names the database, merged before this one, whose entries
+	// kept from the template for a differing id keep this one's template
+	// line too ("passwd" for shadow); "" for none.
+	IDsFrom string
 	// merge combines the new and the old line of the same name, both
 	// parsed, and returns the fields to keep, or a warning and the new ones.
 	merge func(newF, oldF []string) (fields []string, warning string)
@@ -35,8 +39,9 @@ var (
 		}
 		return o, ""
 	}}
-	// Shadow: the old line wins.
-	Shadow = Database{Name: "shadow", Entry: "user", Fields: 9, IDField: -1, merge: func(_, o []string) ([]string, string) {
+	// Shadow: the old line wins, but for a user whose passwd entry is the
+	// template's because the uid differs.
+	Shadow = Database{Name: "shadow", Entry: "user", Fields: 9, IDField: -1, IDsFrom: "passwd", merge: func(_, o []string) ([]string, string) {
 		return o, ""
 	}}
 	// Group: the template's line, with the old members added after its own;
@@ -48,8 +53,9 @@ var (
 		return []string{n[0], n[1], n[2], unionList(n[3], o[3])}, ""
 	}}
 	// GShadow: the old group password; administrators and members are the
-	// template's followed by the old extra ones.
-	GShadow = Database{Name: "gshadow", Entry: "group", Fields: 4, IDField: -1, merge: func(n, o []string) ([]string, string) {
+	// template's followed by the old extra ones. A group whose group entry
+	// is the template's because the gid differs keeps the template's line.
+	GShadow = Database{Name: "gshadow", Entry: "group", Fields: 4, IDField: -1, IDsFrom: "group", merge: func(n, o []string) ([]string, string) {
 		return []string{n[0], o[1], unionList(n[2], o[2]), unionList(n[3], o[3])}, ""
 	}}
 )
@@ -59,6 +65,10 @@ type Report struct {
 	Added    []string // names only in the old file, appended
 	Updated  []string // names whose line changed
 	Warnings []string // kept template entries, skipped old lines
+	// IDMismatch are the names whose template line was kept because the
+	// old uid or gid differs; the database that follows this one
+	// (Database.IDsFrom) keeps their template line too.
+	IDMismatch []string
 }
 
 // Changed reports whether the merged file differs from the new one.
@@ -68,8 +78,11 @@ func (r Report) Changed() bool { return len(r.Added)+len(r.Updated) > 0 }
 // unparsable lines of the new file stay as they are, in place; old lines
 // that do not parse are not appended but reported (by line number only:
 // a shadow line holds a password hash). For a name that appears twice in a
-// file the first line counts, as for getpwnam(3).
-func (db Database) Merge(newData, oldData []byte) ([]byte, Report) {
+// file the first line counts, as for getpwnam(3). The names of keepNew are
+// those the database db.IDsFrom kept from the template for a differing id:
+// their template line stays and their old line is never appended, so a
+// template account never gets the old account's password.
+func (db Database) Merge(newData, oldData []byte, keepNew map[string]bool) ([]byte, Report) {
 	var rep Report
 	lines := splitLines(newData)
 	index := map[string]int{}      // name -> line number in lines
@@ -105,6 +118,10 @@ func (db Database) Merge(newData, oldData []byte) ([]byte, Report) {
 		}
 		seenOld[name] = true
 		i, inNew := index[name]
+		if keepNew[name] {
+			rep.Warnings = append(rep.Warnings, db.keptForID(name, inNew))
+			continue
+		}
 		if !inNew {
 			if db.IDField >= 0 {
 				if owner, taken := idOwner[o[db.IDField]]; taken {
@@ -117,6 +134,9 @@ func (db Database) Merge(newData, oldData []byte) ([]byte, Report) {
 			continue
 		}
 		n, _ := db.parse(lines[i])
+		if db.IDField >= 0 && n[db.IDField] != o[db.IDField] {
+			rep.IDMismatch = append(rep.IDMismatch, name)
+		}
 		merged, warning := db.merge(n, o)
 		if warning != "" {
 			rep.Warnings = append(rep.Warnings, warning)
@@ -130,6 +150,15 @@ func (db Database) Merge(newData, oldData []byte) ([]byte, Report) {
 		return newData, rep
 	}
 	return []byte(strings.Join(lines, "\n") + "\n"), rep
+}
+
+// keptForID is the warning for the old line of a name whose db.IDsFrom
+// entry is the template's because the id differs.
+func (db Database) keptForID(name string, inNew bool) string {
+	if inNew {
+		return fmt.Sprintf("%s %s keeps the template's entry, as in %s, where the id differs", db.Entry, shown(name), db.IDsFrom)
+	}
+	return fmt.Sprintf("%s %s of the old container is not added: its id differs in %s, where the template's entry is kept", db.Entry, shown(name), db.IDsFrom)
 }
 
 // parse splits a line into its fields; ok is false for a comment, a blank

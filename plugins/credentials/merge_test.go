@@ -10,7 +10,10 @@ import (
 )
 
 // TestMergeFixtures merges testdata/<db>/old into testdata/<db>/new and
-// compares the result with testdata/<db>/want and the report.
+// compares the result with testdata/<db>/want and the report. Shadow and
+// gshadow get the names passwd and group kept for a differing id, as the
+// stage passes them: mysql (uid 995 old, 27 in the template) and www keep
+// the template's locked shadow line, never the old hash.
 func TestMergeFixtures(t *testing.T) {
 	tests := []struct {
 		db   Database
@@ -25,12 +28,18 @@ func TestMergeFixtures(t *testing.T) {
 				"user bob is added with id 1000, which the template's user ubuntu has too",
 				"line 8 of the old file repeats user alice; its first entry is used",
 				"line 10 of the old file is not a passwd entry; not merged",
+				"user mysql has uid 995 in the old container and 27 in the template; the template's entry is kept",
 			},
+			IDMismatch: []string{"www", "mysql"},
 		}},
 		{Shadow, Report{
-			Added:    []string{"alice"},
-			Updated:  []string{"root"},
-			Warnings: []string{"line 4 of the old file is not a shadow entry; not merged"},
+			Added:   []string{"alice"},
+			Updated: []string{"root"},
+			Warnings: []string{
+				"line 4 of the old file is not a shadow entry; not merged",
+				"user mysql keeps the template's entry, as in passwd, where the id differs",
+				"user www of the old container is not added: its id differs in passwd, where the template's entry is kept",
+			},
 		}},
 		{Group, Report{
 			Added:   []string{"developers", "staff"},
@@ -39,13 +48,33 @@ func TestMergeFixtures(t *testing.T) {
 				"group www-data has gid 48 in the old container and 33 in the template; the template's entry is kept",
 				"group staff is added with id 27, which the template's group sudo has too",
 			},
+			IDMismatch: []string{"www-data"},
 		}},
-		{GShadow, Report{Added: []string{"devs"}, Updated: []string{"sudo"}}},
+		{GShadow, Report{
+			Added:    []string{"devs"},
+			Updated:  []string{"sudo"},
+			Warnings: []string{"group www-data keeps the template's entry, as in group, where the id differs"},
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.db.Name, func(t *testing.T) {
+			var keepNew map[string]bool
+			if tt.db.IDsFrom != "" {
+				from := filepath.Join("testdata", tt.db.IDsFrom)
+				var byID Database
+				for _, db := range Databases {
+					if db.Name == tt.db.IDsFrom {
+						byID = db
+					}
+				}
+				_, rep := byID.Merge(readFixture(t, from, "new"), readFixture(t, from, "old"), nil)
+				keepNew = map[string]bool{}
+				for _, name := range rep.IDMismatch {
+					keepNew[name] = true
+				}
+			}
 			dir := filepath.Join("testdata", tt.db.Name)
-			got, rep := tt.db.Merge(readFixture(t, dir, "new"), readFixture(t, dir, "old"))
+			got, rep := tt.db.Merge(readFixture(t, dir, "new"), readFixture(t, dir, "old"), keepNew)
 			if d := cmp.Diff(string(readFixture(t, dir, "want")), string(got)); d != "" {
 				t.Errorf("merged /etc/%s (-want +got):\n%s", tt.db.Name, d)
 			}
@@ -74,7 +103,7 @@ func TestMergeEdges(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, rep := Passwd.Merge([]byte(tt.newFile), []byte(tt.oldFile))
+			got, rep := Passwd.Merge([]byte(tt.newFile), []byte(tt.oldFile), nil)
 			if d := cmp.Diff(tt.want, string(got)); d != "" {
 				t.Errorf("merged (-want +got):\n%s", d)
 			}
@@ -96,7 +125,7 @@ func TestMergeGroupMembers(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.newLine+"+"+tt.oldLine, func(t *testing.T) {
-			got, _ := Group.Merge([]byte(tt.newLine+"\n"), []byte(tt.oldLine+"\n"))
+			got, _ := Group.Merge([]byte(tt.newLine+"\n"), []byte(tt.oldLine+"\n"), nil)
 			if d := cmp.Diff(tt.want+"\n", string(got)); d != "" {
 				t.Errorf("(-want +got):\n%s", d)
 			}
@@ -105,7 +134,7 @@ func TestMergeGroupMembers(t *testing.T) {
 }
 
 func TestShownQuotesControlCharacters(t *testing.T) {
-	got, rep := Passwd.Merge(nil, []byte("ev\x1b[2Jil:x:5:5::/:/bin/sh\n"))
+	got, rep := Passwd.Merge(nil, []byte("ev\x1b[2Jil:x:5:5::/:/bin/sh\n"), nil)
 	if string(got) != "ev\x1b[2Jil:x:5:5::/:/bin/sh\n" || len(rep.Added) != 1 {
 		t.Fatalf("merged %q, report %+v", got, rep)
 	}

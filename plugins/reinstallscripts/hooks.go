@@ -3,6 +3,7 @@ package reinstallscripts
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -146,35 +147,131 @@ func Select(host, container, names []string) ([]Hook, error) {
 	return hooks, nil
 }
 
-// Read returns a hook's content: the host's file, or the container's read
-// beneath its area without following any symlink.
-func Read(h Hook, root, area string) ([]byte, error) {
-	if h.Origin == OriginContainer {
-		data, _, err := safefs.ReadFileBeneath(area, filepath.Join(Dir, h.Name))
-		return data, err
-	}
-	return os.ReadFile(filepath.Join(hostPath(root, Dir), h.Name))
+// MaxHookSize bounds a hook script: its content goes to the shell on the
+// stdin of one Exec call, a single plugin message.
+const MaxHookSize = 1 << 20
+
+// Bounds of what --listscripts --desc prints of a <name>.desc.
+const (
+	MaxDescSize  = 64 << 10
+	MaxDescLines = 100
+)
+
+// TooLargeError is a hook larger than MaxHookSize.
+type TooLargeError struct {
+	Hook Hook
+	Size int64 // at least; MaxHookSize+1 when the file grew while read
 }
 
-// Description returns a hook's <name>.desc (".sh" replaced by ".desc")
-// next to it; ok is false when there is none.
-func Description(h Hook, root, area string) (data []byte, ok bool) {
+func (e *TooLargeError) Error() string {
+	return fmt.Sprintf("the %s hook %s is %d bytes, more than the %d (1 MiB) a hook may have; have it run a larger script kept in the container instead",
+		e.Hook.Origin, ShownName(e.Hook.Name), e.Size, MaxHookSize)
+}
+
+// Read returns a hook's content: the host's file, or the container's read
+// beneath its area without following any symlink. A hook larger than
+// MaxHookSize is a *TooLargeError, found before its content is read.
+func Read(h Hook, root, area string) ([]byte, error) {
+	data, size, err := readHead(h, root, area, MaxHookSize)
+	if err != nil {
+		return nil, err
+	}
+	if size > MaxHookSize {
+		return nil, &TooLargeError{Hook: h, Size: size}
+	}
+	return data, nil
+}
+
+// readHead returns at most limit bytes from the start of a hook's file,
+// and the file's size (more than limit when that was cut).
+func readHead(h Hook, root, area string, limit int64) (data []byte, size int64, err error) {
+	var f *os.File
+	if h.Origin == OriginContainer {
+		f, err = openContainerFile(area, filepath.Join(Dir, h.Name))
+	} else {
+		f, err = os.Open(filepath.Join(hostPath(root, Dir), h.Name))
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, 0, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, 0, fmt.Errorf("%s: not a regular file", f.Name())
+	}
+	if fi.Size() > limit {
+		data, err = io.ReadAll(io.LimitReader(f, limit))
+		return data, fi.Size(), err
+	}
+	data, err = io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, 0, err
+	}
+	if int64(len(data)) > limit {
+		return data[:limit], int64(len(data)), nil
+	}
+	return data, int64(len(data)), nil
+}
+
+// openContainerFile opens the regular file rel beneath a container's area
+// for reading, never through a symlink and never a fifo or device node.
+func openContainerFile(area, rel string) (*os.File, error) {
+	p, err := safefs.OpenBeneath(area, rel, unix.O_PATH|unix.O_NOFOLLOW, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer p.Close()
+	var st unix.Stat_t
+	if err := unix.Fstat(int(p.Fd()), &st); err != nil {
+		return nil, fmt.Errorf("read %s: %w", p.Name(), err)
+	}
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFREG:
+	case unix.S_IFLNK:
+		return nil, fmt.Errorf("read %s: %w: is a symlink", p.Name(), safefs.ErrUnsafePath)
+	default:
+		return nil, fmt.Errorf("read %s: not a regular file", p.Name())
+	}
+	// Reopening the O_PATH fd reads exactly the inode checked above.
+	fd, err := unix.Open(fmt.Sprintf("/proc/self/fd/%d", p.Fd()), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: reopen: %w", p.Name(), err)
+	}
+	return os.NewFile(uintptr(fd), p.Name()), nil
+}
+
+// Description returns the head of a hook's <name>.desc (".sh" replaced by
+// ".desc") next to it, at most MaxDescSize bytes; truncated says the file
+// is longer, ok is false when there is none.
+func Description(h Hook, root, area string) (data []byte, truncated, ok bool) {
 	desc := Hook{Name: strings.TrimSuffix(h.Name, ".sh") + ".desc", Origin: h.Origin}
-	data, err := Read(desc, root, area)
-	return data, err == nil
+	data, size, err := readHead(desc, root, area, MaxDescSize)
+	return data, size > MaxDescSize, err == nil
 }
 
 // DescriptionLines formats a description as vzctl's --listscripts --desc
 // does: each line prefixed "name:", and "name:" alone when there is none.
-func DescriptionLines(name string, desc []byte, ok bool) []string {
+// Past MaxDescLines lines, or when the description was truncated, a last
+// "name:… (truncated)" line says so.
+func DescriptionLines(name string, desc []byte, truncated, ok bool) []string {
 	prefix := ShownName(name) + ":"
 	text := strings.TrimSuffix(string(desc), "\n")
-	if !ok || text == "" {
+	if !ok || text == "" && !truncated {
 		return []string{prefix}
 	}
 	var lines []string
-	for _, l := range strings.Split(text, "\n") {
+	for i, l := range strings.Split(text, "\n") {
+		if i == MaxDescLines {
+			truncated = true
+			break
+		}
 		lines = append(lines, prefix+printable(l))
+	}
+	if truncated {
+		lines = append(lines, prefix+"… (truncated)")
 	}
 	return lines
 }

@@ -1,15 +1,18 @@
 package reinstallscripts
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/reinstall-dev/reinstall/internal/safefs"
+	sdk "github.com/reinstall-dev/reinstall/plugin-sdk"
 )
 
 func TestSplitNames(t *testing.T) {
@@ -101,21 +104,133 @@ func TestContainerHooksNeverFollowSymlinks(t *testing.T) {
 }
 
 func TestDescriptionLines(t *testing.T) {
+	many := strings.Repeat("line\n", MaxDescLines+5)
+	manyWant := make([]string, 0, MaxDescLines+1)
+	for range MaxDescLines {
+		manyWant = append(manyWant, "a.sh:line")
+	}
+	manyWant = append(manyWant, "a.sh:… (truncated)")
 	tests := []struct {
-		desc string
-		ok   bool
-		want []string
+		desc          string
+		truncated, ok bool
+		want          []string
 	}{
-		{"", false, []string{"a.sh:"}},
-		{"", true, []string{"a.sh:"}},
-		{"One.\n", true, []string{"a.sh:One."}},
-		{"One.\nTwo.", true, []string{"a.sh:One.", "a.sh:Two."}},
-		{"esc\x1b[2J\n", true, []string{"a.sh:esc?[2J"}},
+		{"", false, false, []string{"a.sh:"}},
+		{"", false, true, []string{"a.sh:"}},
+		{"One.\n", false, true, []string{"a.sh:One."}},
+		{"One.\nTwo.", false, true, []string{"a.sh:One.", "a.sh:Two."}},
+		{"esc\x1b[2J\n", false, true, []string{"a.sh:esc?[2J"}},
+		{"One.\nTw", true, true, []string{"a.sh:One.", "a.sh:Tw", "a.sh:… (truncated)"}},
+		{many, false, true, manyWant},
+		{strings.Repeat("line\n", MaxDescLines), false, true, manyWant[:MaxDescLines]},
 	}
 	for _, tt := range tests {
-		if d := cmp.Diff(tt.want, DescriptionLines("a.sh", []byte(tt.desc), tt.ok)); d != "" {
-			t.Errorf("DescriptionLines(%q) (-want +got):\n%s", tt.desc, d)
+		if d := cmp.Diff(tt.want, DescriptionLines("a.sh", []byte(tt.desc), tt.truncated, tt.ok)); d != "" {
+			t.Errorf("DescriptionLines(%.40q, %v) (-want +got):\n%s", tt.desc, tt.truncated, d)
 		}
+	}
+}
+
+// TestReadBounds: a hook of MaxHookSize bytes is read, one byte more is a
+// *TooLargeError naming the hook and the limit, for the host's hooks and
+// the container's; a description is cut at MaxDescSize.
+func TestReadBounds(t *testing.T) {
+	for _, origin := range []string{OriginHost, OriginContainer} {
+		t.Run(origin, func(t *testing.T) {
+			root, area := t.TempDir(), t.TempDir()
+			dir := filepath.Join(root, Dir)
+			if origin == OriginContainer {
+				dir = filepath.Join(area, Dir)
+			}
+			writeSized(t, filepath.Join(dir, "fits.sh"), MaxHookSize)
+			writeSized(t, filepath.Join(dir, "big.sh"), MaxHookSize+1)
+			writeSized(t, filepath.Join(dir, "big.desc"), 3*MaxDescSize)
+
+			data, err := Read(Hook{Name: "fits.sh", Origin: origin}, root, area)
+			if err != nil || len(data) != MaxHookSize {
+				t.Errorf("a hook of %d bytes: %d bytes, %v", MaxHookSize, len(data), err)
+			}
+			_, err = Read(Hook{Name: "big.sh", Origin: origin}, root, area)
+			var tl *TooLargeError
+			if !errors.As(err, &tl) || tl.Size != MaxHookSize+1 {
+				t.Fatalf("a hook of %d bytes: %v, want a *TooLargeError", MaxHookSize+1, err)
+			}
+			want := "the " + origin + " hook big.sh is 1048577 bytes, more than the 1048576 (1 MiB) a hook may have"
+			if !strings.HasPrefix(err.Error(), want) || strings.Contains(err.Error(), "\n") {
+				t.Errorf("error %q, want one line starting %q", err, want)
+			}
+
+			desc, truncated, ok := Description(Hook{Name: "big.sh", Origin: origin}, root, area)
+			if len(desc) != MaxDescSize || !truncated || !ok {
+				t.Errorf("a description of %d bytes: %d bytes, truncated %v, ok %v", 3*MaxDescSize, len(desc), truncated, ok)
+			}
+			if _, _, ok := Description(Hook{Name: "fits.sh", Origin: origin}, root, area); ok {
+				t.Errorf("no fits.desc, but ok")
+			}
+		})
+	}
+}
+
+// TestRunReadsEveryHookFirst: a hook too large to run fails the stage with
+// its one-line error before any hook has run (no Exec).
+func TestRunReadsEveryHookFirst(t *testing.T) {
+	root := t.TempDir()
+	private := filepath.Join(t.TempDir(), "private")
+	if err := os.MkdirAll(filepath.Join(private, "old"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeSized(t, filepath.Join(root, Dir, "a.sh"), 10)
+	writeSized(t, filepath.Join(root, Dir, "b.sh"), MaxHookSize+1)
+	host := &execCountingHost{}
+	_, err := stage{}.Run(context.Background(), &sdk.RunRequest{
+		Context: sdk.RunContext{
+			CTID: 101, HostRoot: root, Private: private, PrivatePrevious: private + ".previous",
+			StageOutputs: map[string]map[string]string{"swap": {"old": filepath.Join(private, "old"), "placement": "old"}},
+		},
+		Host: host, UI: nopUI{},
+	})
+	var tl *TooLargeError
+	if !errors.As(err, &tl) || tl.Hook.Name != "b.sh" {
+		t.Fatalf("Run: %v, want b.sh too large", err)
+	}
+	if host.execs != 0 {
+		t.Errorf("%d hooks ran before the large one was refused", host.execs)
+	}
+}
+
+// execCountingHost counts Exec calls; a hook that ran would call it.
+type execCountingHost struct {
+	sdk.Host
+	execs int
+}
+
+func (h *execCountingHost) Exec(context.Context, sdk.ExecRequest) (int, error) {
+	h.execs++
+	return 0, nil
+}
+func (h *execCountingHost) Journal(context.Context, string, string, map[string]string) error {
+	return nil
+}
+func (h *execCountingHost) Probe(context.Context, string) (sdk.Probe, error) {
+	return sdk.Probe{Exists: true, Executable: true}, nil
+}
+
+type nopUI struct{}
+
+func (nopUI) Log(string, string)                    {}
+func (nopUI) Progress(string, int64, int64, string) {}
+func (nopUI) Report(sdk.Progress)                   {}
+
+// writeSized writes an executable file of size bytes of shell comments.
+func writeSized(t *testing.T, p string, size int) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	line := "# padding padding padding\n"
+	data := []byte(strings.Repeat(line, size/len(line)+1))[:size]
+	if err := os.WriteFile(p, data, 0o755); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -92,9 +92,21 @@ func (stage) Run(ctx context.Context, req *sdk.RunRequest) (*sdk.Result, error) 
 	if p, err := req.Host.Probe(ctx, "/bin/bash"); err == nil && p.Exists && p.Executable {
 		shell = "/bin/bash"
 	}
+	// Every hook is read before the first runs: one that cannot be (or is
+	// larger than MaxHookSize) fails the stage before any has changed anything.
+	contents := make([][]byte, len(hooks))
+	for i, h := range hooks {
+		if contents[i], err = Read(h, rc.HostRoot, old.Path); err != nil {
+			var tl *TooLargeError
+			if errors.As(err, &tl) {
+				return nil, err
+			}
+			return nil, fmt.Errorf("read the %s hook %s: %w", h.Origin, ShownName(h.Name), err)
+		}
+	}
 	var ran []string
-	for _, h := range hooks {
-		if err := runHook(ctx, req, h, shell, old.Path); err != nil {
+	for i, h := range hooks {
+		if err := runHook(ctx, req, h, contents[i], shell); err != nil {
 			return nil, err
 		}
 		ran = append(ran, h.Name)
@@ -102,14 +114,10 @@ func (stage) Run(ctx context.Context, req *sdk.RunRequest) (*sdk.Result, error) 
 	return &sdk.Result{Outputs: map[string]string{"ran": strings.Join(ran, ",")}}, nil
 }
 
-// runHook feeds one hook to the shell inside the container.
-func runHook(ctx context.Context, req *sdk.RunRequest, h Hook, shell, oldArea string) error {
+// runHook feeds one hook's content to the shell inside the container.
+func runHook(ctx context.Context, req *sdk.RunRequest, h Hook, content []byte, shell string) error {
 	rc := req.Context
 	shown := ShownName(h.Name)
-	content, err := Read(h, rc.HostRoot, oldArea)
-	if err != nil {
-		return fmt.Errorf("read the %s hook %s: %w", h.Origin, shown, err)
-	}
 	if len(content) > 0 && content[len(content)-1] != '\n' {
 		content = append(content, '\n')
 	}

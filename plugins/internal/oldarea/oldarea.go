@@ -3,8 +3,10 @@ package oldarea
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 
 	sdk "github.com/reinstall-dev/reinstall/plugin-sdk"
 )
@@ -30,14 +32,27 @@ type Area struct {
 func (a Area) InContainer() bool { return a.Placement == PlacementOld }
 
 // Find returns the old area from the outputs of the swap stage that ran
-// before this stage ("old" and "placement"). The path must be one of the
-// two places the swap puts it and a real directory (no symlink).
+// before this stage ("old" and "placement"). The run context names stages
+// but not their kinds, so every stage with both outputs is a candidate:
+// candidates that disagree are an error, never a choice. The path must be
+// one of the two places the swap puts it and a real directory (no symlink).
 func Find(rc sdk.RunContext) (Area, error) {
 	var a Area
-	for _, outs := range rc.StageOutputs {
-		if outs["placement"] != "" && outs["old"] != "" {
-			a = Area{Path: outs["old"], Placement: outs["placement"]}
-			break
+	var from string
+	names := slices.Sorted(maps.Keys(rc.StageOutputs))
+	for _, name := range names {
+		outs := rc.StageOutputs[name]
+		if outs["placement"] == "" || outs["old"] == "" {
+			continue
+		}
+		c := Area{Path: outs["old"], Placement: outs["placement"]}
+		if a.Path == "" {
+			a, from = c, name
+			continue
+		}
+		if c != a {
+			return Area{}, fmt.Errorf("stages %q and %q both report an old private area, at %s (%s) and at %s (%s): keep one swap stage before this one",
+				from, name, a.Path, a.Placement, c.Path, c.Placement)
 		}
 	}
 	if a.Path == "" {
