@@ -135,9 +135,15 @@ func TestProgressOnTerminal(t *testing.T) {
 // stderr, and returns what it printed and its exit code.
 func (h *testHost) cliTerminal(args ...string) (string, int) {
 	h.t.Helper()
+	return h.cliTerminalSized(&pty.Winsize{Rows: 50, Cols: 150}, args...)
+}
+
+// cliTerminalSized is cliTerminal on a terminal of the given size.
+func (h *testHost) cliTerminalSized(size *pty.Winsize, args ...string) (string, int) {
+	h.t.Helper()
 	cmd := exec.Command(os.Args[0], append([]string{"--root", h.Root, "--stop-timeout", "3s"}, args...)...)
 	cmd.Env = append(os.Environ(), "REINSTALL_TEST_CLI=1", "TERM=xterm")
-	tty, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 50, Cols: 150})
+	tty, err := pty.StartWithSize(cmd, size)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -160,6 +166,24 @@ func (h *testHost) cliTerminal(args ...string) (string, int) {
 		<-copied
 	}
 	return out.String(), code
+}
+
+// A terminal that does not say how wide it is (a pseudo-terminal nobody
+// sized) would show an empty stage list: it gets the plain lines instead.
+func TestProgressOnAnUnsizedTerminal(t *testing.T) {
+	t.Parallel()
+	h := newTestHost(t)
+	h.createCT()
+	out, code := h.cliTerminalSized(&pty.Winsize{}, "101")
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	text := stripANSI(out)
+	for _, s := range []string{"template", "vps-reinstall", "swap", "start", "credentials", "reinstall-scripts", "retention"} {
+		if !strings.Contains(text, fmt.Sprintf("%q done in", s)) {
+			t.Errorf("no plain line for the end of stage %q:\n%s", s, text)
+		}
+	}
 }
 
 var ansiRE = regexp.MustCompile(`\x1b\[[0-9;?]*[A-Za-z]`)

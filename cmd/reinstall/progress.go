@@ -10,14 +10,21 @@ import (
 	"github.com/mattn/go-isatty"
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
+	"golang.org/x/sys/unix"
 
 	"github.com/reinstall-dev/reinstall/pipeline"
 )
 
-// isTerminal tells whether w is a terminal, where progress is drawn live.
+// isTerminal tells whether w is a terminal where progress can be drawn
+// live: one that says how wide it is (a pseudo-terminal nobody sized, as
+// some tools leave it, gets plain lines; the list would draw nothing).
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
-	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
+	if !ok || !isatty.IsTerminal(f.Fd()) {
+		return false
+	}
+	ws, err := unix.IoctlGetWinsize(int(f.Fd()), unix.TIOCGWINSZ)
+	return err == nil && ws.Col > 0
 }
 
 // progressView draws a run on a terminal: a live list of its stages, each
