@@ -26,16 +26,7 @@ func newRecoverCommand(g *globals) *cobra.Command {
 			report.emit(pipeline.Event{Type: pipeline.EventRunStarted})
 			ctx, cancel := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer cancel()
-			outcome, err := pipeline.Recover(ctx, pipeline.Options{
-				Host:        h,
-				Target:      args[0],
-				RuntimeName: g.runtimeName,
-				NewRuntime:  g.runtimeSelector(h).New,
-				StopGrace:   g.stopTimeout,
-				Logger:      report.Logger,
-				Events:      report.Event,
-				SelfExe:     "/proc/self/exe",
-			})
+			outcome, err := pipeline.Recover(ctx, g.runOptions(h, args[0], report))
 			if err != nil {
 				return err
 			}

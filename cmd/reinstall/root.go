@@ -111,25 +111,11 @@ container whose name is also a command.`,
 			report.openLog(h, args[0], stateOf(g, h))
 			ctx, cancel := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer cancel()
-			return pipeline.Reinstall(ctx, pipeline.Options{
-				Host:         h,
-				Target:       args[0],
-				SkipBackup:   o.skipBackup,
-				Stop:         o.stop,
-				OSTemplate:   o.ostemplate,
-				ResetPwDB:    hooks.ResetPwDB,
-				SkipScripts:  hooks.SkipScripts,
-				Scripts:      hooks.Scripts,
-				PipelineFile: o.pipeline,
-				Vars:         vars,
-				VarFiles:     o.vars.files,
-				RuntimeName:  g.runtimeName,
-				NewRuntime:   g.runtimeSelector(h).New,
-				StopGrace:    g.stopTimeout,
-				Logger:       report.Logger,
-				Events:       report.Event,
-				SelfExe:      "/proc/self/exe",
-			})
+			ro := g.runOptions(h, args[0], report)
+			ro.SkipBackup, ro.Stop, ro.OSTemplate = o.skipBackup, o.stop, o.ostemplate
+			ro.ResetPwDB, ro.SkipScripts, ro.Scripts = hooks.ResetPwDB, hooks.SkipScripts, hooks.Scripts
+			ro.PipelineFile, ro.Vars, ro.VarFiles = o.pipeline, vars, o.vars.files
+			return pipeline.Reinstall(ctx, ro)
 		},
 	}
 	cmd.SetContext(context.Background())
@@ -151,4 +137,19 @@ container whose name is also a command.`,
 	cmd.AddCommand(newGenDocsCommand())
 	enableCompletion(cmd, g)
 	return cmd
+}
+
+// runOptions are the options a reinstall and a recover share: the host,
+// the container, the runtime, the stop grace and where the run reports.
+func (g *globals) runOptions(h *vz.Host, target string, report *runReport) pipeline.Options {
+	return pipeline.Options{
+		Host:        h,
+		Target:      target,
+		RuntimeName: g.runtimeName,
+		NewRuntime:  g.runtimeSelector(h).New,
+		StopGrace:   g.stopTimeout,
+		Logger:      report.Logger,
+		Events:      report.Event,
+		SelfExe:     "/proc/self/exe",
+	}
 }
