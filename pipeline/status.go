@@ -17,6 +17,10 @@ type Pending struct {
 	Stages  []string `json:"stages"` // "<name>: begun|done|rolled back"
 	// Committed tells whether the point of no return had passed.
 	Committed bool `json:"committed"`
+	// Runtime is the container runtime the run used, and recover uses.
+	Runtime string `json:"runtime,omitempty"`
+	// SetOSTemplate is the OSTEMPLATE a roll-forward writes (--ostemplate).
+	SetOSTemplate string `json:"set_ostemplate,omitempty"`
 	// Recovery says what `reinstall recover` would do.
 	Recovery string `json:"recovery"`
 }
@@ -42,6 +46,7 @@ func Status(o Options) (*Pending, error) {
 		switch rec.Type {
 		case RecordRun:
 			p.RunID, p.PID = rec.Header.Context.RunID, rec.Header.ReinstallPID
+			p.Runtime, p.SetOSTemplate = rec.Header.Runtime, rec.Header.SetOSTemplate
 		case RecordStageBegin:
 			if _, ok := state[rec.Stage]; !ok {
 				order = append(order, rec.Stage)
@@ -64,6 +69,8 @@ func Status(o Options) (*Pending, error) {
 	switch {
 	case p.Alive:
 		p.Recovery = fmt.Sprintf("none yet: the run (pid %d) is still going", p.PID)
+	case p.Committed && p.SetOSTemplate != "":
+		p.Recovery = fmt.Sprintf("roll forward: finish backup-retention, write OSTEMPLATE=%q into the config and leave the reinstalled container running", p.SetOSTemplate)
 	case p.Committed:
 		p.Recovery = "roll forward: finish backup-retention and leave the reinstalled container running"
 	default:

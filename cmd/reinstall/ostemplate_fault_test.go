@@ -3,6 +3,7 @@
 package main
 
 import (
+	"encoding/json"
 	"strconv"
 	"strings"
 	"testing"
@@ -48,6 +49,17 @@ func TestOSTemplateRecover(t *testing.T) {
 			}
 			if got := readFile(t, h.Path("etc/vz/conf/101.conf")); got != config {
 				t.Errorf("config written before the point of no return:\n%s", got)
+			}
+			// status tells what recover will do, the template write included.
+			var st struct {
+				Unfinished pipeline.Pending `json:"unfinished"`
+			}
+			if err := json.Unmarshal([]byte(h.mustCLI("status", "--json", "101").stdout), &st); err != nil {
+				t.Fatal(err)
+			}
+			if st.Unfinished.SetOSTemplate != otherTemplate || st.Unfinished.Runtime != "native" ||
+				strings.Contains(st.Unfinished.Recovery, "OSTEMPLATE") != st.Unfinished.Committed {
+				t.Errorf("status before recover: %+v", st.Unfinished)
 			}
 			h.mustCLI("recover", "101")
 			want := strings.Replace(config, `OSTEMPLATE="`+testenv.DefaultTemplate+`"`, `OSTEMPLATE="`+tc.wantTemplate+`"`, 1)

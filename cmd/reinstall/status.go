@@ -35,8 +35,12 @@ func newStatusCommand(g *globals) *cobra.Command {
 				return nil
 			}
 			fmt.Fprintf(g.stdout, "container %d: unfinished reinstall (run %s, pid %d)\n", p.CTID, p.RunID, p.PID)
-			fmt.Fprintf(g.stdout, "  journal: %s\n  stages: %s\n  point of no return passed: %v\n  recover would: %s\n",
-				p.Journal, strings.Join(p.Stages, ", "), p.Committed, p.Recovery)
+			fmt.Fprintf(g.stdout, "  journal: %s\n  stages: %s\n  point of no return passed: %v\n",
+				p.Journal, strings.Join(p.Stages, ", "), p.Committed)
+			if p.Runtime != "" {
+				fmt.Fprintf(g.stdout, "  runtime: %s\n", p.Runtime)
+			}
+			fmt.Fprintf(g.stdout, "  recover would: %s\n", p.Recovery)
 			return nil
 		},
 	}
