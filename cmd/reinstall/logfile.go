@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"golang.org/x/sys/unix"
 
+	"github.com/reinstall-dev/reinstall/internal/termsafe"
 	"github.com/reinstall-dev/reinstall/internal/vz"
 	"github.com/reinstall-dev/reinstall/pipeline"
 )
@@ -105,7 +106,7 @@ func (l *runLog) options(name string, level hclog.Level) *hclog.LoggerOptions {
 	return &hclog.LoggerOptions{
 		Name:       name,
 		Level:      level,
-		Output:     printableWriter{l.file},
+		Output:     termsafe.Writer{W: l.file},
 		Mutex:      &l.mu,
 		TimeFn:     func() time.Time { return time.Now().UTC() },
 		TimeFormat: "2006-01-02T15:04:05.000Z",
@@ -121,7 +122,7 @@ func (l *runLog) sink() hclog.SinkAdapter {
 // stage's name, anything else as its type and fields.
 func (l *runLog) event(ev pipeline.Event) {
 	if ev.Type == pipeline.EventStageLog {
-		l.events.Named(ev.Stage).Log(hclog.LevelFromString(ev.Level), printable(ev.Message))
+		l.events.Named(ev.Stage).Log(hclog.LevelFromString(ev.Level), termsafe.Printable(ev.Message))
 		return
 	}
 	level := hclog.Info

@@ -6,12 +6,11 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 
+	"github.com/reinstall-dev/reinstall/internal/termsafe"
 	"github.com/reinstall-dev/reinstall/pipeline"
 )
 
@@ -31,14 +30,14 @@ func textEvents(w io.Writer) pipeline.Sink {
 		case pipeline.EventStageStarted:
 			fmt.Fprintf(w, "%s [%d/%d] %s %q ...\n", prefix, ev.Index, ev.Count, ev.Kind, ev.Stage)
 		case pipeline.EventStageSkipped:
-			fmt.Fprintf(w, "%s [%d/%d] %s %q skipped: %s\n", prefix, ev.Index, ev.Count, ev.Kind, ev.Stage, printable(ev.Message))
+			fmt.Fprintf(w, "%s [%d/%d] %s %q skipped: %s\n", prefix, ev.Index, ev.Count, ev.Kind, ev.Stage, termsafe.Printable(ev.Message))
 		case pipeline.EventStageFinished:
 			fmt.Fprintf(w, "%s [%d/%d] %s %q done in %s\n", prefix, ev.Index, ev.Count, ev.Kind, ev.Stage, round(ev.Duration))
 		case pipeline.EventStageFailed:
 			fmt.Fprintf(w, "%s [%d/%d] %s %q failed after %s\n", prefix, ev.Index, ev.Count, ev.Kind, ev.Stage, round(ev.Duration))
 		case pipeline.EventStageLog:
 			if ev.Level != "debug" && ev.Level != "trace" {
-				fmt.Fprintf(w, "    %s: %s\n", ev.Stage, printable(strings.TrimRight(ev.Message, "\n")))
+				fmt.Fprintf(w, "    %s: %s\n", ev.Stage, termsafe.Printable(strings.TrimRight(ev.Message, "\n")))
 			}
 		case pipeline.EventRollbackStarted:
 			fmt.Fprintf(w, "%s rolling back\n", prefix)
@@ -52,56 +51,6 @@ func textEvents(w io.Writer) pipeline.Sink {
 			}
 		}
 	}
-}
-
-// printable is s as it may reach the operator's terminal or log file: a
-// stage's lines come from inside the container, and an escape sequence in
-// them must not drive the terminal (set its clipboard, move its cursor). A
-// control or other non-graphic character but tab is shown escaped (\x1b,
-// \u009b, \u202e), as is a byte that is no UTF-8.
-func printable(s string) string {
-	clean := func(r rune) bool { return r == '\t' || unicode.IsGraphic(r) }
-	if utf8.ValidString(s) && !strings.ContainsFunc(s, func(r rune) bool { return !clean(r) }) {
-		return s
-	}
-	var b strings.Builder
-	for len(s) > 0 {
-		r, size := utf8.DecodeRuneInString(s)
-		switch {
-		case r == utf8.RuneError && size == 1:
-			fmt.Fprintf(&b, `\x%02x`, s[0])
-		case clean(r):
-			b.WriteString(s[:size])
-		case r < 0x80:
-			fmt.Fprintf(&b, `\x%02x`, r)
-		default:
-			fmt.Fprintf(&b, `\u%04x`, r)
-		}
-		s = s[size:]
-	}
-	return b.String()
-}
-
-// printableWriter writes lines through printable, keeping their newlines:
-// the host's log, whose lines may quote a plugin's, on the way to the
-// terminal or the log file. Each Write is one or more whole lines (hclog
-// writes one entry at a time).
-type printableWriter struct{ w io.Writer }
-
-func (p printableWriter) Write(b []byte) (int, error) {
-	if _, err := io.WriteString(p.w, printableLines(string(b))); err != nil {
-		return 0, err
-	}
-	return len(b), nil
-}
-
-// printableLines is s through printable, line by line, newlines kept.
-func printableLines(s string) string {
-	lines := strings.Split(s, "\n")
-	for i, l := range lines {
-		lines[i] = printable(l)
-	}
-	return strings.Join(lines, "\n")
 }
 
 func round(d time.Duration) time.Duration {

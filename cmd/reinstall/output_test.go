@@ -19,6 +19,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/reinstall-dev/reinstall/internal/termsafe"
 	"github.com/reinstall-dev/reinstall/pipeline"
 )
 
@@ -190,23 +191,6 @@ var ansiRE = regexp.MustCompile(`\x1b\[[0-9;?]*[A-Za-z]`)
 
 func stripANSI(s string) string { return ansiRE.ReplaceAllString(s, "") }
 
-// printable shows every control character but tab, and every byte that is
-// no UTF-8, escaped; other text passes as it is.
-func TestPrintable(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct{ in, want string }{
-		{"plain text, tabs\tand ünïcödé ✓ …", "plain text, tabs\tand ünïcödé ✓ …"},
-		{"\x1b]52;c;aGVsbG8=\x07", `\x1b]52;c;aGVsbG8=\x07`},
-		{"\x1b[2J\r\n\x00\x7f", `\x1b[2J\x0d\x0a\x00\x7f`},
-		{"\u009b2J and \u202eevil", `\u009b2J and \u202eevil`},
-		{"bad \xff\xfe bytes", `bad \xff\xfe bytes`},
-	} {
-		if got := printable(tc.in); got != tc.want {
-			t.Errorf("printable(%q) = %q, want %q", tc.in, got, tc.want)
-		}
-	}
-}
-
 // escapes are what the scripts write: OSC 52 (set the clipboard) and
 // erase the screen.
 const (
@@ -223,7 +207,7 @@ func TestScriptOutputCannotDriveTheTerminal(t *testing.T) {
 	h.createCT()
 	h.writeScript("vps.reinstall", "#!/bin/sh\nprintf '\\033]52;c;aGVsbG8=\\007 from vps.reinstall\\n'\nprintf '\\033[2J on stderr\\n' >&2\n", 0o755)
 	h.writeScript("vps.configure", "printf '\\033]52;c;aGVsbG8=\\007 from vps.configure\\n'\nprintf '\\033[2J\\n' >&2\n", 0o644)
-	shown := printable(oscClipboard)
+	shown := termsafe.Printable(oscClipboard)
 
 	r := h.mustCLI("101")
 	if strings.Contains(r.stderr, "\x1b") {

@@ -12,6 +12,7 @@ import (
 	"github.com/vbauerster/mpb/v8/decor"
 	"golang.org/x/sys/unix"
 
+	"github.com/reinstall-dev/reinstall/internal/termsafe"
 	"github.com/reinstall-dev/reinstall/pipeline"
 )
 
@@ -148,7 +149,7 @@ func (v *progressView) event(ev pipeline.Event) {
 			v.bars[ev.Stage] = sb
 		}
 	case pipeline.EventStageSkipped:
-		if sb := v.addBar(ev, "skipped: "+printable(ev.Message)); sb != nil {
+		if sb := v.addBar(ev, "skipped: "+termsafe.Printable(ev.Message)); sb != nil {
 			sb.end(0)
 			sb.bar.SetTotal(-1, true)
 		}
@@ -239,7 +240,7 @@ func (v *progressView) close() {
 
 func (sb *stageBar) progress(ev pipeline.Event) {
 	sb.mu.Lock()
-	sb.note = printable(ev.Message)
+	sb.note = termsafe.Printable(ev.Message)
 	if ev.Files > 0 {
 		sb.note += fmt.Sprintf(", %d files", ev.Files)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/reinstall-dev/reinstall/internal/termsafe"
 	"github.com/reinstall-dev/reinstall/internal/vz"
 	"github.com/reinstall-dev/reinstall/pipeline"
 )
@@ -74,7 +75,7 @@ func (o *runOutput) start(g *globals, command string) *runReport {
 	if r.view != nil {
 		stderr = r.view
 	}
-	r.Logger = hclog.NewInterceptLogger(&hclog.LoggerOptions{Name: "reinstall", Level: hclog.LevelFromString(g.logLevel), Output: printableWriter{stderr}})
+	r.Logger = hclog.NewInterceptLogger(&hclog.LoggerOptions{Name: "reinstall", Level: hclog.LevelFromString(g.logLevel), Output: termsafe.Writer{W: stderr}})
 	o.report = r
 	return r
 }
@@ -204,7 +205,7 @@ func errorEvent(err error, code int) pipeline.Event {
 // error may quote what it read in the container).
 func exitOf(err error) (code int, line string) {
 	code, line = exitLine(err)
-	return code, printableLines(line)
+	return code, termsafe.Lines(line)
 }
 
 func exitLine(err error) (code int, line string) {

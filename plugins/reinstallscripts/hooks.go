@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/reinstall-dev/reinstall/internal/safefs"
+	"github.com/reinstall-dev/reinstall/internal/termsafe"
 )
 
 // Dir is where hooks live: on the host (under --root) and in a container.
@@ -268,7 +269,7 @@ func DescriptionLines(name string, desc []byte, truncated, ok bool) []string {
 			truncated = true
 			break
 		}
-		lines = append(lines, prefix+printable(l))
+		lines = append(lines, prefix+termsafe.Printable(l))
 	}
 	if truncated {
 		lines = append(lines, prefix+"… (truncated)")

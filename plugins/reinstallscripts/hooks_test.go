@@ -119,7 +119,7 @@ func TestDescriptionLines(t *testing.T) {
 		{"", false, true, []string{"a.sh:"}},
 		{"One.\n", false, true, []string{"a.sh:One."}},
 		{"One.\nTwo.", false, true, []string{"a.sh:One.", "a.sh:Two."}},
-		{"esc\x1b[2J\n", false, true, []string{"a.sh:esc?[2J"}},
+		{"esc\x1b[2J\n", false, true, []string{`a.sh:esc\x1b[2J`}},
 		{"One.\nTw", true, true, []string{"a.sh:One.", "a.sh:Tw", "a.sh:… (truncated)"}},
 		{many, false, true, manyWant},
 		{strings.Repeat("line\n", MaxDescLines), false, true, manyWant[:MaxDescLines]},

@@ -15,13 +15,3 @@ func ShownName(name string) string {
 	}
 	return name
 }
-
-// printable replaces control and non-printable characters but tab with "?".
-func printable(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r == '\t' || unicode.IsPrint(r) {
-			return r
-		}
-		return '?'
-	}, s)
-}
