@@ -3,6 +3,7 @@
 package runtime
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"os/exec"
 	goruntime "runtime"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -80,6 +82,11 @@ func (n *Native) Exec(ctx context.Context, ctid int, req ExecRequest) (int, erro
 	}
 	code := exitCode(cmd.ProcessState)
 	if err := ctx.Err(); err != nil {
+		if ownGroup {
+			// The command nsenter forked into the container got the same
+			// SIGKILL; it is gone once Exec returns.
+			waitGroupGone(cmd.Process.Pid, execWaitDelay)
+		}
 		return code, fmt.Errorf("exec %d: %w", ctid, err)
 	}
 	var exitErr *exec.ExitError
@@ -138,4 +145,40 @@ func EnterMain(args []string) int {
 	argv := append([]string{"nsenter", "-t", args[0], "-m", "-u", "-i", "-p", "-n", "-r", "--wdns=/", "--"}, args[3:]...)
 	err := unix.Exec(NsenterPath, argv, os.Environ())
 	return fail(fmt.Sprintf("enter: exec %s: %v", NsenterPath, err))
+}
+
+// waitGroupGone waits, at most for limit, until no live process (zombies
+// aside: the container's init reaps them) is left in process group pgid.
+func waitGroupGone(pgid int, limit time.Duration) {
+	deadline := time.Now().Add(limit)
+	for groupAlive(pgid) && time.Now().Before(deadline) {
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// groupAlive tells whether a process of group pgid runs (is not a zombie).
+func groupAlive(pgid int) bool {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return false
+	}
+	for _, e := range entries {
+		if e.Name()[0] < '0' || e.Name()[0] > '9' {
+			continue
+		}
+		data, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid pgrp ...; comm may hold spaces and parens.
+		i := bytes.LastIndexByte(data, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(data[i+1:]))
+		if len(f) >= 3 && f[2] == strconv.Itoa(pgid) && f[0] != "Z" && f[0] != "X" {
+			return true
+		}
+	}
+	return false
 }
