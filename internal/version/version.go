@@ -1,5 +1,3 @@
-// Package version holds the reinstall release version, shared by the CLI and
-// the built-in plugins (which are the same binary, so they never skew).
 package version
 
 // Version is the release version of reinstall and its built-in plugins.
