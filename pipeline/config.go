@@ -60,6 +60,10 @@ type Pipeline struct {
 	// auto), and RuntimeRange where it is written.
 	Runtime      string
 	RuntimeRange hcl.Range
+	// PluginDir is searched for external plugins before PluginDirs: the
+	// caller's $REINSTALL_PLUGIN_DIR, or, in a recovery, the one the
+	// interrupted run used (see PluginDirOf).
+	PluginDir string
 
 	// values holds the input variables' values once assigned; unset ones
 	// are unknown while validating.

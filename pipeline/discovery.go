@@ -41,10 +41,20 @@ type PluginFile struct {
 	Problem string
 }
 
-// pluginSearchDirs lists the plugin directories in search order.
-func pluginSearchDirs(h *vz.Host) []string {
+// PluginDirOf is the directory searched before PluginDirs for p's
+// plugins: the one p records, else $REINSTALL_PLUGIN_DIR ("" for none).
+func PluginDirOf(p *Pipeline) string {
+	if p != nil && p.PluginDir != "" {
+		return p.PluginDir
+	}
+	return os.Getenv(PluginDirEnv)
+}
+
+// pluginSearchDirs lists the plugin directories in search order for p's
+// plugins (nil: the caller's $REINSTALL_PLUGIN_DIR, then PluginDirs).
+func pluginSearchDirs(h *vz.Host, p *Pipeline) []string {
 	var dirs []string
-	if d := os.Getenv(PluginDirEnv); d != "" {
+	if d := PluginDirOf(p); d != "" {
 		dirs = append(dirs, d)
 	}
 	for _, d := range PluginDirs {
@@ -55,10 +65,13 @@ func pluginSearchDirs(h *vz.Host) []string {
 
 // DiscoverPlugins lists every plugin file in the search directories, in
 // search order, each with why it is not used, if it is not.
-func DiscoverPlugins(h *vz.Host) []PluginFile {
+func DiscoverPlugins(h *vz.Host) []PluginFile { return discoverPlugins(h, nil) }
+
+// discoverPlugins is DiscoverPlugins in p's search directories.
+func discoverPlugins(h *vz.Host, p *Pipeline) []PluginFile {
 	var found []PluginFile
 	winner := map[string]string{}
-	for _, dir := range pluginSearchDirs(h) {
+	for _, dir := range pluginSearchDirs(h, p) {
 		entries, err := os.ReadDir(dir)
 		if err != nil {
 			continue // a missing directory holds no plugins
@@ -89,10 +102,10 @@ func DiscoverPlugins(h *vz.Host) []PluginFile {
 	return found
 }
 
-// findPluginFile returns the file a plugin name resolves to.
-func findPluginFile(h *vz.Host, name string) (PluginFile, error) {
+// findPluginFile returns the file a plugin name of p resolves to.
+func findPluginFile(h *vz.Host, p *Pipeline, name string) (PluginFile, error) {
 	known := slices.Clone(BuiltinPlugins)
-	for _, f := range DiscoverPlugins(h) {
+	for _, f := range discoverPlugins(h, p) {
 		known = append(known, f.Name)
 		if f.Name != name || strings.HasPrefix(f.Problem, "shadowed") {
 			continue
@@ -104,7 +117,7 @@ func findPluginFile(h *vz.Host, name string) (PluginFile, error) {
 	}
 	return PluginFile{}, fmt.Errorf("no plugin %q: it is not built in (built-ins: %s) and no %s%s is in %s%s",
 		name, strings.Join(BuiltinPlugins, ", "), PluginFilePrefix, name,
-		strings.Join(pluginSearchDirs(h), ", "), didYouMean(name, known))
+		strings.Join(pluginSearchDirs(h, p), ", "), didYouMean(name, known))
 }
 
 // pluginSpec resolves a plugin name for launching: a built-in, or the
@@ -113,7 +126,7 @@ func pluginSpec(h *vz.Host, p *Pipeline, name string) (pluginhost.Spec, error) {
 	if slices.Contains(BuiltinPlugins, name) {
 		return pluginhost.Spec{Name: name}, nil
 	}
-	f, err := findPluginFile(h, name)
+	f, err := findPluginFile(h, p, name)
 	if err != nil {
 		return pluginhost.Spec{}, err
 	}
@@ -133,7 +146,7 @@ func checkRequiredPlugins(h *vz.Host, p *Pipeline) error {
 		if slices.Contains(BuiltinPlugins, name) {
 			return fmt.Errorf("required_plugins pins %s, which is built into reinstall (built-ins are part of the binary and cannot be pinned): remove that entry", name)
 		}
-		f, err := findPluginFile(h, name)
+		f, err := findPluginFile(h, p, name)
 		if err != nil {
 			return err
 		}

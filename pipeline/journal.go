@@ -60,6 +60,9 @@ type RunHeader struct {
 	SetOSTemplate string `json:"set_ostemplate,omitempty"`
 	// Vars are the pipeline variables' values (RecordedVariables).
 	Vars map[string]json.RawMessage `json:"vars,omitempty"`
+	// PluginDir is the $REINSTALL_PLUGIN_DIR the run found its external
+	// plugins in, so a recovery launches the same ones.
+	PluginDir string `json:"plugin_dir,omitempty"`
 }
 
 // Journal is an append-only, fsynced record of a run at $LOCKDIR/<CTID>.journal.

@@ -122,6 +122,7 @@ func (r *run) begin() error {
 		PrivateDev:   r.origDev,
 		ReinstallPID: pid(),
 		Vars:         r.pipeline.RecordedVariables(),
+		PluginDir:    PluginDirOf(r.pipeline),
 	}
 	hdr.SetOSTemplate = r.o.OSTemplate
 	hdr.Runtime = r.o.RuntimeName
