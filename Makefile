@@ -18,7 +18,8 @@ FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
 PLUGINDIR   ?= /usr/libexec/reinstall/plugins
 # MANPAGES is where `make man` writes the generated pages (not checked in).
 MANPAGES    ?= docs/man
-DIST        ?= dist
+# DIST is fixed: packaging/nfpm.yaml names dist/deb-root.
+DIST        := dist
 VERSION     := $(shell sed -n 's/^const Version = "\(.*\)"/\1/p' internal/version/version.go)
 NFPM        := github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.45.2
 
@@ -67,20 +68,20 @@ man: build
 # install: the binary, its man pages, bash/zsh/fish completion and the
 # (empty) default plugin directory, under $(DESTDIR).
 install: build man
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MAN1DIR) $(DESTDIR)$(BASHCOMPDIR) \
-	  $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR) $(DESTDIR)$(PLUGINDIR)
-	install -m 0755 $(BIN) $(DESTDIR)$(SBINDIR)/reinstall
-	install -m 0644 $(MANPAGES)/*.1 $(DESTDIR)$(MAN1DIR)/
-	$(BIN) completion bash > $(DESTDIR)$(BASHCOMPDIR)/reinstall
-	$(BIN) completion zsh > $(DESTDIR)$(ZSHCOMPDIR)/_reinstall
-	$(BIN) completion fish > $(DESTDIR)$(FISHCOMPDIR)/reinstall.fish
-	chmod 0644 $(DESTDIR)$(BASHCOMPDIR)/reinstall $(DESTDIR)$(ZSHCOMPDIR)/_reinstall $(DESTDIR)$(FISHCOMPDIR)/reinstall.fish
+	install -d "$(DESTDIR)$(SBINDIR)" "$(DESTDIR)$(MAN1DIR)" "$(DESTDIR)$(BASHCOMPDIR)" \
+	  "$(DESTDIR)$(ZSHCOMPDIR)" "$(DESTDIR)$(FISHCOMPDIR)" "$(DESTDIR)$(PLUGINDIR)"
+	install -m 0755 $(BIN) "$(DESTDIR)$(SBINDIR)"/reinstall
+	install -m 0644 $(MANPAGES)/*.1 "$(DESTDIR)$(MAN1DIR)"/
+	$(BIN) completion bash > "$(DESTDIR)$(BASHCOMPDIR)"/reinstall
+	$(BIN) completion zsh > "$(DESTDIR)$(ZSHCOMPDIR)"/_reinstall
+	$(BIN) completion fish > "$(DESTDIR)$(FISHCOMPDIR)"/reinstall.fish
+	chmod 0644 "$(DESTDIR)$(BASHCOMPDIR)"/reinstall "$(DESTDIR)$(ZSHCOMPDIR)"/_reinstall "$(DESTDIR)$(FISHCOMPDIR)"/reinstall.fish
 
 # uninstall removes what install put there; the plugin directory only if empty.
 uninstall:
-	rm -f $(DESTDIR)$(SBINDIR)/reinstall $(DESTDIR)$(MAN1DIR)/reinstall.1 $(DESTDIR)$(MAN1DIR)/reinstall-*.1 \
-	  $(DESTDIR)$(BASHCOMPDIR)/reinstall $(DESTDIR)$(ZSHCOMPDIR)/_reinstall $(DESTDIR)$(FISHCOMPDIR)/reinstall.fish
-	-rmdir $(DESTDIR)$(PLUGINDIR) 2>/dev/null
+	rm -f "$(DESTDIR)$(SBINDIR)"/reinstall "$(DESTDIR)$(MAN1DIR)"/reinstall.1 "$(DESTDIR)$(MAN1DIR)"/reinstall-*.1 \
+	  "$(DESTDIR)$(BASHCOMPDIR)"/reinstall "$(DESTDIR)$(ZSHCOMPDIR)"/_reinstall "$(DESTDIR)$(FISHCOMPDIR)"/reinstall.fish
+	-rmdir "$(DESTDIR)$(PLUGINDIR)" 2>/dev/null
 
 # deb stages a static, stripped build under $(DIST)/deb-root (Debian paths, man pages
 # gzipped) and packs it with nfpm (packaging/nfpm.yaml) into $(DIST)/.
@@ -89,7 +90,7 @@ DEB_ROOT := $(DIST)/deb-root
 deb:
 	rm -rf $(DEB_ROOT)
 	CGO_ENABLED=0 GOFLAGS="-trimpath '-ldflags=-s -w'" $(MAKE) --no-print-directory install BIN=$(DIST)/build/reinstall MANPAGES=$(DIST)/build/man \
-	  DESTDIR=$(CURDIR)/$(DEB_ROOT) PREFIX=/usr ZSHCOMPDIR=/usr/share/zsh/vendor-completions
+	  DESTDIR="$(abspath $(DEB_ROOT))" PREFIX=/usr ZSHCOMPDIR=/usr/share/zsh/vendor-completions
 	gzip -9n $(DEB_ROOT)/usr/share/man/man1/*.1
 	VERSION=$(VERSION) ARCH=$$($(GO) env GOARCH) $(GO) run $(NFPM) package \
 	  --config packaging/nfpm.yaml --packager deb --target $(DIST)/

@@ -60,10 +60,11 @@ type Pipeline struct {
 	// auto), and RuntimeRange where it is written.
 	Runtime      string
 	RuntimeRange hcl.Range
-	// PluginDir is searched for external plugins before PluginDirs: the
-	// caller's $REINSTALL_PLUGIN_DIR, or, in a recovery, the one the
-	// interrupted run used (see PluginDirOf).
-	PluginDir string
+	// PluginDir is searched for external plugins before PluginDirs when
+	// pluginDirRecorded: in a recovery, the $REINSTALL_PLUGIN_DIR the
+	// interrupted run used ("" for none), whatever the caller's is now.
+	PluginDir         string
+	pluginDirRecorded bool
 
 	// values holds the input variables' values once assigned; unset ones
 	// are unknown while validating.

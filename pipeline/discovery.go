@@ -42,12 +42,21 @@ type PluginFile struct {
 }
 
 // PluginDirOf is the directory searched before PluginDirs for p's
-// plugins: the one p records, else $REINSTALL_PLUGIN_DIR ("" for none).
+// plugins ("" for none): the one recorded for a recovery, else
+// $REINSTALL_PLUGIN_DIR made absolute (the journal keeps it for recover,
+// which may run from another directory).
 func PluginDirOf(p *Pipeline) string {
-	if p != nil && p.PluginDir != "" {
+	if p != nil && p.pluginDirRecorded {
 		return p.PluginDir
 	}
-	return os.Getenv(PluginDirEnv)
+	d := os.Getenv(PluginDirEnv)
+	if d == "" {
+		return ""
+	}
+	if abs, err := filepath.Abs(d); err == nil {
+		return abs
+	}
+	return d
 }
 
 // pluginSearchDirs lists the plugin directories in search order for p's

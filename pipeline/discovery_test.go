@@ -160,3 +160,32 @@ func TestWithoutSensitive(t *testing.T) {
 		t.Errorf("withSensitiveUnknown (-want +got):\n%s", d)
 	}
 }
+
+// A recovery searches exactly the plugin directory its run used, never the
+// caller's; a run records its $REINSTALL_PLUGIN_DIR as an absolute path.
+func TestPluginDirOf(t *testing.T) {
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		env  string
+		p    *Pipeline
+		want string
+	}{
+		{"run, no variable", "", &Pipeline{}, ""},
+		{"run, absolute", "/opt/plugins", &Pipeline{}, "/opt/plugins"},
+		{"run, relative", "plugins", &Pipeline{}, filepath.Join(wd, "plugins")},
+		{"recovery of a run without one", "/home/dev/plugins", &Pipeline{pluginDirRecorded: true}, ""},
+		{"recovery of a run with one", "/home/dev/plugins", &Pipeline{PluginDir: "/opt/plugins", pluginDirRecorded: true}, "/opt/plugins"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv(PluginDirEnv, tt.env)
+			if got := PluginDirOf(tt.p); got != tt.want {
+				t.Errorf("PluginDirOf = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

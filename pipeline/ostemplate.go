@@ -3,9 +3,12 @@ package pipeline
 import (
 	"errors"
 	"fmt"
+	"regexp"
 
 	"github.com/reinstall-dev/reinstall/internal/vz"
 )
+
+var osTemplateNameRE = regexp.MustCompile(`^[A-Za-z0-9_+-][A-Za-z0-9._+-]*$`)
 
 // checkOSTemplateConfig refuses --ostemplate, before any change, when the
 // container's config could not be rewritten once the run has passed the
@@ -14,6 +17,11 @@ import (
 func checkOSTemplateConfig(h *vz.Host, ctid int, ostemplate string) error {
 	if ostemplate == "" {
 		return nil
+	}
+	// The name goes into a file that shell scripts source: only the
+	// characters of template names (vzctl's), no $, backquote or backslash.
+	if !osTemplateNameRE.MatchString(ostemplate) {
+		return refusedBecause(ReasonUsage, "--ostemplate %q: a template name to record in the config may hold only letters, digits, '.', '_', '+' and '-'", ostemplate)
 	}
 	err := h.CheckConfigWritable(ctid)
 	switch {

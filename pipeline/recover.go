@@ -96,9 +96,9 @@ func (r *run) restore(ctx context.Context, hdr *RunHeader, records []Record) err
 	if r.pipeline, err = loadRecordedPipeline(Options{Host: r.host, PipelineFile: pipelineFileOf(hdr)}, hdr.Vars); err != nil {
 		return fmt.Errorf("the interrupted run's pipeline %s: %w", hdr.Pipeline, err)
 	}
-	// The interrupted run's external plugins, wherever the caller's
-	// environment points now.
-	r.pipeline.PluginDir = hdr.PluginDir
+	// The interrupted run's external plugins, from where it found them,
+	// whatever the caller's environment says now.
+	r.pipeline.PluginDir, r.pipeline.pluginDirRecorded = hdr.PluginDir, true
 	if err := r.preparePlugins(ctx); err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -8,7 +9,9 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
 
+	"github.com/reinstall-dev/reinstall/internal/termsafe"
 	"github.com/reinstall-dev/reinstall/internal/vz"
 )
 
@@ -104,14 +107,28 @@ func completeContainers(root, prefix string) []cobra.Completion {
 	return out
 }
 
-// describeConfig is a container's NAME, else its HOSTNAME, else "".
+// describeConfig is a container's NAME, else its HOSTNAME, else "". The
+// config is read only if it is a regular file (no link, no fifo to hang a
+// Tab on), and only its first 64 KiB.
 func describeConfig(path string) string {
-	cfg, err := vz.LoadConfig(path)
+	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		return ""
+	}
+	data, err := io.ReadAll(io.LimitReader(f, 64<<10))
+	if err != nil {
+		return ""
+	}
+	cfg, err := vz.ParseConfig(data)
 	if err != nil {
 		return ""
 	}
 	for _, key := range []string{"NAME", "HOSTNAME"} {
-		if v, ok := cfg.Get(key); ok && v != "" && !strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		if v, ok := cfg.Get(key); ok && v != "" && termsafe.Printable(v) == v && !strings.ContainsAny(v, "\t") {
 			return v
 		}
 	}

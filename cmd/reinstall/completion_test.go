@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"golang.org/x/sys/unix"
 )
 
 // completionHost is a --root with configs, names and template caches only:
@@ -144,5 +145,27 @@ func TestManPages(t *testing.T) {
 	}
 	if r := h.cli("__gendocs", "html", dir); r.code != 2 {
 		t.Errorf("__gendocs html: exit %d, want 2", r.code)
+	}
+}
+
+// A container's config is only described if it is a regular file whose
+// NAME or HOSTNAME prints as it is: a fifo (which would hang the Tab) or a
+// link is not read, and a value with escape sequences is not shown.
+func TestCompletionReadsOnlyPlainConfigs(t *testing.T) {
+	t.Parallel()
+	h := completionHost(t, map[string]string{
+		"etc/vz/conf/101.conf":   "NAME=\"web\"\n",
+		"etc/vz/conf/103.conf":   "NAME=\"evil\u009b2J\"\n",
+		"etc/vz/conf/104.conf":   "HOSTNAME=\"tab\there\"\n",
+		"vz/private/105/ve.conf": "NAME=\"linked\"\n",
+	}, map[string]string{
+		"etc/vz/conf/105.conf": "../../../vz/private/105/ve.conf",
+	})
+	if err := unix.Mkfifo(h.Path("etc/vz/conf/102.conf"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"101\tweb", "102", "103", "104", "105"}
+	if d := cmp.Diff(want, h.completions("ct", "start", "")); d != "" {
+		t.Errorf("complete ct start (-want +got):\n%s", d)
 	}
 }

@@ -113,6 +113,7 @@ func TestOSTemplateConfigUnchangedUnlessReinstalled(t *testing.T) {
 		hook       string // vps.reinstall, if any
 		code       int
 		stderr     []string
+		cacheFile  bool // a copy of the other template named ostemplate
 	}{
 		{name: "hook fails", ostemplate: otherTemplate, hook: "#!/bin/sh\nexit 3\n", code: pipeline.ExitFailed,
 			stderr: []string{"vps.reinstall exited with status 3"}},
@@ -122,6 +123,10 @@ func TestOSTemplateConfigUnchangedUnlessReinstalled(t *testing.T) {
 			stderr: []string{"not a valid template name"}},
 		{name: "quotes in the name", ostemplate: `a"b'c`, code: pipeline.ExitRefused,
 			stderr: []string{"not a valid template name"}},
+		// A cache file may be named so, but the name would go into a
+		// config that shell scripts source.
+		{name: "shell syntax in the name", ostemplate: "x$(touch pwned)`id`", cacheFile: true, code: pipeline.ExitRefused,
+			stderr: []string{"may hold only letters, digits"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -132,6 +137,13 @@ func TestOSTemplateConfigUnchangedUnlessReinstalled(t *testing.T) {
 			config := h.configWithComments()
 			if tc.hook != "" {
 				h.writeScript("vps.reinstall", tc.hook, 0o755)
+			}
+			if tc.cacheFile {
+				cache := h.Path("vz/template/cache")
+				data := readFile(t, filepath.Join(cache, otherTemplate+".tar.gz"))
+				if err := os.WriteFile(filepath.Join(cache, tc.ostemplate+".tar.gz"), []byte(data), 0o644); err != nil {
+					t.Fatal(err)
+				}
 			}
 			before := h.tree("")
 			r := h.cli("--ostemplate", tc.ostemplate, "101")

@@ -22,23 +22,24 @@ func (h *Host) CheckConfigWritable(ctid int) error {
 // SetConfigValue sets key to value in <CTID>.conf (Config.Set) and rewrites
 // the file atomically with its mode kept, so comments, unknown keys and raw
 // values like $VEID stay as they were. A key that already holds value leaves
-// the file untouched, so calling it again is harmless. A config that is a
-// symlink is refused (ErrConfigSymlink), never replaced.
+// the file untouched, so calling it again is harmless (also through a
+// symlink). Otherwise a config that is a symlink is refused
+// (ErrConfigSymlink), never replaced.
 func (h *Host) SetConfigValue(ctid int, key, value string) error {
 	path := h.ConfigPath(ctid)
 	if err := CheckValue(value); err != nil {
 		return fmt.Errorf("%s: %s: %w", path, key, err)
-	}
-	mode, err := h.configFileMode(ctid)
-	if err != nil {
-		return err
 	}
 	cfg, err := LoadConfig(path)
 	if err != nil {
 		return err
 	}
 	if old, ok := cfg.Get(key); ok && old == value {
-		return nil
+		return nil // already so, even through a link someone set by hand
+	}
+	mode, err := h.configFileMode(ctid)
+	if err != nil {
+		return err
 	}
 	cfg.Set(key, value)
 	return WriteFileAtomic(path, cfg.Bytes(), mode)
