@@ -13,9 +13,28 @@ import (
 // ctOverhead is the container P3 reinstalls.
 const ctOverhead = 201
 
+// contractPipeline is the default pipeline without the Virtuozzo 7 extras
+// (credentials, reinstall-scripts): the six stages of the contract, as a
+// site may declare it. P3 measures it too, to show what the extras cost.
+const contractPipeline = `pipeline "contract" {
+  stage "provision" "template" {}
+  stage "reinstall-hook" "vps-reinstall" {
+    script = "/etc/vz/conf/vps.reinstall"
+  }
+  stage "swap" "swap" {}
+  stage "start" "start" {}
+  stage "configure" "vps-configure" {
+    script = "/etc/vz/conf/vps.configure"
+    when   = stage.vps-reinstall.mode == "custom"
+  }
+  stage "backup-retention" "retention" {}
+}
+`
+
 // benchOverhead is P3: the whole default pipeline on the tiny template against the sum
 // of its bare parts (GNU tar extraction, ct stop, ct start) measured in the same
-// repetitions, and one plugin launch with its handshake against a bare fork/exec.
+// repetitions, and one plugin launch with its handshake against a bare fork/exec;
+// then, for information, the contract's six stages against the same bare parts.
 func (b *bench) benchOverhead() error {
 	if err := b.createContainer(ctOverhead, tinyTemplate); err != nil {
 		return err
@@ -25,10 +44,22 @@ func (b *bench) benchOverhead() error {
 	}
 	id := strconv.Itoa(ctOverhead)
 	archive := b.host.Path("vz/template/cache/" + tinyTemplate + ".tar.zst")
-	var whole, tarT, syncT, stopT, startT []time.Duration
+	contract := filepath.Join(b.scratch, "contract.hcl")
+	if err := os.WriteFile(contract, []byte(contractPipeline), 0o644); err != nil {
+		return err
+	}
+	var whole, six, tarT, syncT, stopT, startT []time.Duration
 	for i := range b.opts.Reps + 1 { // the first round warms the caches and is dropped
 		must(settle(false))
 		res, err := b.reinstall("P3 tiny template", "--stop", id)
+		if err != nil {
+			return err
+		}
+		if err := b.dropOld(ctOverhead); err != nil {
+			return err
+		}
+		must(settle(false))
+		sixRes, err := b.reinstall("P3 tiny template, six stages", "--pipeline", contract, "--stop", id)
 		if err != nil {
 			return err
 		}
@@ -59,7 +90,7 @@ func (b *bench) benchOverhead() error {
 		if i == 0 {
 			continue
 		}
-		whole = append(whole, res.Wall)
+		whole, six = append(whole, res.Wall), append(six, sixRes.Wall)
 		tarT, syncT = append(tarT, tr.tar), append(syncT, tr.sync)
 		stopT, startT = append(stopT, stop.Wall), append(startT, start.Wall)
 	}
@@ -71,7 +102,13 @@ func (b *bench) benchOverhead() error {
 	if err := b.stop(ctOverhead); err != nil {
 		return err
 	}
-	return b.benchPluginLaunch()
+	if err := b.benchPluginLaunch(); err != nil {
+		return err
+	}
+	b.add(Row{ID: "P3", What: "reinstall --stop, tiny template, the contract's six stages (no credentials, reinstall-scripts)", Ours: statOf(six),
+		Baseline: "tar -x, sync -f, ct stop, ct start", Base: statOf(sumStats(tarT, syncT, stopT, startT)),
+		Note: "a site pipeline without the Virtuozzo 7 extras (5 plugin processes), in the same repetitions as P3a"})
+	return nil
 }
 
 // benchPluginLaunch times starting the provision plugin up to a completed handshake,
