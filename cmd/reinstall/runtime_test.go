@@ -14,24 +14,6 @@ import (
 	"github.com/reinstall-dev/reinstall/pipeline"
 )
 
-// toolPipeline is the stock pipeline without the extra configure stages, so
-// that the tool calls a run makes stay fixed.
-const toolPipeline = `pipeline "tool" {
-  %s
-  stage "provision" "template" {}
-  stage "reinstall-hook" "vps-reinstall" {
-    script = "/etc/vz/conf/vps.reinstall"
-  }
-  stage "swap" "swap" {}
-  stage "start" "start" {}
-  stage "configure" "vps-configure" {
-    script = "/etc/vz/conf/vps.configure"
-    when   = stage.vps-reinstall.mode == "custom"
-  }
-  stage "backup-retention" "retention" {}
-}
-`
-
 // fakeTool is a fake vzctl or prlctl (testdata/fake-<name>) installed as
 // <dir>/<name>; it records every call in log and delegates to the native
 // runtime.
@@ -98,10 +80,18 @@ func split(calls [][]string) (status, others [][]string) {
 	return status, others
 }
 
+// writeToolPipeline writes examples/pipelines/contract.hcl (the stock
+// stages without the extra configure stages, so that the tool calls a run
+// makes stay fixed) with setting as the pipeline block's first line.
 func writeToolPipeline(t *testing.T, h *testHost, setting string) string {
 	t.Helper()
+	const open = "pipeline \"contract\" {\n"
+	src := readFile(t, example(t, "contract.hcl"))
+	if !strings.Contains(src, open) {
+		t.Fatalf("%s has no %q line", example(t, "contract.hcl"), open)
+	}
 	p := h.Path("etc/vz/tool.hcl")
-	if err := os.WriteFile(p, []byte(strings.Replace(toolPipeline, "%s", setting, 1)), 0o644); err != nil {
+	if err := os.WriteFile(p, []byte(strings.Replace(src, open, open+"  "+setting+"\n", 1)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return p
@@ -429,7 +419,7 @@ func TestRuntimeSettingDiagnostics(t *testing.T) {
 	h.createCT()
 	p := writeToolPipeline(t, h, `runtime = "vzclt"`)
 	r := h.cli("validate", p)
-	if r.code == 0 || !strings.Contains(r.stderr, "Error: Invalid runtime") || !strings.Contains(r.stderr, `2:   runtime = "vzclt"`) {
+	if r.code == 0 || !strings.Contains(r.stderr, "Error: Invalid runtime") || !strings.Contains(r.stderr, `5:   runtime = "vzclt"`) {
 		t.Errorf("validate with runtime = \"vzclt\": exit %d\n%s", r.code, r.stderr)
 	}
 	r = h.cli("--runtime", "lxc", "101")

@@ -1,0 +1,16 @@
+# The six stages of Parallels/Virtuozzo `pctl reinstall` as its manual page
+# documents them: the default pipeline without the Virtuozzo 7 extras (the
+# credential merge and the /etc/vz/reinstall.d hooks).
+pipeline "contract" {
+  stage "provision" "template" {}
+  stage "reinstall-hook" "vps-reinstall" {
+    script = "/etc/vz/conf/vps.reinstall"
+  }
+  stage "swap" "swap" {}
+  stage "start" "start" {}
+  stage "configure" "vps-configure" {
+    script = "/etc/vz/conf/vps.configure"
+    when   = stage.vps-reinstall.mode == "custom"
+  }
+  stage "backup-retention" "retention" {}
+}
