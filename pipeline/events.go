@@ -49,6 +49,9 @@ type Event struct {
 	Error    string        `json:"error,omitempty"`
 	// State is the container's state at the end of a run: running or stopped.
 	State string `json:"state,omitempty"`
+	// ContinuedPast names the stages that failed and were continued past, as
+	// their on_failure = "continue" says (run-finished).
+	ContinuedPast []string `json:"continued_past,omitempty"`
 	// ExitCode is the process's exit code (error and run-finished only,
 	// where it is always present, 0 included).
 	ExitCode int `json:"-"`

@@ -35,6 +35,8 @@ type run struct {
 	// can tell which area sits at VE_PRIVATE at any moment.
 	origIno, origDev uint64
 	current          *stageRun
+	// continued names the stages that failed and were continued past.
+	continued []string
 }
 
 // stageRun is a stage's state within the run.
@@ -79,6 +81,7 @@ func (r *run) execute(ctx context.Context) error {
 			}
 			if sr.stage.OnFailure == OnFailureContinue {
 				r.o.Logger.Warn("stage failed; continuing as its on_failure says", "stage", sr.stage.Name, "error", err)
+				r.continued = append(r.continued, sr.stage.Name)
 				continue
 			}
 			return r.fail(sr.stage.Name, err)
@@ -102,7 +105,7 @@ func (r *run) execute(ctx context.Context) error {
 		return &Error{Code: ExitRecover, Stage: "journal", Err: err}
 	}
 	r.journal = nil
-	r.emit(Event{Type: EventRunFinished, Duration: time.Since(start), State: r.state(ctx)})
+	r.emit(Event{Type: EventRunFinished, Duration: time.Since(start), State: r.state(ctx), ContinuedPast: r.continued})
 	return nil
 }
 

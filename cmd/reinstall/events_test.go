@@ -35,6 +35,8 @@ type jsonEvent struct {
 	Files    int64  `json:"files"`
 	Done     int64  `json:"done"`
 	Total    int64  `json:"total"`
+
+	ContinuedPast []string `json:"continued_past"`
 }
 
 var (

@@ -162,6 +162,7 @@ func eventFields(ev pipeline.Event) []any {
 	add("state", ev.State, ev.State != "")
 	add("exit_code", ev.ExitCode, ev.Type == pipeline.EventError || ev.Type == pipeline.EventRunFinished)
 	add("reason", ev.Reason, ev.Reason != "")
+	add("continued_past", ev.ContinuedPast, len(ev.ContinuedPast) > 0)
 	return kv
 }
 

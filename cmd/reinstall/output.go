@@ -47,10 +47,19 @@ func textEvents(w io.Writer) pipeline.Sink {
 			}
 		case pipeline.EventRunFinished:
 			if ev.Command == "reinstall" && ev.ExitCode == 0 {
-				fmt.Fprintf(w, "%s reinstalled in %s; the container is %s\n", prefix, round(ev.Duration), ev.State)
+				fmt.Fprintf(w, "%s reinstalled in %s; the container is %s%s\n", prefix, round(ev.Duration), ev.State, continuedPast(ev))
 			}
 		}
 	}
+}
+
+// continuedPast names, for the final line, the stages that failed and were
+// continued past.
+func continuedPast(ev pipeline.Event) string {
+	if len(ev.ContinuedPast) == 0 {
+		return ""
+	}
+	return "; failed and continued past (on_failure = \"continue\"): " + strings.Join(ev.ContinuedPast, ", ")
 }
 
 func round(d time.Duration) time.Duration {

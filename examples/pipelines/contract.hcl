@@ -1,6 +1,9 @@
 # The six stages of Parallels/Virtuozzo `pctl reinstall` as its manual page
 # documents them: the default pipeline without the Virtuozzo 7 extras (the
 # credential merge and the /etc/vz/reinstall.d hooks).
+#
+# without "credentials": the manual's six stages keep the template's accounts
+# without "reinstall-scripts": the manual's six stages run no reinstall.d hook
 pipeline "contract" {
   stage "provision" "template" {}
   stage "reinstall-hook" "vps-reinstall" {

@@ -16,6 +16,8 @@ locals {
   configure = "${var.script_dir}/configure.sh"
 }
 
+# without "vps-reinstall": site-reinstall runs the site's script instead
+# without "vps-configure": site-configure runs the site's script instead
 pipeline "custom-scripts" {
   stage "provision" "template" {}
 
@@ -35,6 +37,19 @@ pipeline "custom-scripts" {
     script  = local.configure
     timeout = "5m"
     when    = stage.site-reinstall.mode == "custom"
+  }
+
+  # Merge the old /etc/passwd, shadow and group into the new ones.
+  stage "configure" "credentials" {
+    plugin = "credentials"
+    when   = !opts.resetpwdb
+  }
+
+  # The host's /etc/vz/reinstall.d/*.sh hooks (and the old container's
+  # own, when named by --scripts) run inside the container.
+  stage "configure" "reinstall-scripts" {
+    plugin = "reinstall-scripts"
+    when   = !opts.skipscripts
   }
 
   stage "backup-retention" "retention" {}

@@ -1,4 +1,4 @@
-# The stock reinstall, then the customer's home directories and the SSH host
+# The default pipeline, then the customer's home directories and the SSH host
 # keys copied back from the old private area, so that users keep their files
 # and clients do not see a changed host key. Owners, modes, xattrs and hard
 # links are kept; symlinks are copied as symlinks, never followed.
@@ -26,6 +26,19 @@ pipeline "keep-paths" {
   stage "configure" "vps-configure" {
     script = "/etc/vz/conf/vps.configure"
     when   = stage.vps-reinstall.mode == "custom"
+  }
+
+  # Merge the old /etc/passwd, shadow and group into the new ones.
+  stage "configure" "credentials" {
+    plugin = "credentials"
+    when   = !opts.resetpwdb
+  }
+
+  # The host's /etc/vz/reinstall.d/*.sh hooks (and the old container's
+  # own, when named by --scripts) run inside the container.
+  stage "configure" "reinstall-scripts" {
+    plugin = "reinstall-scripts"
+    when   = !opts.skipscripts
   }
 
   # Runs in both modes, and with --skipbackup too: the old area is deleted

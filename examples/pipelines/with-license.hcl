@@ -35,6 +35,18 @@ pipeline "with-license" {
     script = "/etc/vz/conf/vps.configure"
     when   = stage.vps-reinstall.mode == "custom"
   }
+  # Merge the old /etc/passwd, shadow and group into the new ones.
+  stage "configure" "credentials" {
+    plugin = "credentials"
+    when   = !opts.resetpwdb
+  }
+
+  # The host's /etc/vz/reinstall.d/*.sh hooks (and the old container's
+  # own, when named by --scripts) run inside the container.
+  stage "configure" "reinstall-scripts" {
+    plugin = "reinstall-scripts"
+    when   = !opts.skipscripts
+  }
   stage "configure" "license" {
     plugin      = "acme-license"
     timeout     = "2m"
