@@ -87,6 +87,12 @@ func (s *services) Status(ctx context.Context) (string, error) {
 	return string(st), err
 }
 
+// ListeningPorts lists the TCP ports listening in the container's network
+// namespace, read by the runtime from the host.
+func (s *services) ListeningPorts(ctx context.Context) ([]int, error) {
+	return s.r.o.Runtime.ListeningPorts(ctx, s.r.ctid)
+}
+
 // Secret returns a sensitive attribute of the running stage.
 func (s *services) Secret(_ context.Context, name string) (string, error) {
 	cur := s.r.current

@@ -140,6 +140,9 @@ func (noRuntime) Exec(context.Context, int, runtime.ExecRequest) (int, error) {
 	return -1, errNoRuntime
 }
 func (noRuntime) List(context.Context) ([]runtime.Info, error) { return nil, errNoRuntime }
+func (noRuntime) ListeningPorts(context.Context, int) ([]int, error) {
+	return nil, errNoRuntime
+}
 
 // stagePlugin is what checking a stage needs of a plugin process.
 type stagePlugin interface {

@@ -180,6 +180,21 @@ func (h *hostClient) Secret(ctx context.Context, name string) (string, error) {
 	return resp.GetValue(), nil
 }
 
+func (h *hostClient) ListeningPorts(ctx context.Context) ([]int, error) {
+	if h.err != nil {
+		return nil, h.err
+	}
+	resp, err := h.c.ListeningPorts(ctx, &stagev1.ListeningPortsRequest{})
+	if err != nil {
+		return nil, fromStatus("listening ports", err)
+	}
+	ports := make([]int, len(resp.GetPorts()))
+	for i, p := range resp.GetPorts() {
+		ports[i] = int(p)
+	}
+	return ports, nil
+}
+
 // emit sends an event outside a Run stream (see streamUI).
 func (h *hostClient) emit(ctx context.Context, ev *stagev1.Event) error {
 	if h.err != nil {

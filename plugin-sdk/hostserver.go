@@ -128,6 +128,18 @@ func (s *hostServer) GetSecret(ctx context.Context, req *stagev1.GetSecretReques
 	return &stagev1.GetSecretResponse{Value: v}, nil
 }
 
+func (s *hostServer) ListeningPorts(ctx context.Context, _ *stagev1.ListeningPortsRequest) (*stagev1.ListeningPortsResponse, error) {
+	ports, err := s.h.ListeningPorts(ctx)
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	resp := &stagev1.ListeningPortsResponse{Ports: make([]uint32, len(ports))}
+	for i, p := range ports {
+		resp.Ports[i] = uint32(p)
+	}
+	return resp, nil
+}
+
 // toStatus keeps the error classes a plugin may branch on (see HostError).
 func toStatus(err error) error {
 	switch {

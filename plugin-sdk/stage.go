@@ -147,6 +147,9 @@ type Host interface {
 	// During a rollback made by `reinstall recover` it returns "" (the host
 	// never writes secrets to its journal).
 	Secret(ctx context.Context, name string) (string, error)
+	// ListeningPorts lists the TCP ports (IPv4 and IPv6) listening in the
+	// running container's network namespace, sorted, each once.
+	ListeningPorts(ctx context.Context) ([]int, error)
 }
 
 // ExecRequest is a command to run inside the container.

@@ -72,6 +72,8 @@ func (s *fakeServices) Secret(_ context.Context, name string) (string, error) {
 	return "secret-" + name, nil
 }
 
+func (s *fakeServices) ListeningPorts(context.Context) ([]int, error) { return []int{22, 80}, nil }
+
 func (s *fakeServices) Emit(stage string, ev Event) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -8,7 +8,7 @@ import sdk "github.com/reinstall-dev/reinstall/plugin-sdk"
 // Journal, Emit and Secret concern the stage the process is running: a plugin
 // process runs one stage at a time.
 type Services interface {
-	sdk.Host // Journal, Exec, ReadFile, WriteFile, Probe, Start, Stop, Status, Secret
+	sdk.Host // Journal, Exec, ReadFile, WriteFile, Probe, Start, Stop, Status, Secret, ListeningPorts
 	// Emit receives log lines and progress a stage sends outside its Run
 	// stream (HostServices.Emit), tagged with the running stage.
 	Emit(stage string, ev Event)

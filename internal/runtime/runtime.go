@@ -58,6 +58,10 @@ type Runtime interface {
 	Exec(ctx context.Context, ctid int, req ExecRequest) (exitCode int, err error)
 	// List returns the running containers known to the state directory.
 	List(ctx context.Context) ([]Info, error)
+	// ListeningPorts lists the TCP ports (IPv4 and IPv6) in LISTEN state in
+	// the running container's network namespace, sorted, each once; an
+	// error wraps ErrNotRunning if it is stopped.
+	ListeningPorts(ctx context.Context, ctid int) ([]int, error)
 }
 
 // Sentinel errors callers branch on (errors.Is).

@@ -35,6 +35,9 @@ type FakeHost struct {
 	StatusFunc func(ctx context.Context) (string, error)
 	// SecretFunc answers Secret (default: the values given to SetSecret).
 	SecretFunc func(ctx context.Context, name string) (string, error)
+	// ListeningPortsFunc answers ListeningPorts (default: the ports given
+	// to SetListeningPorts).
+	ListeningPortsFunc func(ctx context.Context) ([]int, error)
 
 	mu      sync.Mutex
 	stage   string
@@ -44,6 +47,7 @@ type FakeHost struct {
 	events  []sdk.Event
 	secrets map[string]string
 	running bool
+	ports   []int
 }
 
 // File is a file of the fake private area.
@@ -87,6 +91,13 @@ func (h *FakeHost) SetSecret(name, value string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.secrets[name] = value
+}
+
+// SetListeningPorts sets the ports ListeningPorts reports.
+func (h *FakeHost) SetListeningPorts(ports ...int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.ports = slices.Sorted(slices.Values(ports))
 }
 
 // JournalEntries returns the journal entries recorded so far, in order.
@@ -232,6 +243,15 @@ func (h *FakeHost) Secret(ctx context.Context, name string) (string, error) {
 		return "", fmt.Errorf("no secret %q", name)
 	}
 	return v, nil
+}
+
+func (h *FakeHost) ListeningPorts(ctx context.Context) ([]int, error) {
+	if h.ListeningPortsFunc != nil {
+		return h.ListeningPortsFunc(ctx)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.ports), nil
 }
 
 func (h *FakeHost) Emit(stage string, ev sdk.Event) {

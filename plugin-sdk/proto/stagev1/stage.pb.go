@@ -2023,6 +2023,87 @@ func (x *GetSecretResponse) GetValue() string {
 	return ""
 }
 
+type ListeningPortsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListeningPortsRequest) Reset() {
+	*x = ListeningPortsRequest{}
+	mi := &file_stagev1_stage_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListeningPortsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListeningPortsRequest) ProtoMessage() {}
+
+func (x *ListeningPortsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_stagev1_stage_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListeningPortsRequest.ProtoReflect.Descriptor instead.
+func (*ListeningPortsRequest) Descriptor() ([]byte, []int) {
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{31}
+}
+
+type ListeningPortsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The ports of TCP sockets in LISTEN state (IPv4 and IPv6), sorted, each once.
+	Ports         []uint32 `protobuf:"varint,1,rep,packed,name=ports,proto3" json:"ports,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListeningPortsResponse) Reset() {
+	*x = ListeningPortsResponse{}
+	mi := &file_stagev1_stage_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListeningPortsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListeningPortsResponse) ProtoMessage() {}
+
+func (x *ListeningPortsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_stagev1_stage_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListeningPortsResponse.ProtoReflect.Descriptor instead.
+func (*ListeningPortsResponse) Descriptor() ([]byte, []int) {
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *ListeningPortsResponse) GetPorts() []uint32 {
+	if x != nil {
+		return x.Ports
+	}
+	return nil
+}
+
 var File_stagev1_stage_proto protoreflect.FileDescriptor
 
 const file_stagev1_stage_proto_rawDesc = "" +
@@ -2192,13 +2273,16 @@ const file_stagev1_stage_proto_rawDesc = "" +
 	"\x10GetSecretRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\")\n" +
 	"\x11GetSecretResponse\x12\x14\n" +
-	"\x05value\x18\x01 \x01(\tR\x05value2\x9e\x03\n" +
+	"\x05value\x18\x01 \x01(\tR\x05value\"\x17\n" +
+	"\x15ListeningPortsRequest\".\n" +
+	"\x16ListeningPortsResponse\x12\x14\n" +
+	"\x05ports\x18\x01 \x03(\rR\x05ports2\x9e\x03\n" +
 	"\x05Stage\x12R\n" +
 	"\aGetInfo\x12\".reinstall.stage.v1.GetInfoRequest\x1a#.reinstall.stage.v1.GetInfoResponse\x12X\n" +
 	"\tGetSchema\x12$.reinstall.stage.v1.GetSchemaRequest\x1a%.reinstall.stage.v1.GetSchemaResponse\x12U\n" +
 	"\bValidate\x12#.reinstall.stage.v1.ValidateRequest\x1a$.reinstall.stage.v1.ValidateResponse\x12B\n" +
 	"\x03Run\x12\x1e.reinstall.stage.v1.RunRequest\x1a\x19.reinstall.stage.v1.Event0\x01\x12L\n" +
-	"\bRollback\x12#.reinstall.stage.v1.RollbackRequest\x1a\x19.reinstall.stage.v1.Event0\x012\xb6\x06\n" +
+	"\bRollback\x12#.reinstall.stage.v1.RollbackRequest\x1a\x19.reinstall.stage.v1.Event0\x012\x9f\a\n" +
 	"\fHostServices\x12F\n" +
 	"\aJournal\x12 .reinstall.stage.v1.JournalEntry\x1a\x19.reinstall.stage.v1.Empty\x12H\n" +
 	"\x04Exec\x12\x1f.reinstall.stage.v1.ExecRequest\x1a\x1d.reinstall.stage.v1.ExecEvent0\x01\x12U\n" +
@@ -2209,7 +2293,8 @@ const file_stagev1_stage_proto_rawDesc = "" +
 	"\rContainerStop\x12$.reinstall.stage.v1.ContainerRequest\x1a\x19.reinstall.stage.v1.Empty\x12d\n" +
 	"\x0fContainerStatus\x12$.reinstall.stage.v1.ContainerRequest\x1a+.reinstall.stage.v1.ContainerStatusResponse\x12<\n" +
 	"\x04Emit\x12\x19.reinstall.stage.v1.Event\x1a\x19.reinstall.stage.v1.Empty\x12X\n" +
-	"\tGetSecret\x12$.reinstall.stage.v1.GetSecretRequest\x1a%.reinstall.stage.v1.GetSecretResponseB=Z;github.com/reinstall-dev/reinstall/plugin-sdk/proto/stagev1b\x06proto3"
+	"\tGetSecret\x12$.reinstall.stage.v1.GetSecretRequest\x1a%.reinstall.stage.v1.GetSecretResponse\x12g\n" +
+	"\x0eListeningPorts\x12).reinstall.stage.v1.ListeningPortsRequest\x1a*.reinstall.stage.v1.ListeningPortsResponseB=Z;github.com/reinstall-dev/reinstall/plugin-sdk/proto/stagev1b\x06proto3"
 
 var (
 	file_stagev1_stage_proto_rawDescOnce sync.Once
@@ -2224,7 +2309,7 @@ func file_stagev1_stage_proto_rawDescGZIP() []byte {
 }
 
 var file_stagev1_stage_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_stagev1_stage_proto_msgTypes = make([]protoimpl.MessageInfo, 37)
+var file_stagev1_stage_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
 var file_stagev1_stage_proto_goTypes = []any{
 	(Diagnostic_Severity)(0),        // 0: reinstall.stage.v1.Diagnostic.Severity
 	(*Empty)(nil),                   // 1: reinstall.stage.v1.Empty
@@ -2258,12 +2343,14 @@ var file_stagev1_stage_proto_goTypes = []any{
 	(*ContainerStatusResponse)(nil), // 29: reinstall.stage.v1.ContainerStatusResponse
 	(*GetSecretRequest)(nil),        // 30: reinstall.stage.v1.GetSecretRequest
 	(*GetSecretResponse)(nil),       // 31: reinstall.stage.v1.GetSecretResponse
-	nil,                             // 32: reinstall.stage.v1.RunContext.StageOutputsEntry
-	nil,                             // 33: reinstall.stage.v1.RunContext.ConfigEntry
-	nil,                             // 34: reinstall.stage.v1.Options.ExtraEntry
-	nil,                             // 35: reinstall.stage.v1.Outputs.ValuesEntry
-	nil,                             // 36: reinstall.stage.v1.Result.OutputsEntry
-	nil,                             // 37: reinstall.stage.v1.JournalEntry.DataEntry
+	(*ListeningPortsRequest)(nil),   // 32: reinstall.stage.v1.ListeningPortsRequest
+	(*ListeningPortsResponse)(nil),  // 33: reinstall.stage.v1.ListeningPortsResponse
+	nil,                             // 34: reinstall.stage.v1.RunContext.StageOutputsEntry
+	nil,                             // 35: reinstall.stage.v1.RunContext.ConfigEntry
+	nil,                             // 36: reinstall.stage.v1.Options.ExtraEntry
+	nil,                             // 37: reinstall.stage.v1.Outputs.ValuesEntry
+	nil,                             // 38: reinstall.stage.v1.Result.OutputsEntry
+	nil,                             // 39: reinstall.stage.v1.JournalEntry.DataEntry
 }
 var file_stagev1_stage_proto_depIdxs = []int32{
 	6,  // 0: reinstall.stage.v1.GetSchemaResponse.schema:type_name -> reinstall.stage.v1.Schema
@@ -2274,15 +2361,15 @@ var file_stagev1_stage_proto_depIdxs = []int32{
 	13, // 5: reinstall.stage.v1.RollbackRequest.context:type_name -> reinstall.stage.v1.RunContext
 	20, // 6: reinstall.stage.v1.RollbackRequest.entries:type_name -> reinstall.stage.v1.JournalEntry
 	14, // 7: reinstall.stage.v1.RunContext.options:type_name -> reinstall.stage.v1.Options
-	32, // 8: reinstall.stage.v1.RunContext.stage_outputs:type_name -> reinstall.stage.v1.RunContext.StageOutputsEntry
-	33, // 9: reinstall.stage.v1.RunContext.config:type_name -> reinstall.stage.v1.RunContext.ConfigEntry
-	34, // 10: reinstall.stage.v1.Options.extra:type_name -> reinstall.stage.v1.Options.ExtraEntry
-	35, // 11: reinstall.stage.v1.Outputs.values:type_name -> reinstall.stage.v1.Outputs.ValuesEntry
+	34, // 8: reinstall.stage.v1.RunContext.stage_outputs:type_name -> reinstall.stage.v1.RunContext.StageOutputsEntry
+	35, // 9: reinstall.stage.v1.RunContext.config:type_name -> reinstall.stage.v1.RunContext.ConfigEntry
+	36, // 10: reinstall.stage.v1.Options.extra:type_name -> reinstall.stage.v1.Options.ExtraEntry
+	37, // 11: reinstall.stage.v1.Outputs.values:type_name -> reinstall.stage.v1.Outputs.ValuesEntry
 	17, // 12: reinstall.stage.v1.Event.log:type_name -> reinstall.stage.v1.Log
 	18, // 13: reinstall.stage.v1.Event.progress:type_name -> reinstall.stage.v1.Progress
 	19, // 14: reinstall.stage.v1.Event.result:type_name -> reinstall.stage.v1.Result
-	36, // 15: reinstall.stage.v1.Result.outputs:type_name -> reinstall.stage.v1.Result.OutputsEntry
-	37, // 16: reinstall.stage.v1.JournalEntry.data:type_name -> reinstall.stage.v1.JournalEntry.DataEntry
+	38, // 15: reinstall.stage.v1.Result.outputs:type_name -> reinstall.stage.v1.Result.OutputsEntry
+	39, // 16: reinstall.stage.v1.JournalEntry.data:type_name -> reinstall.stage.v1.JournalEntry.DataEntry
 	15, // 17: reinstall.stage.v1.RunContext.StageOutputsEntry.value:type_name -> reinstall.stage.v1.Outputs
 	2,  // 18: reinstall.stage.v1.Stage.GetInfo:input_type -> reinstall.stage.v1.GetInfoRequest
 	4,  // 19: reinstall.stage.v1.Stage.GetSchema:input_type -> reinstall.stage.v1.GetSchemaRequest
@@ -2299,23 +2386,25 @@ var file_stagev1_stage_proto_depIdxs = []int32{
 	28, // 30: reinstall.stage.v1.HostServices.ContainerStatus:input_type -> reinstall.stage.v1.ContainerRequest
 	16, // 31: reinstall.stage.v1.HostServices.Emit:input_type -> reinstall.stage.v1.Event
 	30, // 32: reinstall.stage.v1.HostServices.GetSecret:input_type -> reinstall.stage.v1.GetSecretRequest
-	3,  // 33: reinstall.stage.v1.Stage.GetInfo:output_type -> reinstall.stage.v1.GetInfoResponse
-	5,  // 34: reinstall.stage.v1.Stage.GetSchema:output_type -> reinstall.stage.v1.GetSchemaResponse
-	10, // 35: reinstall.stage.v1.Stage.Validate:output_type -> reinstall.stage.v1.ValidateResponse
-	16, // 36: reinstall.stage.v1.Stage.Run:output_type -> reinstall.stage.v1.Event
-	16, // 37: reinstall.stage.v1.Stage.Rollback:output_type -> reinstall.stage.v1.Event
-	1,  // 38: reinstall.stage.v1.HostServices.Journal:output_type -> reinstall.stage.v1.Empty
-	22, // 39: reinstall.stage.v1.HostServices.Exec:output_type -> reinstall.stage.v1.ExecEvent
-	24, // 40: reinstall.stage.v1.HostServices.ReadFile:output_type -> reinstall.stage.v1.ReadFileResponse
-	1,  // 41: reinstall.stage.v1.HostServices.WriteFile:output_type -> reinstall.stage.v1.Empty
-	27, // 42: reinstall.stage.v1.HostServices.Probe:output_type -> reinstall.stage.v1.ProbeResponse
-	1,  // 43: reinstall.stage.v1.HostServices.ContainerStart:output_type -> reinstall.stage.v1.Empty
-	1,  // 44: reinstall.stage.v1.HostServices.ContainerStop:output_type -> reinstall.stage.v1.Empty
-	29, // 45: reinstall.stage.v1.HostServices.ContainerStatus:output_type -> reinstall.stage.v1.ContainerStatusResponse
-	1,  // 46: reinstall.stage.v1.HostServices.Emit:output_type -> reinstall.stage.v1.Empty
-	31, // 47: reinstall.stage.v1.HostServices.GetSecret:output_type -> reinstall.stage.v1.GetSecretResponse
-	33, // [33:48] is the sub-list for method output_type
-	18, // [18:33] is the sub-list for method input_type
+	32, // 33: reinstall.stage.v1.HostServices.ListeningPorts:input_type -> reinstall.stage.v1.ListeningPortsRequest
+	3,  // 34: reinstall.stage.v1.Stage.GetInfo:output_type -> reinstall.stage.v1.GetInfoResponse
+	5,  // 35: reinstall.stage.v1.Stage.GetSchema:output_type -> reinstall.stage.v1.GetSchemaResponse
+	10, // 36: reinstall.stage.v1.Stage.Validate:output_type -> reinstall.stage.v1.ValidateResponse
+	16, // 37: reinstall.stage.v1.Stage.Run:output_type -> reinstall.stage.v1.Event
+	16, // 38: reinstall.stage.v1.Stage.Rollback:output_type -> reinstall.stage.v1.Event
+	1,  // 39: reinstall.stage.v1.HostServices.Journal:output_type -> reinstall.stage.v1.Empty
+	22, // 40: reinstall.stage.v1.HostServices.Exec:output_type -> reinstall.stage.v1.ExecEvent
+	24, // 41: reinstall.stage.v1.HostServices.ReadFile:output_type -> reinstall.stage.v1.ReadFileResponse
+	1,  // 42: reinstall.stage.v1.HostServices.WriteFile:output_type -> reinstall.stage.v1.Empty
+	27, // 43: reinstall.stage.v1.HostServices.Probe:output_type -> reinstall.stage.v1.ProbeResponse
+	1,  // 44: reinstall.stage.v1.HostServices.ContainerStart:output_type -> reinstall.stage.v1.Empty
+	1,  // 45: reinstall.stage.v1.HostServices.ContainerStop:output_type -> reinstall.stage.v1.Empty
+	29, // 46: reinstall.stage.v1.HostServices.ContainerStatus:output_type -> reinstall.stage.v1.ContainerStatusResponse
+	1,  // 47: reinstall.stage.v1.HostServices.Emit:output_type -> reinstall.stage.v1.Empty
+	31, // 48: reinstall.stage.v1.HostServices.GetSecret:output_type -> reinstall.stage.v1.GetSecretResponse
+	33, // 49: reinstall.stage.v1.HostServices.ListeningPorts:output_type -> reinstall.stage.v1.ListeningPortsResponse
+	34, // [34:50] is the sub-list for method output_type
+	18, // [18:34] is the sub-list for method input_type
 	18, // [18:18] is the sub-list for extension type_name
 	18, // [18:18] is the sub-list for extension extendee
 	0,  // [0:18] is the sub-list for field type_name
@@ -2342,7 +2431,7 @@ func file_stagev1_stage_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_stagev1_stage_proto_rawDesc), len(file_stagev1_stage_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   37,
+			NumMessages:   39,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

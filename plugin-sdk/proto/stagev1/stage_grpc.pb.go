@@ -304,6 +304,7 @@ const (
 	HostServices_ContainerStatus_FullMethodName = "/reinstall.stage.v1.HostServices/ContainerStatus"
 	HostServices_Emit_FullMethodName            = "/reinstall.stage.v1.HostServices/Emit"
 	HostServices_GetSecret_FullMethodName       = "/reinstall.stage.v1.HostServices/GetSecret"
+	HostServices_ListeningPorts_FullMethodName  = "/reinstall.stage.v1.HostServices/ListeningPorts"
 )
 
 // HostServicesClient is the client API for HostServices service.
@@ -328,6 +329,9 @@ type HostServicesClient interface {
 	Emit(ctx context.Context, in *Event, opts ...grpc.CallOption) (*Empty, error)
 	// GetSecret returns a sensitive attribute's value of the running stage.
 	GetSecret(ctx context.Context, in *GetSecretRequest, opts ...grpc.CallOption) (*GetSecretResponse, error)
+	// ListeningPorts lists the TCP ports listening in the running container's
+	// network namespace, read from the host: no tool inside the container is needed.
+	ListeningPorts(ctx context.Context, in *ListeningPortsRequest, opts ...grpc.CallOption) (*ListeningPortsResponse, error)
 }
 
 type hostServicesClient struct {
@@ -447,6 +451,16 @@ func (c *hostServicesClient) GetSecret(ctx context.Context, in *GetSecretRequest
 	return out, nil
 }
 
+func (c *hostServicesClient) ListeningPorts(ctx context.Context, in *ListeningPortsRequest, opts ...grpc.CallOption) (*ListeningPortsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListeningPortsResponse)
+	err := c.cc.Invoke(ctx, HostServices_ListeningPorts_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // HostServicesServer is the server API for HostServices service.
 // All implementations must embed UnimplementedHostServicesServer
 // for forward compatibility.
@@ -469,6 +483,9 @@ type HostServicesServer interface {
 	Emit(context.Context, *Event) (*Empty, error)
 	// GetSecret returns a sensitive attribute's value of the running stage.
 	GetSecret(context.Context, *GetSecretRequest) (*GetSecretResponse, error)
+	// ListeningPorts lists the TCP ports listening in the running container's
+	// network namespace, read from the host: no tool inside the container is needed.
+	ListeningPorts(context.Context, *ListeningPortsRequest) (*ListeningPortsResponse, error)
 	mustEmbedUnimplementedHostServicesServer()
 }
 
@@ -508,6 +525,9 @@ func (UnimplementedHostServicesServer) Emit(context.Context, *Event) (*Empty, er
 }
 func (UnimplementedHostServicesServer) GetSecret(context.Context, *GetSecretRequest) (*GetSecretResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetSecret not implemented")
+}
+func (UnimplementedHostServicesServer) ListeningPorts(context.Context, *ListeningPortsRequest) (*ListeningPortsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListeningPorts not implemented")
 }
 func (UnimplementedHostServicesServer) mustEmbedUnimplementedHostServicesServer() {}
 func (UnimplementedHostServicesServer) testEmbeddedByValue()                      {}
@@ -703,6 +723,24 @@ func _HostServices_GetSecret_Handler(srv interface{}, ctx context.Context, dec f
 	return interceptor(ctx, in, info, handler)
 }
 
+func _HostServices_ListeningPorts_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListeningPortsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostServicesServer).ListeningPorts(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: HostServices_ListeningPorts_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostServicesServer).ListeningPorts(ctx, req.(*ListeningPortsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // HostServices_ServiceDesc is the grpc.ServiceDesc for HostServices service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -745,6 +783,10 @@ var HostServices_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetSecret",
 			Handler:    _HostServices_GetSecret_Handler,
+		},
+		{
+			MethodName: "ListeningPorts",
+			Handler:    _HostServices_ListeningPorts_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
