@@ -17,6 +17,10 @@ func newRecoverCommand(g *globals) *cobra.Command {
 		Short: "Finish an interrupted reinstall: roll back, or roll forward past the point of no return",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := g.output.checkFormat(); err != nil {
+				return err
+			}
+			g.output.target = args[0]
 			h, err := g.host()
 			if err != nil {
 				return &pipeline.Error{Code: pipeline.ExitRefused, Stage: "recover", Reason: pipeline.ReasonConfigInvalid, Err: err}
@@ -31,7 +35,7 @@ func newRecoverCommand(g *globals) *cobra.Command {
 				return err
 			}
 			report.emit(pipeline.Event{Type: pipeline.EventRunFinished, Message: outcome, State: report.containerState()})
-			if !g.output.json {
+			if !g.output.json && !g.output.wantsResult() {
 				fmt.Fprintf(g.stdout, "container %s: %s\n", args[0], outcome)
 			}
 			return nil

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/reinstall-dev/reinstall/internal/requests"
 	"github.com/reinstall-dev/reinstall/internal/termsafe"
 	"github.com/reinstall-dev/reinstall/internal/vz"
 	"github.com/reinstall-dev/reinstall/pipeline"
@@ -21,12 +22,33 @@ import (
 // report: their --json and --quiet flags, and the report of the run.
 type runOutput struct {
 	json, quiet bool
+	format      string     // --output: "text" or "result"
+	resultFD    int        // --result-fd: the result goes there instead of stdout
 	report      *runReport // nil until a run starts
+	target      string     // the container as given, for the result
+
+	requestID string
+	request   *requests.Request // held from the check for a record to the recording
+	replayed  *runResult        // the recorded result a replay returns
 }
 
 func (o *runOutput) register(f *pflag.FlagSet) {
 	f.BoolVar(&o.json, "json", false, "print every event as one JSON object per line on stdout (see docs/events.schema.json)")
 	f.BoolVar(&o.quiet, "quiet", false, "print no progress, only the error line of a failure")
+	f.StringVar(&o.format, "output", "text", "what stdout gets at the end: text, or result (one JSON object, see docs/result.schema.json)")
+	f.IntVar(&o.resultFD, "result-fd", 0, "write the result object to this file descriptor instead of stdout")
+	f.MarkHidden("result-fd")
+}
+
+// wantsResult tells whether the run ends with a result object.
+func (o *runOutput) wantsResult() bool { return o.format == "result" || o.resultFD > 2 }
+
+// checkFormat refuses an --output it does not know.
+func (o *runOutput) checkFormat() error {
+	if o.format != "text" && o.format != "result" {
+		return fmt.Errorf("--output %q: want text or result", o.format)
+	}
+	return nil
 }
 
 // runReport carries one run's events to the operator's view on stderr
@@ -48,6 +70,7 @@ type runReport struct {
 	runID    string
 	state    func() string // the container's state, for a result the run did not report
 	finished bool          // a run-finished event was seen
+	endState string        // the state run-finished reported
 }
 
 // eventView is the operator's view of a run on stderr. As an io.Writer it
@@ -124,7 +147,7 @@ func (r *runReport) Event(ev pipeline.Event) {
 			ev.Command = r.command
 		}
 		if ev.Type == pipeline.EventRunFinished {
-			r.finished = true
+			r.finished, r.endState = true, ev.State
 		}
 	}
 	if r.log != nil && (ev.Type == pipeline.EventError || ev.Type == pipeline.EventRunFinished) {
@@ -258,8 +281,13 @@ func (v *textView) close()                  {}
 // command --json was given to that failed before its run could start),
 // and returns the suffix of the last line on stderr that names the log file.
 func (o *runOutput) finish(g *globals, root *cobra.Command, args []string, err error, code int, line string) string {
+	defer o.releaseRequest()
+	if o.replayed != nil {
+		o.writeResult(g, *o.replayed)
+		return ""
+	}
 	if o.report == nil {
-		if !o.json || err == nil {
+		if err == nil || !o.json && !o.wantsResult() {
 			return ""
 		}
 		command := "reinstall"
@@ -268,7 +296,41 @@ func (o *runOutput) finish(g *globals, root *cobra.Command, args []string, err e
 		}
 		o.start(g, command)
 	}
-	return o.report.finish(err, code, line)
+	suffix := o.report.finish(err, code, line)
+	if o.wantsResult() || o.request != nil {
+		res := o.report.result(err, code, line)
+		res.Target, res.RequestID = o.target, o.requestID
+		if res.RC == 0 {
+			res.Msg = successMsg(res)
+		}
+		o.recordRequest(g, res)
+		o.writeResult(g, res)
+	}
+	return suffix
+}
+
+// result is the run's result object.
+func (r *runReport) result(err error, code int, line string) runResult {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	res := newRunResult(err, code, line, time.Since(r.started))
+	res.CTID, res.RunID, res.State = r.ctid, r.runID, r.endState
+	if r.log != nil {
+		res.Log = r.log.path
+	}
+	return res
+}
+
+// writeResult prints the result object, if the run was asked for one.
+func (o *runOutput) writeResult(g *globals, res runResult) {
+	if !o.wantsResult() {
+		return
+	}
+	w := g.stdout
+	if o.resultFD > 2 {
+		w = resultWriter(o.resultFD)
+	}
+	writeResult(w, res)
 }
 
 // containerState is the container's state now, "" if it is not known.

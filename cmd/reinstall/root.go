@@ -92,6 +92,10 @@ container whose name is also a command.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := g.output.checkFormat(); err != nil {
+				return err
+			}
+			g.output.target = args[0]
 			vars, err := o.vars.values()
 			if err != nil {
 				return err
@@ -105,6 +109,12 @@ container whose name is also a command.`,
 			}
 			hooks, err := o.hooks.options(h, args[0])
 			if err != nil {
+				return err
+			}
+			if replayed, err := g.output.beginRequest(g, h, args[0]); err != nil || replayed {
+				if err == nil && g.output.replayed.RC != 0 {
+					err = &exitError{code: g.output.replayed.RC}
+				}
 				return err
 			}
 			report := g.output.start(g, "reinstall")
@@ -131,6 +141,7 @@ container whose name is also a command.`,
 	cmd.Flags().StringVar(&o.pipeline, "pipeline", "", "run the pipeline in `FILE` instead of /etc/vz/reinstall.hcl or the embedded default")
 	o.vars.register(cmd.Flags())
 	g.output.register(cmd.Flags())
+	g.output.registerRequest(cmd.Flags())
 	o.hooks.register(cmd.Flags())
 	cmd.AddCommand(newValidateCommand(g), newPlanCommand(g), newFmtCommand(g))
 	cmd.AddCommand(newCTCommand(g), newRecoverCommand(g), newStatusCommand(g), newPluginsCommand(g), newVersionCommand(g))
