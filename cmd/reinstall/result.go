@@ -59,7 +59,9 @@ func newRunResult(err error, code int, line string, took time.Duration) runResul
 	return res
 }
 
-func seconds(d time.Duration) float64 { return float64(d.Round(time.Millisecond)) / float64(time.Second) }
+func seconds(d time.Duration) float64 {
+	return float64(d.Round(time.Millisecond)) / float64(time.Second)
+}
 
 // successMsg is the message of a result that reinstalled its container.
 func successMsg(res runResult) string {
