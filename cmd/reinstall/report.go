@@ -29,7 +29,7 @@ type runOutput struct {
 
 	requestID string
 	request   *requests.Request // held from the check for a record to the recording
-	replayed  *runResult        // the recorded result a replay returns
+	done      *runResult        // a result made without a run here: a replay, the sum of several runs
 }
 
 func (o *runOutput) register(f *pflag.FlagSet) {
@@ -282,8 +282,8 @@ func (v *textView) close()                  {}
 // and returns the suffix of the last line on stderr that names the log file.
 func (o *runOutput) finish(g *globals, root *cobra.Command, args []string, err error, code int, line string) string {
 	defer o.releaseRequest()
-	if o.replayed != nil {
-		o.writeResult(g, *o.replayed)
+	if o.done != nil {
+		o.writeResult(g, *o.done)
 		return ""
 	}
 	if o.report == nil {

@@ -52,7 +52,7 @@ func (o *runOutput) beginRequest(g *globals, h *vz.Host, target string) (replaye
 			Err: fmt.Errorf("request %q: record %s: %w", o.requestID, requests.Dir(h.LockDir, ctid), err)}
 	}
 	res.Changed, res.Replayed, res.Target = false, true, target
-	o.replayed = &res
+	o.done = &res
 	if !o.quiet && !o.json {
 		fmt.Fprintf(g.stderr, "reinstall %d: request %q finished before (run %s, exit %d); nothing changed\n", ctid, o.requestID, res.RunID, res.RC)
 	}

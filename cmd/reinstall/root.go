@@ -79,21 +79,31 @@ func newRootCommand(g *globals) *cobra.Command {
 		pipeline   string
 		vars       varFlags
 		hooks      scriptFlags
+		parallel   int
 	}
 	cmd := &cobra.Command{
-		Use:   "reinstall [flags] CTID|NAME",
+		Use:   "reinstall [flags] CTID|NAME...",
 		Short: "Reinstall a container on a fresh OS template, keeping its old files at /old",
 		Long: `reinstall puts a broken container back on a fresh copy of its OS template.
 The old private area is kept inside the new container at /old (or deleted
 with --skipbackup). Custom scripts /etc/vz/conf/vps.reinstall and
 vps.configure follow the Virtuozzo contract. Use "reinstall -- NAME" for a
-container whose name is also a command.`,
-		Args:          cobra.ExactArgs(1),
+container whose name is also a command. Several containers are reinstalled
+each in a run of its own, --parallel at once.`,
+		Args:          cobra.MinimumNArgs(1),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := g.output.checkFormat(); err != nil {
 				return err
+			}
+			if len(args) > 1 {
+				if o.hooks.list {
+					return fmt.Errorf("--listscripts takes one container")
+				}
+				ctx, cancel := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+				defer cancel()
+				return reinstallMany(ctx, g, cmd, args, o.parallel)
 			}
 			g.output.target = args[0]
 			vars, err := o.vars.values()
@@ -112,8 +122,8 @@ container whose name is also a command.`,
 				return err
 			}
 			if replayed, err := g.output.beginRequest(g, h, args[0]); err != nil || replayed {
-				if err == nil && g.output.replayed.RC != 0 {
-					err = &exitError{code: g.output.replayed.RC}
+				if err == nil && g.output.done.RC != 0 {
+					err = &exitError{code: g.output.done.RC}
 				}
 				return err
 			}
@@ -139,6 +149,7 @@ container whose name is also a command.`,
 	addOSTemplateFlag(cmd.Flags(), &o.ostemplate)
 	cmd.Flags().BoolVar(&o.stop, "stop", false, "stop a running container right before the swap")
 	cmd.Flags().StringVar(&o.pipeline, "pipeline", "", "run the pipeline in `FILE` instead of /etc/vz/reinstall.hcl or the embedded default")
+	cmd.Flags().IntVar(&o.parallel, "parallel", 1, "with several containers: how many to reinstall at once")
 	o.vars.register(cmd.Flags())
 	g.output.register(cmd.Flags())
 	g.output.registerRequest(cmd.Flags())

@@ -1,0 +1,177 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/reinstall-dev/reinstall/internal/testenv"
+)
+
+// createCTs makes stopped containers with the given ids beside 101.
+func (h *testHost) createCTs(ids ...int) {
+	h.t.Helper()
+	for _, id := range ids {
+		if err := h.WriteConfig(id, testenv.ConfigBody(fmt.Sprintf("ct%d.example", id))); err != nil {
+			h.t.Fatal(err)
+		}
+		h.mustCLI("ct", "create", fmt.Sprint(id), "--ostemplate", testenv.DefaultTemplate)
+		if err := os.WriteFile(h.Path(fmt.Sprintf("vz/private/%d/root/mine", id)), []byte(fmt.Sprint(id)), 0o600); err != nil {
+			h.t.Fatal(err)
+		}
+	}
+	h.t.Cleanup(func() {
+		for _, id := range ids {
+			h.cli("ct", "stop", fmt.Sprint(id))
+		}
+	})
+}
+
+func (h *testHost) treeOf(ctid int) testenv.Tree {
+	h.t.Helper()
+	tree, err := testenv.HashTree(h.Path(fmt.Sprintf("vz/private/%d", ctid)))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return tree
+}
+
+// Several containers in one command: each is reinstalled on its own, a
+// failing one is rolled back and stops none of the others, and the exit
+// code and the result say what each did.
+func TestReinstallSeveral(t *testing.T) {
+	t.Parallel()
+	h := newTestHost(t)
+	h.createCTs(101, 102, 103)
+	h.writeScript("vps.reinstall", "#!/bin/sh\n[ \"$VEID\" = 102 ] && exit 5\nexit 128\n", 0o755)
+	before := h.treeOf(102)
+	r := h.cli("--output=result", "--parallel", "2", "101", "102", "103")
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1\n%s", r.code, r.stderr)
+	}
+	res := parseResult(t, r.stdout)
+	var got []string
+	for _, c := range res.Results {
+		got = append(got, fmt.Sprintf("%s %d %d %v %s", c.Target, c.CTID, c.RC, c.Changed, c.Reason))
+	}
+	want := []string{"101 101 0 true ", "102 102 1 false stage-failed", "103 103 0 true "}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("results (-want +got):\n%s", d)
+	}
+	if !res.Changed || !res.Failed || res.RC != 1 || res.Reason != "stage-failed" || res.Stage != "vps-reinstall" {
+		t.Errorf("summary %+v", res)
+	}
+	assertTree(t, "102, rolled back", before, h.treeOf(102))
+	for _, id := range []int{101, 103} {
+		if !exists(h.Path(fmt.Sprintf("vz/private/%d/old/root/mine", id))) {
+			t.Errorf("%d was not reinstalled", id)
+		}
+	}
+	for _, line := range []string{"reinstall 102: [2/", "reinstall 102: vps-reinstall: ", "reinstall 101: reinstalled in"} {
+		if !strings.Contains(r.stderr, line) {
+			t.Errorf("stderr has no %q:\n%s", line, r.stderr)
+		}
+	}
+	if last := r.lastLine(); !strings.HasPrefix(last, "reinstall: 2 of 3 containers reinstalled; failed: 102 (exit 1, stage-failed)") {
+		t.Errorf("last line %q", last)
+	}
+}
+
+// --json over several containers: every line is an event of the schema,
+// and each carries the CTID of its run.
+func TestReinstallSeveralJSON(t *testing.T) {
+	t.Parallel()
+	h := newTestHost(t)
+	h.createCTs(101, 102)
+	r := h.cli("--json", "--parallel", "2", "101", "102")
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	events := parseEvents(t, r.stdout)
+	finished := map[int]int{}
+	for _, ev := range events {
+		if ev.CTID != 101 && ev.CTID != 102 {
+			t.Errorf("event without the CTID of its run: %+v", ev)
+		}
+		if ev.Type == "run-finished" {
+			finished[ev.CTID]++
+		}
+	}
+	if d := cmp.Diff(map[int]int{101: 1, 102: 1}, finished); d != "" {
+		t.Errorf("run-finished per container (-want +got):\n%s", d)
+	}
+}
+
+// The exit code of several runs is the most serious of theirs.
+func TestSumResultsExitCode(t *testing.T) {
+	for _, tc := range []struct {
+		rcs  []int
+		want int
+	}{
+		{[]int{0, 0}, 0},
+		{[]int{0, 2}, 2},
+		{[]int{2, 32}, 32},
+		{[]int{32, 9, 2}, 9},
+		{[]int{9, 1, 0}, 1},
+		{[]int{1, 3, 9}, 3},
+	} {
+		var rs []runResult
+		for i, rc := range tc.rcs {
+			rs = append(rs, runResult{RC: rc, Target: fmt.Sprint(101 + i)})
+		}
+		if got := sumResults(rs, time.Second); got.RC != tc.want || got.Failed != (tc.want != 0) {
+			t.Errorf("rcs %v: rc %d failed %v, want %d", tc.rcs, got.RC, got.Failed, tc.want)
+		}
+	}
+}
+
+// SIGTERM to a command over several containers rolls every run back and
+// ends with exit 1; runs not yet started are not started.
+func TestReinstallSeveralInterrupted(t *testing.T) {
+	t.Parallel()
+	h := newTestHost(t)
+	h.createCTs(101, 102, 103)
+	rec := h.Path("record")
+	os.Mkdir(rec, 0o755)
+	h.writeScript("vps.reinstall", fmt.Sprintf("#!/bin/sh\ntouch %s/$VEID\nexec sleep 60\n", rec), 0o755)
+	trees := map[int]testenv.Tree{101: h.treeOf(101), 102: h.treeOf(102), 103: h.treeOf(103)}
+	cmd := exec.Command(os.Args[0], "--root", h.Root, "--stop-timeout", "3s", "--parallel", "2", "--output=result", "101", "102", "103")
+	cmd.Env = append(os.Environ(), "REINSTALL_TEST_CLI=1")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "both hooks to start", func() bool {
+		m, _ := filepath.Glob(filepath.Join(rec, "*"))
+		return len(m) == 2
+	})
+	cmd.Process.Signal(syscall.SIGTERM)
+	cmd.Wait()
+	if code := cmd.ProcessState.ExitCode(); code != 1 {
+		t.Fatalf("exit %d, want 1\n%s", code, stderr.String())
+	}
+	res := parseResult(t, stdout.String())
+	var reasons []string
+	for _, c := range res.Results {
+		reasons = append(reasons, c.Reason)
+	}
+	if slices.Compact(slices.Clone(reasons))[0] != "interrupted" || len(slices.Compact(reasons)) != 1 {
+		t.Errorf("reasons %v, want every run interrupted", reasons)
+	}
+	for id, want := range trees {
+		assertTree(t, fmt.Sprintf("container %d", id), want, h.treeOf(id))
+	}
+	if left, _ := filepath.Glob(h.Path("vz/lock/*.lck")); len(left) > 0 {
+		t.Errorf("locks left: %v", left)
+	}
+}
