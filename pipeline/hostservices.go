@@ -77,7 +77,16 @@ func (s *services) Start(ctx context.Context) error {
 }
 
 // Stop stops the container (the run holds its lock).
+// How the init was asked and whether the grace ran out become lines of the
+// running stage's log.
 func (s *services) Stop(ctx context.Context) error {
+	stage := ""
+	if s.r.current != nil {
+		stage = s.r.current.stage.Name
+	}
+	ctx = runtime.WithStopNote(ctx, func(level, msg string) {
+		s.r.forward(stage, pluginhost.Event{Log: &pluginhost.LogLine{Level: level, Message: msg}})
+	})
 	return s.r.o.Runtime.Stop(ctx, s.r.ctid, s.r.o.StopGrace)
 }
 

@@ -103,6 +103,13 @@ func (r *run) restoreRunState() error {
 	case r.wasRunning && state != runtime.Running:
 		return r.o.Runtime.Start(ctx, r.runtimeSpec())
 	case !r.wasRunning && state == runtime.Running:
+		ctx = runtime.WithStopNote(ctx, func(level, msg string) {
+			if level == "warn" {
+				r.o.Logger.Warn(msg)
+			} else {
+				r.o.Logger.Info(msg)
+			}
+		})
 		return r.o.Runtime.Stop(ctx, r.ctid, r.o.StopGrace)
 	}
 	return nil

@@ -197,7 +197,7 @@ func newCTStopCommand(g *globals) *cobra.Command {
 	var skipLock bool
 	cmd := &cobra.Command{
 		Use:   "stop CTID|NAME",
-		Short: "Stop a container: SIGTERM to its init, SIGKILL after --stop-timeout",
+		Short: "Stop a container the way its init expects, SIGKILL after --stop-timeout",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			t, err := openCT(g, args[0], lockStatus("stopping", skipLock))
@@ -205,7 +205,12 @@ func newCTStopCommand(g *globals) *cobra.Command {
 				return err
 			}
 			defer t.close()
-			return t.rt.Stop(cmd.Context(), t.ct.ID, g.stopTimeout)
+			ctx := runtime.WithStopNote(cmd.Context(), func(level, msg string) {
+				if level == "warn" {
+					fmt.Fprintln(g.stderr, "reinstall: warning: "+msg)
+				}
+			})
+			return t.rt.Stop(ctx, t.ct.ID, g.stopTimeout)
 		},
 	}
 	addSkipLockFlag(cmd, &skipLock)

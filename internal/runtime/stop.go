@@ -17,17 +17,19 @@ import (
 // SIGKILL, and the monitor's exit after the init's.
 const killWait = 10 * time.Second
 
-// Stop sends SIGTERM to the init, SIGKILL after grace, and returns once the
-// monitor has reaped it and exited: no process of the container is left (its
-// pid namespace died with the init) and no mount (they were only in its
-// mount namespace).
+// Stop asks the init to shut the container down the way it expects
+// (systemd: SIGRTMIN+3; BusyBox init: SIGUSR2; another init named init: the
+// container's own halt, as vzctl does; anything else: SIGTERM), SIGKILLs it
+// once grace has passed, and returns once the monitor has reaped it and
+// exited: no process of the container is left (its pid namespace died with
+// the init) and no mount (they were only in its mount namespace).
 func (n *Native) Stop(ctx context.Context, ctid int, grace time.Duration) error {
 	s, err := readState(n.runDir, ctid)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
 	if err == nil {
-		if err := stopInit(ctx, s, grace); err != nil {
+		if err := n.stopInit(ctx, s, grace); err != nil {
 			return fmt.Errorf("stop %d: %w", ctid, err)
 		}
 	}
@@ -39,7 +41,7 @@ func (n *Native) Stop(ctx context.Context, ctid int, grace time.Duration) error 
 
 // stopInit signals the recorded init through a pidfd, so a reused pid is
 // never signalled, and waits for its exit.
-func stopInit(ctx context.Context, s *ctState, grace time.Duration) error {
+func (n *Native) stopInit(ctx context.Context, s *ctState, grace time.Duration) error {
 	pidfd, err := unix.PidfdOpen(s.InitPID, 0)
 	if errors.Is(err, unix.ESRCH) {
 		return nil
@@ -53,17 +55,45 @@ func stopInit(ctx context.Context, s *ctState, grace time.Duration) error {
 	if !s.alive() {
 		return nil
 	}
-	for _, step := range []struct {
-		sig  unix.Signal
-		wait time.Duration
-	}{{unix.SIGTERM, grace}, {unix.SIGKILL, killWait}} {
-		if err := unix.PidfdSendSignal(pidfd, step.sig, nil, 0); err != nil && !errors.Is(err, unix.ESRCH) {
-			return fmt.Errorf("signal init %d: %w", s.InitPID, err)
-		}
-		exited, err := waitPidfd(ctx, pidfd, step.wait)
-		if err != nil || exited {
+	haltCtx, cancelHalt := context.WithCancel(ctx)
+	defer cancelHalt()
+	kind := detectInit(s.InitPID)
+	what, haltFailed, err := n.askInit(haltCtx, s, pidfd, kind)
+	if err != nil {
+		return err
+	}
+	n.noteStop(ctx, s.CTID, "info", "stopping container %d: %s, grace %s", s.CTID, what, grace)
+	asked := time.Now()
+	deadline := asked.Add(grace)
+	for {
+		exited, err := waitPidfd(ctx, pidfd, min(time.Until(deadline), 100*time.Millisecond))
+		if err != nil {
 			return err
 		}
+		if exited {
+			n.noteStop(ctx, s.CTID, "info", "container %d stopped cleanly in %s", s.CTID, time.Since(asked).Round(time.Millisecond))
+			return nil
+		}
+		if time.Now().After(deadline) {
+			break
+		}
+		select {
+		case herr := <-haltFailed:
+			haltFailed = nil
+			n.noteStop(ctx, s.CTID, "info", "the container's halt failed (%v): SIGTERM to init", herr)
+			if err := signalInit(s, pidfd, unix.SIGTERM); err != nil {
+				return err
+			}
+		default:
+		}
+	}
+	n.noteStop(ctx, s.CTID, "warn", "container %d did not stop within %s: killing it (SIGKILL)", s.CTID, grace)
+	if err := signalInit(s, pidfd, unix.SIGKILL); err != nil {
+		return err
+	}
+	exited, err := waitPidfd(ctx, pidfd, killWait)
+	if err != nil || exited {
+		return err
 	}
 	return fmt.Errorf("init %d still runs %s after SIGKILL", s.InitPID, killWait)
 }

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The real-OS tests boot the Debian 12 systemd template
+// (testenv.DebianTemplate) in the native runtime. Each takes a few seconds
+// of booting and stopping a real systemd, so there are few of them.
+
+// stopMarkerUnit is a unit whose ExecStop writes /var/tmp/stop-marker: it
+// runs only if systemd stops the services, not when the container is killed.
+const stopMarkerUnit = `[Unit]
+Description=writes a marker when stopped
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/bin/true
+ExecStop=/bin/sh -c 'echo stopped-by-systemd > /var/tmp/stop-marker'
+[Install]
+WantedBy=multi-user.target
+`
+
+// newDebianHost is a test host whose container 101 is made from the Debian
+// template, with the stop-marker unit enabled; it is not started.
+func newDebianHost(t *testing.T) *testHost {
+	t.Helper()
+	h := newTestHost(t)
+	name := h.AddDebianTemplate(t)
+	if err := h.WriteConfig(101, "OSTEMPLATE=\""+name+"\"\nHOSTNAME=\"deb101.example\"\n"); err != nil {
+		t.Fatal(err)
+	}
+	h.mustCLI("ct", "create", "101", "--ostemplate", name)
+	h.installStopMarker()
+	return h
+}
+
+// installStopMarker enables the stop-marker unit in container 101's area.
+func (h *testHost) installStopMarker() {
+	h.t.Helper()
+	h.writePrivate("etc/systemd/system/stop-marker.service", stopMarkerUnit, 0o644)
+	link := h.private("etc/systemd/system/multi-user.target.wants/stop-marker.service")
+	os.Remove(link)
+	if err := os.Symlink("/etc/systemd/system/stop-marker.service", link); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// waitSystemRunning waits until systemd in container 101 says running or
+// degraded (a unit failed, the system is up), and fails the test otherwise.
+func (h *testHost) waitSystemRunning() {
+	h.t.Helper()
+	var state string
+	deadline := time.Now().Add(90 * time.Second)
+	for time.Now().Before(deadline) {
+		r := h.cli("ct", "exec", "101", "--", "systemctl", "is-system-running")
+		state = strings.TrimSpace(r.stdout)
+		if state == "running" || state == "degraded" {
+			return
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	h.t.Fatalf("systemd in container 101 is %q, not running", state)
+}
+
+// consoleLog is container 101's console log of the native runtime.
+func (h *testHost) consoleLog() string {
+	h.t.Helper()
+	data, _ := os.ReadFile(h.Path("run/reinstall/ct/101.log"))
+	return string(data)
+}
+
+func TestRealOSStopRunsExecStop(t *testing.T) {
+	h := newDebianHost(t)
+	h.mustCLI("ct", "start", "101")
+	h.waitSystemRunning()
+	h.mustCLI("--stop-timeout", "90s", "ct", "stop", "101")
+
+	if got := readFile(t, h.private("var/tmp/stop-marker")); got != "stopped-by-systemd\n" {
+		t.Errorf("the unit's ExecStop wrote %q", got)
+	}
+	log := h.consoleLog()
+	for _, want := range []string{"SIGRTMIN+3 to systemd", "container 101 stopped cleanly"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("console log lacks %q:\n%s", want, log)
+		}
+	}
+	if strings.Contains(log, "SIGKILL") {
+		t.Errorf("the stop fell back to SIGKILL:\n%s", log)
+	}
+	if st := h.status(); st != "stopped" {
+		t.Errorf("status %q after ct stop", st)
+	}
+}
+
+func TestRealOSReinstallStopKeepsOldAndAccounts(t *testing.T) {
+	h := newDebianHost(t)
+	h.mustCLI("ct", "start", "101")
+	h.waitSystemRunning()
+	// A customer: an account with a password, and files in its home.
+	const hash = `$6$saltsalt$4NP3b0AiPDbD0ilb5cqE7Gz0d0OT2Fq5Q1yrqA3S0V7yWpQ2nZbVQW6o0cqW0W5cJ8sYQyIYH2wGk7kK4LQ9v/`
+	h.mustCLI("ct", "exec", "101", "--", "useradd", "-m", "-u", "1500", "-s", "/bin/bash", "-p", hash, "alice")
+	h.exec("echo 'precious data' > /home/alice/notes.txt && chown alice:alice /home/alice/notes.txt")
+	before := h.tree("home")
+
+	r := h.mustCLI("--stop-timeout", "90s", "--json", "--stop", "101")
+	var stopLines []string
+	for _, ev := range parseEvents(t, r.stdout) {
+		if ev.Type == "stage-log" && ev.Stage == "swap" {
+			stopLines = append(stopLines, ev.Message)
+		}
+	}
+	joined := strings.Join(stopLines, "\n")
+	if !strings.Contains(joined, "SIGRTMIN+3 to systemd") || !strings.Contains(joined, "stopped cleanly") || strings.Contains(joined, "SIGKILL") {
+		t.Errorf("the swap stage's log does not show a clean stop:\n%s", joined)
+	}
+	if got := readFile(t, h.private("old/var/tmp/stop-marker")); got != "stopped-by-systemd\n" {
+		t.Errorf("the old container's ExecStop wrote %q", got)
+	}
+	assertTree(t, "/old/home", before, h.tree("old/home"))
+	if exists(h.private("home/alice/notes.txt")) {
+		t.Error("the new container has the old home's files outside /old")
+	}
+	if !strings.Contains(readFile(t, h.private("etc/passwd")), "alice:x:1500:1500::/home/alice:/bin/bash\n") {
+		t.Errorf("alice's passwd line was not merged:\n%s", readFile(t, h.private("etc/passwd")))
+	}
+	if !strings.Contains(readFile(t, h.private("etc/shadow")), "alice:"+hash+":") {
+		t.Errorf("alice's password was not kept:\n%s", readFile(t, h.private("etc/shadow")))
+	}
+	h.waitSystemRunning()
+	if got := h.exec("cat /old/home/alice/notes.txt"); got != "precious data\n" {
+		t.Errorf("/old/home/alice/notes.txt inside the new container: %q", got)
+	}
+	h.assertClean()
+}
