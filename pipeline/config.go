@@ -33,7 +33,7 @@ var BuiltinPlugin = map[string]string{
 // BuiltinPlugins names every plugin compiled into the reinstall binary
 // (served as `reinstall __plugin <name>`); a test keeps it equal to the
 // plugins package's list. It feeds "did you mean" for unknown plugins.
-var BuiltinPlugins = []string{"backup-retention", "copy-from-old", "credentials", "provision", "reinstall-scripts", "script", "start", "swap"}
+var BuiltinPlugins = []string{"backup-retention", "copy-from-old", "credentials", "health", "provision", "reinstall-scripts", "script", "start", "swap"}
 
 // On-failure policies.
 const (

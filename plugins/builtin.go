@@ -8,6 +8,7 @@ import (
 	sdk "github.com/reinstall-dev/reinstall/plugin-sdk"
 	"github.com/reinstall-dev/reinstall/plugins/copyfromold"
 	"github.com/reinstall-dev/reinstall/plugins/credentials"
+	"github.com/reinstall-dev/reinstall/plugins/health"
 	"github.com/reinstall-dev/reinstall/plugins/provision"
 	"github.com/reinstall-dev/reinstall/plugins/reinstallscripts"
 	"github.com/reinstall-dev/reinstall/plugins/retention"
@@ -24,6 +25,7 @@ var builtins = map[string]func() *sdk.Plugin{
 	"backup-retention":    retention.Plugin,
 	copyfromold.Name:      copyfromold.Plugin,
 	credentials.Name:      credentials.Plugin,
+	health.Name:           health.Plugin,
 	reinstallscripts.Name: reinstallscripts.Plugin,
 }
 
