@@ -9,6 +9,9 @@ import (
 
 // Event types, stable names for --json consumers (docs/events.schema.json).
 const (
+	// EventSlotWaiting: the host's limit of runs at once is reached; the
+	// run waits for a slot before preflight (the CLI sends it).
+	EventSlotWaiting      = "slot-waiting"
 	EventRunStarted       = "run-started"
 	EventStageStarted     = "stage-started"
 	EventStageSkipped     = "stage-skipped"

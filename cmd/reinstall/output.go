@@ -23,6 +23,8 @@ func textEvents(w io.Writer) pipeline.Sink {
 		defer mu.Unlock()
 		prefix := fmt.Sprintf("reinstall %d:", ev.CTID)
 		switch ev.Type {
+		case pipeline.EventSlotWaiting:
+			fmt.Fprintf(w, "%s %s\n", prefix, ev.Message)
 		case pipeline.EventRunStarted:
 			if ev.Command == "reinstall" {
 				fmt.Fprintf(w, "%s pipeline %q, %d stages (run %s)\n", prefix, ev.Pipeline, ev.Count, ev.RunID)

@@ -80,6 +80,7 @@ func newRootCommand(g *globals) *cobra.Command {
 		vars       varFlags
 		hooks      scriptFlags
 		parallel   int
+		maxRuns    int
 	}
 	cmd := &cobra.Command{
 		Use:   "reinstall [flags] CTID|NAME...",
@@ -131,6 +132,15 @@ each in a run of its own, --parallel at once.`,
 			report.openLog(h, args[0], stateOf(g, h))
 			ctx, cancel := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer cancel()
+			limit, err := hostLimit(h, o.maxRuns)
+			if err != nil {
+				return err
+			}
+			slot, err := takeSlot(ctx, h, report, limit)
+			if err != nil {
+				return err
+			}
+			defer slot.Release()
 			ro := g.runOptions(h, args[0], report)
 			ro.SkipBackup, ro.Stop, ro.OSTemplate = o.skipBackup, o.stop, o.ostemplate
 			ro.ResetPwDB, ro.SkipScripts, ro.Scripts = hooks.ResetPwDB, hooks.SkipScripts, hooks.Scripts
@@ -150,6 +160,7 @@ each in a run of its own, --parallel at once.`,
 	cmd.Flags().BoolVar(&o.stop, "stop", false, "stop a running container right before the swap")
 	cmd.Flags().StringVar(&o.pipeline, "pipeline", "", "run the pipeline in `FILE` instead of /etc/vz/reinstall.hcl or the embedded default")
 	cmd.Flags().IntVar(&o.parallel, "parallel", 1, "with several containers: how many to reinstall at once")
+	cmd.Flags().IntVar(&o.maxRuns, "max-concurrent", -1, "how many reinstalls this host runs at once, across processes (default: "+maxConcurrentKey+" in vz.conf, else no limit; 0: no limit)")
 	o.vars.register(cmd.Flags())
 	g.output.register(cmd.Flags())
 	g.output.registerRequest(cmd.Flags())
