@@ -73,8 +73,9 @@ func commandCheck(req *sdk.RunRequest, argv []string) *check {
 		out := &tailBuffer{max: maxOutput}
 		code, err := req.Host.Exec(ctx, sdk.ExecRequest{Argv: argv, Env: env(req.Context.CTID), Stdout: out, Stderr: out})
 		switch {
-		case ctx.Err() != nil:
-			return outcome{detail: errCheckTimedOut.Error() + out.suffix()}
+		case waitRanOut(ctx, err):
+			// Cut short before it printed anything, it says less than the try before.
+			return outcome{detail: errCheckTimedOut.Error() + out.suffix(), interrupted: out.suffix() == ""}
 		case err != nil:
 			return outcome{detail: err.Error()}
 		case code == 0:
@@ -90,7 +91,7 @@ func tcpCheck(req *sdk.RunRequest, want []int) *check {
 	return &check{kind: "tcp", name: "tcp " + joinPorts(want), run: func(ctx context.Context) outcome {
 		got, err := req.Host.ListeningPorts(ctx)
 		if err != nil {
-			return outcome{detail: err.Error(), interrupted: ctx.Err() != nil}
+			return outcome{detail: err.Error(), interrupted: waitRanOut(ctx, err)}
 		}
 		listening := map[int]bool{}
 		for _, p := range got {
@@ -111,6 +112,12 @@ func tcpCheck(req *sdk.RunRequest, want []int) *check {
 		}
 		return outcome{detail: fmt.Sprintf("not listening on %s (%s)", joinPorts(missing), seen)}
 	}}
+}
+
+// waitRanOut tells whether an attempt ended because wait ran out (the
+// host's answer may say so before ctx does).
+func waitRanOut(ctx context.Context, err error) bool {
+	return ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded)
 }
 
 func joinPorts(ports []int) string {

@@ -28,7 +28,7 @@ func systemdCheck(req *sdk.RunRequest, allowDegraded bool) *check {
 			Stdout: &stdout, Stderr: stderr,
 		})
 		switch {
-		case ctx.Err() != nil:
+		case waitRanOut(ctx, err):
 			return outcome{detail: "systemctl is-system-running: " + errCheckTimedOut.Error() + stderr.suffix(), interrupted: true}
 		case err != nil:
 			return outcome{detail: err.Error()}
