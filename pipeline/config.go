@@ -65,6 +65,9 @@ type Pipeline struct {
 	// interrupted run used ("" for none), whatever the caller's is now.
 	PluginDir         string
 	pluginDirRecorded bool
+	// recordedPlugins, in a recovery of a format 2 journal, are the only
+	// external plugin files it launches (by name, pinned to their SHA-256).
+	recordedPlugins map[string]RecordedPlugin
 
 	// values holds the input variables' values once assigned; unset ones
 	// are unknown while validating.

@@ -135,6 +135,9 @@ func pluginSpec(h *vz.Host, p *Pipeline, name string) (pluginhost.Spec, error) {
 	if slices.Contains(BuiltinPlugins, name) {
 		return pluginhost.Spec{Name: name}, nil
 	}
+	if p.recordedPlugins != nil {
+		return recordedPluginSpec(p, name)
+	}
 	f, err := findPluginFile(h, p, name)
 	if err != nil {
 		return pluginhost.Spec{}, err

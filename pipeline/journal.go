@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -42,8 +41,17 @@ type Record struct {
 	Header *RunHeader        `json:"header,omitempty"`
 }
 
+// JournalFormat is the version of the journal format this binary writes,
+// in the run record's header. Format 1 (journals without the field) recorded
+// no pipeline source and no plugin files: recovering one reads the pipeline
+// file again, as the binaries that wrote it did. Format 2 records everything
+// recovery needs, which then reads nothing else.
+const JournalFormat = 2
+
 // RunHeader is what recovery needs to know about a run.
 type RunHeader struct {
+	// Format is the journal format (JournalFormat); 0 reads as 1.
+	Format       int            `json:"format,omitempty"`
 	Context      sdk.RunContext `json:"context"`
 	Pipeline     string         `json:"pipeline"`
 	Cgroup       string         `json:"cgroup,omitempty"`
@@ -63,6 +71,39 @@ type RunHeader struct {
 	// PluginDir is the $REINSTALL_PLUGIN_DIR the run found its external
 	// plugins in, so a recovery launches the same ones.
 	PluginDir string `json:"plugin_dir,omitempty"`
+	// PipelineSource is the pipeline's text as the run decoded it (the
+	// embedded default's too); recovery decodes it, never the file again.
+	PipelineSource []byte `json:"pipeline_source,omitempty"`
+	// Plugins are the external plugins the run resolved, by name, with the
+	// SHA-256 of their files: recovery launches exactly those.
+	Plugins map[string]RecordedPlugin `json:"plugins,omitempty"`
+	// StopGrace is the runtime's grace period between SIGTERM and SIGKILL.
+	StopGrace time.Duration `json:"stop_grace,omitempty"`
+}
+
+// RecordedPlugin is an external plugin's file as a run resolved it.
+type RecordedPlugin struct {
+	Path   string `json:"path"`
+	SHA256 string `json:"sha256"`
+}
+
+// format is the header's journal format, 1 for one written before formats
+// were recorded.
+func (h *RunHeader) format() int {
+	if h.Format == 0 {
+		return 1
+	}
+	return h.Format
+}
+
+// checkFormat refuses a journal written in a newer format than this
+// binary knows: recovering it with this one could change what it means.
+func checkFormat(first Record) error {
+	if first.Header == nil || first.Header.format() <= JournalFormat {
+		return nil
+	}
+	return fmt.Errorf("written in journal format %d, but this reinstall reads formats up to %d: recover with the reinstall binary that wrote it (or a newer one)",
+		first.Header.Format, JournalFormat)
 }
 
 // Journal is an append-only, fsynced record of a run at $LOCKDIR/<CTID>.journal.
@@ -72,6 +113,8 @@ type Journal struct {
 	seq  int
 	// afterAppend, if set, sees every record once it is on disk.
 	afterAppend func(Record)
+	// broken is the first failed write or fsync.
+	broken error
 }
 
 // CreateJournal creates a new journal; one left from an earlier run is an error.
@@ -87,15 +130,20 @@ func CreateJournal(path string) (*Journal, error) {
 	return &Journal{path: path, f: f}, nil
 }
 
-// OpenJournal reopens an existing journal to append to it (recovery).
+// OpenJournal reopens an existing journal to append to it (recovery). A
+// torn last line is cut off first, so that the next record starts a line.
 func OpenJournal(path string) (*Journal, []Record, error) {
-	records, err := ReadJournal(path)
+	records, complete, err := readJournal(path)
 	if err != nil {
 		return nil, nil, err
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|unix.O_CLOEXEC, 0o600)
 	if err != nil {
 		return nil, nil, fmt.Errorf("open journal: %w", err)
+	}
+	if err := cutTornTail(f, complete); err != nil {
+		f.Close()
+		return nil, nil, fmt.Errorf("journal %s: %w", path, err)
 	}
 	j := &Journal{path: path, f: f}
 	if len(records) > 0 {
@@ -107,8 +155,13 @@ func OpenJournal(path string) (*Journal, []Record, error) {
 // Path returns the journal's file name.
 func (j *Journal) Path() string { return j.path }
 
-// Append writes one record and fsyncs the file before it returns.
+// Append writes one record and fsyncs the file before it returns. Once a
+// write or fsync has failed, every later Append fails too: what reached the
+// disk is unknown, so nothing more may be announced as recorded.
 func (j *Journal) Append(r Record) error {
+	if j.broken != nil {
+		return j.broken
+	}
 	j.seq++
 	r.Seq = j.seq
 	r.Time = time.Now().UTC()
@@ -117,10 +170,12 @@ func (j *Journal) Append(r Record) error {
 		return fmt.Errorf("journal: %w", err)
 	}
 	if _, err := j.f.Write(append(line, '\n')); err != nil {
-		return fmt.Errorf("journal %s: %w", j.path, err)
+		j.broken = fmt.Errorf("journal %s: %w", j.path, err)
+		return j.broken
 	}
 	if err := j.f.Sync(); err != nil {
-		return fmt.Errorf("journal %s: %w", j.path, err)
+		j.broken = fmt.Errorf("journal %s: %w", j.path, err)
+		return j.broken
 	}
 	if j.afterAppend != nil {
 		j.afterAppend(r)
@@ -128,9 +183,15 @@ func (j *Journal) Append(r Record) error {
 	return nil
 }
 
-// Finish closes and removes the journal: the run left nothing to recover.
+// Finish records that the run ended, then closes and removes the journal:
+// the run left nothing to recover.
 func (j *Journal) Finish() error {
-	j.f.Close()
+	if err := j.Append(Record{Type: RecordFinished}); err != nil {
+		return err
+	}
+	if err := j.f.Close(); err != nil {
+		return fmt.Errorf("journal %s: %w", j.path, err)
+	}
 	if err := os.Remove(j.path); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("remove journal: %w", err)
 	}
@@ -140,24 +201,79 @@ func (j *Journal) Finish() error {
 // Close closes the journal and keeps it on disk (recovery will need it).
 func (j *Journal) Close() error { return j.f.Close() }
 
-// ReadJournal reads every complete record; a torn last line (a crash while
-// writing it) is ignored, since its step was never started.
+// ReadJournal reads every complete record of a journal. A torn last line
+// (no newline: the run died while writing it) is normal and ignored, since
+// the step it announced was never started. Any other line that does not
+// decode is corruption, refused with its line number: recovery never guesses
+// past it.
 func ReadJournal(path string) ([]Record, error) {
+	records, _, err := readJournal(path)
+	return records, err
+}
+
+// readJournal is ReadJournal that also returns the length of the complete
+// lines, where an append must start after a torn last line.
+func readJournal(path string) ([]Record, int64, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("read journal: %w", err)
+		return nil, 0, fmt.Errorf("read journal: %w", err)
 	}
+	records, complete, err := parseJournal(path, data)
+	return records, int64(complete), err
+}
+
+// parseJournal decodes the newline-terminated records of data and returns
+// them with the length of those lines; what follows the last newline is a
+// torn record.
+func parseJournal(path string, data []byte) ([]Record, int, error) {
 	var records []Record
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 1<<20), 16<<20)
-	for sc.Scan() {
+	complete := bytes.LastIndexByte(data, '\n') + 1
+	for n, line := range bytes.SplitAfter(data[:complete], []byte("\n")) {
+		if len(line) == 0 {
+			continue
+		}
 		var r Record
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			break
+		if err := json.Unmarshal(line, &r); err != nil {
+			return nil, 0, &CorruptJournalError{Path: path, Line: n + 1, Err: err}
+		}
+		if n == 0 {
+			if err := checkFormat(r); err != nil {
+				return nil, 0, fmt.Errorf("journal %s: %w", path, err)
+			}
 		}
 		records = append(records, r)
 	}
-	return records, nil
+	return records, complete, nil
+}
+
+// CorruptJournalError is a journal record that does not decode and is not
+// the torn last line of a crash.
+type CorruptJournalError struct {
+	Path string
+	Line int
+	Err  error
+}
+
+func (e *CorruptJournalError) Error() string {
+	return fmt.Sprintf("journal %s: line %d is corrupt (%v); only a torn last line is what a crash leaves, so nothing is skipped "+
+		"or truncated: inspect the file, repair that line, then run the command again", e.Path, e.Line, e.Err)
+}
+
+func (e *CorruptJournalError) Unwrap() error { return e.Err }
+
+// cutTornTail truncates f to its complete lines and fsyncs it.
+func cutTornTail(f *os.File, complete int64) error {
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if st.Size() == complete {
+		return nil
+	}
+	if err := f.Truncate(complete); err != nil {
+		return fmt.Errorf("cut the torn last record: %w", err)
+	}
+	return f.Sync()
 }
 
 func syncDir(dir string) error {

@@ -147,10 +147,9 @@ func TestRecordedVariablesRoundTrip(t *testing.T) {
 	if _, ok := rec["token"]; ok {
 		t.Error("a sensitive variable is recorded in the journal")
 	}
-	dir := t.TempDir()
-	file := filepath.Join(dir, "p.hcl")
-	os.WriteFile(file, []byte(variablesPipeline), 0o644)
-	back, err := loadRecordedPipeline(Options{PipelineFile: file}, rec)
+	// The recorded source is decoded; the file it came from is gone.
+	file := filepath.Join(t.TempDir(), "p.hcl")
+	back, err := loadRecordedPipeline(Options{}, &RunHeader{Format: JournalFormat, Pipeline: file, PipelineSource: []byte(variablesPipeline), Vars: rec})
 	if err != nil {
 		t.Fatal(err)
 	}

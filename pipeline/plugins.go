@@ -11,8 +11,12 @@ import (
 // run's cgroup), checks each serves its stages' kinds, decodes every stage
 // body with its plugin's schema and lets the plugin validate it (checkStages).
 func (r *run) preparePlugins(ctx context.Context) error {
-	if err := checkRequiredPlugins(r.host, r.pipeline); err != nil {
-		return refusedBecause(ReasonPipelineInvalid, "%v", err)
+	// A recovery launches the files its run recorded, each pinned to the
+	// SHA-256 it had then: the pins were checked by that run.
+	if r.pipeline.recordedPlugins == nil {
+		if err := checkRequiredPlugins(r.host, r.pipeline); err != nil {
+			return refusedBecause(ReasonPipelineInvalid, "%v", err)
+		}
 	}
 	socketDir := r.host.Path("/run/reinstall/plugins")
 	if err := os.MkdirAll(socketDir, 0o700); err != nil {

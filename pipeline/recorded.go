@@ -3,6 +3,11 @@ package pipeline
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/reinstall-dev/reinstall/internal/pluginhost"
+	"github.com/reinstall-dev/reinstall/internal/vz"
 
 	ctyjson "github.com/zclconf/go-cty/cty/json"
 )
@@ -45,18 +50,24 @@ func (p *Pipeline) RecordedVariables() map[string]json.RawMessage {
 }
 
 // loadRecordedPipeline loads an interrupted run's pipeline for recovery
-// with the variable values its journal recorded; the others are unknown.
-func loadRecordedPipeline(o Options, recorded map[string]json.RawMessage) (*Pipeline, error) {
-	filename, src, err := pipelineSource(o)
-	if err != nil {
-		return nil, refused("pipeline: %v", err)
+// from its journal header: the source text it recorded (format 2), and the
+// variable values it recorded (the others are unknown). A format 1 journal
+// recorded no source: its pipeline file (or the embedded default) is read
+// again, as the binaries that wrote such journals did.
+func loadRecordedPipeline(o Options, hdr *RunHeader) (*Pipeline, error) {
+	filename, src := hdr.Pipeline, hdr.PipelineSource
+	if hdr.format() < 2 {
+		var err error
+		if filename, src, err = pipelineSource(Options{Host: o.Host, PipelineFile: pipelineFileOf(hdr)}); err != nil {
+			return nil, refused("pipeline: %v", err)
+		}
 	}
 	p, diags := Load(filename, src)
 	if p == nil {
 		return nil, &Error{Code: ExitRefused, Stage: StagePreflight, Err: errors.New(firstError(diags)), Diags: diags, Sources: map[string][]byte{filename: src}}
 	}
 	p.AssignVariables(VarInputs{Lenient: true})
-	for name, raw := range recorded {
+	for name, raw := range hdr.Vars {
 		var rec recordedVariable
 		if json.Unmarshal(raw, &rec) != nil || p.Variable(name) == nil {
 			continue
@@ -69,5 +80,48 @@ func loadRecordedPipeline(o Options, recorded map[string]json.RawMessage) (*Pipe
 			p.values[name] = val
 		}
 	}
+	// The interrupted run's external plugins, from where it found them,
+	// whatever the caller's environment says now.
+	p.PluginDir, p.pluginDirRecorded = hdr.PluginDir, true
+	if hdr.format() >= 2 {
+		p.recordedPlugins = hdr.Plugins
+		if p.recordedPlugins == nil {
+			p.recordedPlugins = map[string]RecordedPlugin{}
+		}
+	}
 	return p, nil
+}
+
+// recordPlugins resolves every external plugin the pipeline's stages use
+// and hashes its file, for the journal header.
+func recordPlugins(h *vz.Host, p *Pipeline) (map[string]RecordedPlugin, error) {
+	out := map[string]RecordedPlugin{}
+	for _, s := range p.Stages {
+		if _, done := out[s.Plugin]; done || slices.Contains(BuiltinPlugins, s.Plugin) {
+			continue
+		}
+		spec, err := pluginSpec(h, p, s.Plugin)
+		if err != nil {
+			return nil, err
+		}
+		sum, err := pluginhost.FileSHA256(spec.Path)
+		if err != nil {
+			return nil, fmt.Errorf("plugin %s: %w", s.Plugin, err)
+		}
+		out[s.Plugin] = RecordedPlugin{Path: spec.Path, SHA256: sum}
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	return out, nil
+}
+
+// recordedPluginSpec is the launch spec of an external plugin a recovered
+// run recorded: its file, pinned to the SHA-256 it had then.
+func recordedPluginSpec(p *Pipeline, name string) (pluginhost.Spec, error) {
+	rec, ok := p.recordedPlugins[name]
+	if !ok {
+		return pluginhost.Spec{}, fmt.Errorf("plugin %s: the interrupted run's journal records no file for it", name)
+	}
+	return pluginhost.Spec{Name: name, Path: rec.Path, SHA256: rec.SHA256}, nil
 }

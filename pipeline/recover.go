@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
+	"strings"
 
 	"github.com/reinstall-dev/reinstall/internal/pluginhost"
 	"github.com/reinstall-dev/reinstall/internal/runtime"
@@ -65,6 +67,9 @@ func Recover(ctx context.Context, o Options) (string, error) {
 	if err := r.restore(ctx, hdr, records); err != nil {
 		return "", recoverError(err)
 	}
+	if err := r.checkSkipRollback(); err != nil {
+		return "", err
+	}
 	if r.committed(records) {
 		if err := r.rollForward(ctx); err != nil {
 			return "", recoverError(err)
@@ -72,12 +77,14 @@ func Recover(ctx context.Context, o Options) (string, error) {
 		return RecoveredForward, r.finishJournal()
 	}
 	if err := r.rollback(0, len(r.stages)); err != nil {
-		return "", recoverError(err)
+		return "", recoverError(fmt.Errorf("%w; run %s", err, wayOut(err, r.ctid)))
 	}
 	if err := r.restoreRunState(); err != nil {
 		return "", recoverError(err)
 	}
-	r.journal.Append(Record{Type: RecordRolledBack})
+	if err := r.journal.Append(Record{Type: RecordRolledBack}); err != nil {
+		return "", recoverError(err)
+	}
 	return RecoveredRollback, r.finishJournal()
 }
 
@@ -93,12 +100,12 @@ func (r *run) restore(ctx context.Context, hdr *RunHeader, records []Record) err
 	r.wasRunning = hdr.WasRunning
 	r.origIno, r.origDev = hdr.PrivateIno, hdr.PrivateDev
 	r.o.OSTemplate = hdr.SetOSTemplate
-	if r.pipeline, err = loadRecordedPipeline(Options{Host: r.host, PipelineFile: pipelineFileOf(hdr)}, hdr.Vars); err != nil {
+	if hdr.StopGrace > 0 {
+		r.o.StopGrace = hdr.StopGrace
+	}
+	if r.pipeline, err = loadRecordedPipeline(Options{Host: r.host}, hdr); err != nil {
 		return fmt.Errorf("the interrupted run's pipeline %s: %w", hdr.Pipeline, err)
 	}
-	// The interrupted run's external plugins, from where it found them,
-	// whatever the caller's environment says now.
-	r.pipeline.PluginDir, r.pipeline.pluginDirRecorded = hdr.PluginDir, true
 	if err := r.preparePlugins(ctx); err != nil {
 		return err
 	}
@@ -122,7 +129,7 @@ func (r *run) restore(ctx context.Context, hdr *RunHeader, records []Record) err
 				sr.outputs = map[string]string{}
 			}
 			r.rc.StageOutputs[rec.Stage] = rec.Data
-		case rec.Type == RecordRollback && rec.Phase == "done":
+		case rec.Type == RecordRollback && slices.Contains([]string{"done", rollbackDiscarded, rollbackSkipped}, rec.Phase):
 			sr.started, sr.entries, sr.outputs = false, nil, nil
 		}
 	}
@@ -154,6 +161,22 @@ func (r *run) rollForward(ctx context.Context) error {
 	return nil
 }
 
+// checkSkipRollback refuses a --skip-rollback that names no stage of the
+// interrupted run's pipeline.
+func (r *run) checkSkipRollback() error {
+	var names []string
+	for _, sr := range r.stages {
+		names = append(names, sr.stage.Name)
+	}
+	for _, name := range r.o.SkipRollback {
+		if !slices.Contains(names, name) {
+			return &Error{Code: ExitRefused, Stage: "recover", Err: fmt.Errorf(
+				"--skip-rollback %s: the interrupted run's pipeline has no such stage (stages: %s)", name, strings.Join(names, ", "))}
+		}
+	}
+	return nil
+}
+
 func (r *run) committed(records []Record) bool {
 	for _, rec := range records {
 		if rec.Type == RecordCommit {
@@ -164,7 +187,6 @@ func (r *run) committed(records []Record) bool {
 }
 
 func (r *run) finishJournal() error {
-	r.journal.Append(Record{Type: RecordFinished})
 	err := r.journal.Finish()
 	r.journal = nil
 	return err

@@ -50,6 +50,9 @@ type Options struct {
 	// variables, over REINSTALL_VAR_<name> in the environment.
 	Vars     map[string]string
 	VarFiles []string
+	// SkipRollback names stages whose rollback a recovery skips (recover
+	// --skip-rollback), journaled and logged: what they did stays in place.
+	SkipRollback []string
 }
 
 // SitePipeline is the site's pipeline file, used when present (under --root).

@@ -2,10 +2,14 @@ package pipeline
 
 import (
 	"context"
-
+	"errors"
 	"fmt"
 	"os"
+	"slices"
+	"strings"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/reinstall-dev/reinstall/internal/runtime"
 )
@@ -22,7 +26,9 @@ func (r *run) fail(stage string, cause error) error {
 		rbErr = r.restoreRunState()
 	}
 	if rbErr == nil {
-		r.journal.Append(Record{Type: RecordRolledBack})
+		rbErr = r.journal.Append(Record{Type: RecordRolledBack})
+	}
+	if rbErr == nil {
 		if err := r.journal.Finish(); err != nil {
 			rbErr = err
 		} else {
@@ -33,28 +39,146 @@ func (r *run) fail(stage string, cause error) error {
 	if rbErr != nil && r.journal != nil {
 		r.journal.Close()
 		r.journal = nil
-		rbErr = fmt.Errorf("%w; the journal %s is kept: run `reinstall recover %d`", rbErr, r.host.JournalPath(r.ctid), r.ctid)
+		rbErr = fmt.Errorf("%w; the journal %s is kept: run %s", rbErr, r.host.JournalPath(r.ctid), wayOut(rbErr, r.ctid))
 	}
 	return stageError(stage, cause, rbErr)
 }
 
+// Phases of a stage's rollback records, besides begin and done.
+const (
+	// rollbackFailed: the stage's Rollback returned an error; a recovery
+	// tries it again.
+	rollbackFailed = "failed"
+	// rollbackDiscarded: the stage's Rollback failed, but its work was in
+	// the new private area, which the rollback discarded.
+	rollbackDiscarded = "discarded"
+	// rollbackSkipped: the operator skipped it (recover --skip-rollback).
+	rollbackSkipped = "skipped"
+)
+
 // rollback undoes the started stages in [from, to) in reverse order, each in
-// its plugin (started afresh if it died) with the entries it journaled.
+// its plugin (started afresh if it died) with the entries it journaled. A
+// stage whose Rollback fails does not stop the others: once they are done,
+// if the new private area is gone and the old one is back at VE_PRIVATE,
+// the failed stages' work went with the new area. Only a failed swap (the
+// exchange back) stops the rollback at once: the stages before it would act
+// on the wrong area. Stages the operator named with --skip-rollback are
+// journaled as skipped and left as they are.
 func (r *run) rollback(from, to int) error {
+	var failed []*stageRun
+	stuck := &StuckRollbackError{CTID: r.ctid}
 	for i := to - 1; i >= from; i-- {
 		sr := r.stages[i]
 		if !sr.started {
 			continue
 		}
-		if err := r.rollbackStage(sr); err != nil {
+		if slices.Contains(r.o.SkipRollback, sr.stage.Name) {
+			r.o.Logger.Warn("rollback skipped as --skip-rollback says: what the stage did stays in place", "stage", sr.stage.Name)
+			if err := r.journal.Append(Record{Type: RecordRollback, Stage: sr.stage.Name, Kind: sr.stage.Kind, Phase: rollbackSkipped}); err != nil {
+				return err
+			}
+			r.rolledBack(sr)
+			continue
+		}
+		err := r.rollbackStage(sr)
+		if err == nil {
+			r.rolledBack(sr)
+			continue
+		}
+		if r.journal.broken != nil {
 			return fmt.Errorf("roll back stage %s: %w", sr.stage.Name, err)
 		}
-		sr.started = false
-		sr.outputs = nil
-		sr.entries = nil
-		delete(r.rc.StageOutputs, sr.stage.Name)
+		stuck.add(sr.stage, err)
+		if sr.stage.Kind == KindSwap {
+			return stuck
+		}
+		r.o.Logger.Warn("stage rollback failed; rolling back the others", "stage", sr.stage.Name, "error", err)
+		if err := r.journal.Append(Record{Type: RecordRollback, Stage: sr.stage.Name, Kind: sr.stage.Kind, Phase: rollbackFailed, Data: map[string]string{"error": err.Error()}}); err != nil {
+			return err
+		}
+		failed = append(failed, sr)
+	}
+	if len(failed) == 0 {
+		return nil
+	}
+	if !r.newAreaDiscarded() {
+		return stuck
+	}
+	for _, sr := range failed {
+		r.o.Logger.Warn("the stage's rollback failed, but its work was in the new private area, which is discarded", "stage", sr.stage.Name)
+		if err := r.journal.Append(Record{Type: RecordRollback, Stage: sr.stage.Name, Kind: sr.stage.Kind, Phase: rollbackDiscarded}); err != nil {
+			return err
+		}
+		r.rolledBack(sr)
 	}
 	return nil
+}
+
+// rolledBack forgets a stage's run once it is undone.
+func (r *run) rolledBack(sr *stageRun) {
+	sr.started = false
+	sr.outputs = nil
+	sr.entries = nil
+	delete(r.rc.StageOutputs, sr.stage.Name)
+}
+
+// newAreaDiscarded reports whether the rollback left the old private area
+// at VE_PRIVATE (by its inode) and nothing of the new one: no temporary,
+// parked or trash area.
+func (r *run) newAreaDiscarded() bool {
+	var st unix.Stat_t
+	if err := unix.Lstat(r.rc.Private, &st); err != nil || st.Ino != r.origIno || st.Dev != r.origDev {
+		return false
+	}
+	for _, p := range []string{r.rc.PrivateTmp, r.rc.PrivatePrevious, r.rc.Trash} {
+		if !errors.Is(unix.Lstat(p, &st), unix.ENOENT) {
+			return false
+		}
+	}
+	return true
+}
+
+// StuckRollbackError is a rollback that could not finish: the stages whose
+// Rollback failed, in the order tried.
+type StuckRollbackError struct {
+	CTID   int
+	Stages []string
+	Swap   bool // the swap's exchange back failed
+	errs   []error
+}
+
+func (e *StuckRollbackError) add(s *Stage, err error) {
+	e.Stages = append(e.Stages, s.Name)
+	e.errs = append(e.errs, fmt.Errorf("roll back stage %s: %w", s.Name, err))
+	e.Swap = e.Swap || s.Kind == KindSwap
+}
+
+func (e *StuckRollbackError) Error() string { return errors.Join(e.errs...).Error() }
+
+func (e *StuckRollbackError) Unwrap() []error { return e.errs }
+
+// WayOut is the command that gets the operator out. A failed exchange back
+// needs its cause fixed (recover finds the old area by its inode wherever it
+// is); any other stage may also be skipped, leaving what it did in place.
+func (e *StuckRollbackError) WayOut() string {
+	if e.Swap {
+		return fmt.Sprintf("`reinstall recover %d` once what made the exchange back fail is fixed", e.CTID)
+	}
+	skip := ""
+	for _, name := range e.Stages {
+		skip += " --skip-rollback " + name
+	}
+	return fmt.Sprintf("`reinstall recover %d` once the cause is fixed, or `reinstall recover%s %d` to leave what %s did in place",
+		e.CTID, skip, e.CTID, strings.Join(e.Stages, ", "))
+}
+
+// wayOut is the command to run after a run or recovery that could not finish.
+func wayOut(err error, ctid int) string {
+	var stuck *StuckRollbackError
+	if errors.As(err, &stuck) {
+		return stuck.WayOut()
+	}
+	return fmt.Sprintf("`reinstall recover %d`", ctid)
 }
 
 func (r *run) rollbackStage(sr *stageRun) error {

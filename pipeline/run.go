@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"os"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -100,7 +101,6 @@ func (r *run) execute(ctx context.Context) error {
 			return r.failPastCommit(err)
 		}
 	}
-	r.journal.Append(Record{Type: RecordFinished})
 	if err := r.journal.Finish(); err != nil {
 		return &Error{Code: ExitRecover, Stage: "journal", Err: err}
 	}
@@ -117,15 +117,23 @@ func (r *run) begin() error {
 	}
 	r.journal = j
 	j.afterAppend = r.faultAfterRecord
+	plugins, err := recordPlugins(r.host, r.pipeline)
+	if err != nil {
+		return r.abandonJournal(err)
+	}
 	hdr := &RunHeader{
-		Context:      r.rc,
-		Pipeline:     r.pipeline.Filename,
-		WasRunning:   r.wasRunning,
-		PrivateIno:   r.origIno,
-		PrivateDev:   r.origDev,
-		ReinstallPID: pid(),
-		Vars:         r.pipeline.RecordedVariables(),
-		PluginDir:    PluginDirOf(r.pipeline),
+		Format:         JournalFormat,
+		PipelineSource: r.pipeline.Source,
+		Plugins:        plugins,
+		StopGrace:      r.o.StopGrace,
+		Context:        r.rc,
+		Pipeline:       r.pipeline.Filename,
+		WasRunning:     r.wasRunning,
+		PrivateIno:     r.origIno,
+		PrivateDev:     r.origDev,
+		ReinstallPID:   pid(),
+		Vars:           r.pipeline.RecordedVariables(),
+		PluginDir:      PluginDirOf(r.pipeline),
 	}
 	hdr.SetOSTemplate = r.o.OSTemplate
 	hdr.Runtime = r.o.RuntimeName
@@ -133,9 +141,20 @@ func (r *run) begin() error {
 		hdr.Cgroup = r.cgroup.dir
 	}
 	if err := j.Append(Record{Type: RecordRun, Header: hdr}); err != nil {
-		return &Error{Code: ExitRefused, Stage: StagePreflight, Err: err}
+		return r.abandonJournal(err)
 	}
 	return nil
+}
+
+// abandonJournal removes the journal of a run that failed to begin: nothing
+// was changed yet.
+func (r *run) abandonJournal(cause error) error {
+	r.journal.Close()
+	if err := os.Remove(r.journal.Path()); err != nil {
+		cause = fmt.Errorf("%w; remove journal: %v", cause, err)
+	}
+	r.journal = nil
+	return &Error{Code: ExitRefused, Stage: StagePreflight, Err: cause}
 }
 
 // commitIndex is the index of the first backup-retention stage: once every

@@ -208,13 +208,20 @@ func TestExitCodesAndReasons(t *testing.T) {
 			return h.cli("--json", "101")
 		}, 3, pipeline.ReasonJournalUnfinished, "preflight"},
 		{"rollback fails", func(t *testing.T, h *testHost) result {
-			marker := h.Path("flaky-fail")
-			os.WriteFile(marker, nil, 0o600)
-			env, file := h.flakyPipeline(sdk.KindConfigure, fmt.Sprintf("fail_while = %q\n    rollback_fail_while = %[1]q", marker))
-			r := h.cliEnv(env, "--json", "--pipeline", file, "101")
-			t.Cleanup(func() { h.recoverAfter(env, marker, pipeline.RecoveredRollback) })
+			// A failed rollback whose work no other stage discards.
+			dir := h.Path("plugin-dir")
+			installPlugin(t, dir, "crashy", crashyWrapper("serve", newTag(t)), 0o755)
+			env := []string{"REINSTALL_PLUGIN_DIR=" + dir}
+			r := h.cliEnv(env, "--json", "--pipeline", h.writePipelineFile("stuck.hcl", stuckPipeline), "101")
+			t.Cleanup(func() {
+				if r := h.cliEnv(env, "recover", "--skip-rollback", "activate", "101"); r.code != 0 {
+					t.Errorf("recover --skip-rollback activate: exit %d\n%s", r.code, r.stderr)
+				}
+				os.RemoveAll(h.private("") + ".reinstall")
+				h.assertClean()
+			})
 			return r
-		}, 3, pipeline.ReasonRollbackFailed, "flaky"},
+		}, 3, pipeline.ReasonRollbackFailed, "activate"},
 		{"failure past the point of no return", func(t *testing.T, h *testHost) result {
 			marker := h.Path("flaky-fail")
 			os.WriteFile(marker, nil, 0o600)

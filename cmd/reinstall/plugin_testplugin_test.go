@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -60,7 +61,7 @@ func serveCrashy(how string) {
 type crashyStage struct{}
 
 type crashyConfig struct {
-	Mode string `hcl:"mode" description:"ok, panic, exit, sigkill, hang or snapshot"`
+	Mode string `hcl:"mode" description:"ok, panic, exit, sigkill, hang, snapshot, bad-rollback or bad-rollback-tmp"`
 	// snapshot copies From to To and the environments of every process of
 	// the run's cgroup to To.environ.
 	From string `hcl:"from,optional"`
@@ -81,6 +82,8 @@ func (crashyStage) Run(ctx context.Context, req *sdk.RunRequest) (*sdk.Result, e
 		return &sdk.Result{}, nil
 	case "snapshot":
 		return &sdk.Result{}, snapshot(c.From, c.To)
+	case "bad-rollback", "bad-rollback-tmp":
+		return nil, failWithBadRollback(ctx, req, c.Mode == "bad-rollback-tmp")
 	}
 	if err := req.Host.Journal(ctx, "misbehave", sdk.PhaseBegin, map[string]string{"mode": c.Mode}); err != nil {
 		return nil, err
@@ -102,6 +105,39 @@ func (crashyStage) Run(ctx context.Context, req *sdk.RunRequest) (*sdk.Result, e
 	}
 	time.Sleep(time.Hour) // hang ignores ctx; the others die meanwhile
 	return nil, nil
+}
+
+// failWithBadRollback fails the stage after journaling a step that its
+// Rollback can never undo; with tmp, it first creates the temporary area
+// (as a hook that fills it would), which then stays until that rollback
+// succeeds or is skipped.
+func failWithBadRollback(ctx context.Context, req *sdk.RunRequest, tmp bool) error {
+	if err := req.Host.Journal(ctx, stepBadRollback, sdk.PhaseBegin, nil); err != nil {
+		return err
+	}
+	if tmp {
+		if err := os.Mkdir(req.Context.PrivateTmp, 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(req.Context.PrivateTmp, "crashy"), []byte("left by crashy\n"), 0o644); err != nil {
+			return err
+		}
+	}
+	return errors.New("crashy: failing on purpose")
+}
+
+// stepBadRollback is the journal step whose rollback always fails.
+const stepBadRollback = "bad-rollback"
+
+// Rollback fails whenever Run journaled stepBadRollback: a vendor plugin
+// whose rollback is broken.
+func (crashyStage) Rollback(_ context.Context, req *sdk.RollbackRequest) error {
+	for _, e := range req.Entries {
+		if e.Step == stepBadRollback {
+			return errors.New("crashy: this rollback always fails")
+		}
+	}
+	return nil
 }
 
 // snapshot copies a file (the run's journal) and the environments of the

@@ -12,6 +12,7 @@ import (
 )
 
 func newRecoverCommand(g *globals) *cobra.Command {
+	var skipRollback []string
 	cmd := &cobra.Command{
 		Use:   "recover CTID|NAME",
 		Short: "Finish an interrupted reinstall: roll back, or roll forward past the point of no return",
@@ -30,7 +31,9 @@ func newRecoverCommand(g *globals) *cobra.Command {
 			report.emit(pipeline.Event{Type: pipeline.EventRunStarted})
 			ctx, cancel := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer cancel()
-			outcome, err := pipeline.Recover(ctx, g.runOptions(h, args[0], report))
+			o := g.runOptions(h, args[0], report)
+			o.SkipRollback = skipRollback
+			outcome, err := pipeline.Recover(ctx, o)
 			if err != nil {
 				return err
 			}
@@ -42,5 +45,7 @@ func newRecoverCommand(g *globals) *cobra.Command {
 		},
 	}
 	g.output.register(cmd.Flags())
+	cmd.Flags().StringArrayVar(&skipRollback, "skip-rollback", nil,
+		"do not roll back `STAGE` (repeatable): what it did stays in place; journaled and logged")
 	return cmd
 }
