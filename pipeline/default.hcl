@@ -34,6 +34,18 @@ pipeline "default" {
     when   = !opts.skipscripts
   }
 
+  # Wait until the new system is up: where its init is systemd, systemctl
+  # is-system-running must say running, or degraded (failed units are
+  # logged as a warning). If it does not within wait, the run rolls back to
+  # the old container. --no-health skips it.
+  stage "configure" "health" {
+    plugin         = "health"
+    systemd        = "auto"
+    allow_degraded = true
+    wait           = "2m"
+    when           = !opts.nohealth
+  }
+
   # Keep /old, or delete the old area with --skipbackup.
   stage "backup-retention" "retention" {}
 }

@@ -29,6 +29,7 @@ var (
 	optsType = cty.Object(map[string]cty.Type{
 		"skipbackup": cty.Bool, "stop": cty.Bool,
 		"resetpwdb": cty.Bool, "skipscripts": cty.Bool, "scripts": cty.List(cty.String),
+		"nohealth": cty.Bool,
 	})
 )
 
@@ -114,6 +115,7 @@ func (e *evalScope) optsValue() cty.Value {
 		"resetpwdb":   cty.BoolVal(e.rc.Options.ResetPwDB),
 		"skipscripts": cty.BoolVal(e.rc.Options.SkipScripts),
 		"scripts":     scripts,
+		"nohealth":    cty.BoolVal(e.rc.Options.NoHealth),
 	})
 }
 

@@ -36,6 +36,7 @@ func TestDefaultPipelineLoads(t *testing.T) {
 		{"configure", "vps-configure", "script"},
 		{"configure", "credentials", "credentials"},
 		{"configure", "reinstall-scripts", "reinstall-scripts"},
+		{"configure", "health", "health"},
 		{"backup-retention", "retention", "backup-retention"},
 	}
 	if d := cmp.Diff(want, got); d != "" {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/hashicorp/go-hclog"
@@ -47,6 +48,7 @@ type PlanOptions struct {
 	ResetPwDB   bool     `json:"resetpwdb"`
 	SkipScripts bool     `json:"skipscripts"`
 	Scripts     []string `json:"scripts,omitempty"`
+	NoHealth    bool     `json:"nohealth"`
 }
 
 // PlanVariable is an input variable's value ("(sensitive)" if it is).
@@ -133,7 +135,7 @@ func Plan(ctx context.Context, o Options) (*RunPlan, error) {
 	plan := &RunPlan{
 		Pipeline: p.Name, File: p.Filename, CTID: ctid, Name: name, State: string(state), Runtime: o.RuntimeName,
 		Private: ct.Private, OSTemplate: c.ostemplate, TemplateFile: tmpl,
-		Options: PlanOptions{SkipBackup: o.SkipBackup, Stop: o.Stop, ResetPwDB: o.ResetPwDB, SkipScripts: o.SkipScripts, Scripts: o.Scripts},
+		Options: PlanOptions{SkipBackup: o.SkipBackup, Stop: o.Stop, ResetPwDB: o.ResetPwDB, SkipScripts: o.SkipScripts, Scripts: o.Scripts, NoHealth: o.NoHealth},
 	}
 	if c.ostemplate != ct.OSTemplate {
 		plan.ConfigOSTemplate = ct.OSTemplate
@@ -294,7 +296,43 @@ func describeConfigure(s *Stage, ps *PlanStage, cfg map[string]json.RawMessage, 
 			hooks = "the hooks named by --scripts (" + strings.Join(rc.Options.Scripts, ", ") + "), the old container's own first"
 		}
 		ps.Actions = append(ps.Actions, "feeds "+hooks+" to /bin/bash (or /bin/sh) inside the running container, REINSTALL_DATA_ROOT=/old")
+	case "health":
+		ps.Actions = append(ps.Actions, describeHealth(cfg))
 	}
+}
+
+// describeHealth says what the health stage waits for; a failure rolls the
+// run back to the old container.
+func describeHealth(cfg map[string]json.RawMessage) string {
+	var checks []string
+	var command []string
+	if json.Unmarshal(cfg["command"], &command) == nil && len(command) > 0 {
+		checks = append(checks, "the command "+strings.Join(command, " ")+" exits 0")
+	}
+	var ports []int
+	if json.Unmarshal(cfg["tcp"], &ports) == nil && len(ports) > 0 {
+		s := make([]string, len(ports))
+		for i, p := range ports {
+			s[i] = strconv.Itoa(p)
+		}
+		checks = append(checks, "TCP ports "+strings.Join(s, ", ")+" listen")
+	}
+	if systemd, _ := stringConfig(cfg, "systemd"); systemd == "auto" {
+		allowed := ""
+		var degraded bool
+		if json.Unmarshal(cfg["allow_degraded"], &degraded) == nil && degraded {
+			allowed = " (or degraded)"
+		}
+		checks = append(checks, "systemd is running"+allowed+" if the new init is systemd")
+	}
+	if len(checks) == 0 {
+		return "checks nothing"
+	}
+	wait, ok := stringConfig(cfg, "wait")
+	if !ok || wait == "" {
+		wait = "1m"
+	}
+	return "waits up to " + wait + " until " + strings.Join(checks, ", ") + "; else rolls back to the old container"
 }
 
 // fate says what becomes of the old private area (contract §2.3, §2.6).

@@ -153,7 +153,7 @@ func (c *checkedContainer) runContext(o Options, runID, trash string) sdk.RunCon
 		OSTemplate:      c.ostemplate,
 		TemplateFile:    c.template,
 		Hostname:        ct.Hostname,
-		Options:         sdk.Options{SkipBackup: o.SkipBackup, Stop: o.Stop, ResetPwDB: o.ResetPwDB, SkipScripts: o.SkipScripts, Scripts: o.Scripts, Extra: map[string]string{}},
+		Options:         sdk.Options{SkipBackup: o.SkipBackup, Stop: o.Stop, ResetPwDB: o.ResetPwDB, SkipScripts: o.SkipScripts, Scripts: o.Scripts, NoHealth: o.NoHealth, Extra: map[string]string{}},
 		StageOutputs:    map[string]map[string]string{},
 		Config:          ct.Keys,
 	}

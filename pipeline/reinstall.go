@@ -28,6 +28,9 @@ type Options struct {
 	SkipScripts bool
 	// Scripts, when not empty, names the only reinstall.d hooks to run (--scripts).
 	Scripts []string
+	// NoHealth makes opts.nohealth true: the default pipeline's health stage
+	// does not run (--no-health).
+	NoHealth bool
 	// OSTemplate (--ostemplate) reinstalls from this template instead of the
 	// config's OSTEMPLATE, and writes it as OSTEMPLATE once the run has
 	// passed the point of no return.

@@ -109,7 +109,9 @@ type Options struct {
 	SkipScripts bool
 	// Scripts, when not empty, names the only reinstall.d hooks to run (--scripts).
 	Scripts []string
-	Extra   map[string]string
+	// NoHealth skips the default pipeline's health stage (--no-health).
+	NoHealth bool
+	Extra    map[string]string
 }
 
 // JournalEntry is one recorded sub-step.

@@ -73,7 +73,7 @@ func TestPlanChangesNothing(t *testing.T) {
 	for _, s := range plan.Stages {
 		runs = append(runs, s.Name+"="+s.Run)
 	}
-	want := []string{"template=run", "vps-reinstall=run", "swap=run", "start=run", "vps-configure=depends", "credentials=run", "reinstall-scripts=run", "retention=run"}
+	want := []string{"template=run", "vps-reinstall=run", "swap=run", "start=run", "vps-configure=depends", "credentials=run", "reinstall-scripts=run", "health=run", "retention=run"}
 	if d := cmp.Diff(want, runs); d != "" {
 		t.Errorf("plan --json stages (-want +got):\n%s", d)
 	}
@@ -245,7 +245,7 @@ func TestValidateCommand(t *testing.T) {
 func TestValidateSiteFileAndDefault(t *testing.T) {
 	t.Parallel()
 	h := bareHost(t)
-	if r := h.mustCLI("validate"); !strings.Contains(r.stdout, `<embedded default.hcl>: pipeline "default" is valid: 8 stages`) {
+	if r := h.mustCLI("validate"); !strings.Contains(r.stdout, `<embedded default.hcl>: pipeline "default" is valid: 9 stages`) {
 		t.Errorf("validate without a site file: %q", r.stdout)
 	}
 	h.writeHostFile("etc/vz/reinstall.hcl", "pipeline \"site\" {\n  stage \"provision\" \"p\" {}\n}\n", 0o644)

@@ -180,7 +180,7 @@ func TestProgressOnAnUnsizedTerminal(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 	text := stripANSI(out)
-	for _, s := range []string{"template", "vps-reinstall", "swap", "start", "credentials", "reinstall-scripts", "retention"} {
+	for _, s := range []string{"template", "vps-reinstall", "swap", "start", "credentials", "reinstall-scripts", "health", "retention"} {
 		if !strings.Contains(text, fmt.Sprintf("%q done in", s)) {
 			t.Errorf("no plain line for the end of stage %q:\n%s", s, text)
 		}

@@ -15,6 +15,7 @@ import (
 func newPlanCommand(g *globals) *cobra.Command {
 	var o struct {
 		skipBackup, stop, json bool
+		noHealth               bool
 		pipeline, ostemplate   string
 		vars                   varFlags
 		hooks                  scriptFlags
@@ -50,6 +51,7 @@ exits with the code the reinstall would be refused with.`,
 				ResetPwDB:    hooks.ResetPwDB,
 				SkipScripts:  hooks.SkipScripts,
 				Scripts:      hooks.Scripts,
+				NoHealth:     o.noHealth,
 				PipelineFile: o.pipeline,
 				Vars:         vars,
 				VarFiles:     o.vars.files,
@@ -76,6 +78,7 @@ exits with the code the reinstall would be refused with.`,
 	addOSTemplateFlag(f, &o.ostemplate)
 	f.BoolVar(&o.stop, "stop", false, "plan a reinstall that stops a running container right before the swap")
 	f.StringVar(&o.pipeline, "pipeline", "", "plan the pipeline in `FILE` instead of /etc/vz/reinstall.hcl or the embedded default")
+	f.BoolVar(&o.noHealth, "no-health", false, "plan a reinstall that skips the health stage")
 	f.BoolVar(&o.json, "json", false, "print the plan as JSON")
 	o.vars.register(f)
 	o.hooks.registerRunFlags(f)
@@ -95,7 +98,7 @@ func writePlan(w io.Writer, p *pipeline.RunPlan) {
 	if p.ConfigOSTemplate != "" {
 		fmt.Fprintf(w, "                replaces OSTEMPLATE=%s in the config once the reinstall succeeds\n", p.ConfigOSTemplate)
 	}
-	fmt.Fprintf(w, "  options       skipbackup=%v stop=%v resetpwdb=%v skipscripts=%v", p.Options.SkipBackup, p.Options.Stop, p.Options.ResetPwDB, p.Options.SkipScripts)
+	fmt.Fprintf(w, "  options       skipbackup=%v stop=%v resetpwdb=%v skipscripts=%v nohealth=%v", p.Options.SkipBackup, p.Options.Stop, p.Options.ResetPwDB, p.Options.SkipScripts, p.Options.NoHealth)
 	if len(p.Options.Scripts) > 0 {
 		fmt.Fprintf(w, " scripts=%s", strings.Join(p.Options.Scripts, ","))
 	}

@@ -314,7 +314,7 @@ exit 128
 		}
 	}
 	sort.Strings(plugins)
-	want := []string{"backup-retention", "credentials", "provision", "reinstall-scripts", "script", "start", "swap"}
+	want := []string{"backup-retention", "credentials", "health", "provision", "reinstall-scripts", "script", "start", "swap"}
 	if d := cmp.Diff(want, plugins); d != "" {
 		t.Errorf("plugin processes during the run (-want +got):\n%s", d)
 	}

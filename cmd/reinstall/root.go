@@ -81,6 +81,7 @@ func newRootCommand(g *globals) *cobra.Command {
 		hooks      scriptFlags
 		parallel   int
 		maxRuns    int
+		noHealth   bool
 	}
 	cmd := &cobra.Command{
 		Use:   "reinstall [flags] CTID|NAME...",
@@ -145,6 +146,7 @@ each in a run of its own, --parallel at once.`,
 			ro.SkipBackup, ro.Stop, ro.OSTemplate = o.skipBackup, o.stop, o.ostemplate
 			ro.ResetPwDB, ro.SkipScripts, ro.Scripts = hooks.ResetPwDB, hooks.SkipScripts, hooks.Scripts
 			ro.PipelineFile, ro.Vars, ro.VarFiles = o.pipeline, vars, o.vars.files
+			ro.NoHealth = o.noHealth
 			return pipeline.Reinstall(ctx, ro)
 		},
 	}
@@ -158,6 +160,7 @@ each in a run of its own, --parallel at once.`,
 	addNoBackupFlag(cmd.Flags(), &o.skipBackup)
 	addOSTemplateFlag(cmd.Flags(), &o.ostemplate)
 	cmd.Flags().BoolVar(&o.stop, "stop", false, "stop a running container right before the swap")
+	cmd.Flags().BoolVar(&o.noHealth, "no-health", false, "skip the health stage (opts.nohealth): keep the new container whether or not it comes up healthy")
 	cmd.Flags().StringVar(&o.pipeline, "pipeline", "", "run the pipeline in `FILE` instead of /etc/vz/reinstall.hcl or the embedded default")
 	cmd.Flags().IntVar(&o.parallel, "parallel", 1, "with several containers: how many to reinstall at once")
 	cmd.Flags().IntVar(&o.maxRuns, "max-concurrent", -1, "how many reinstalls this host runs at once, across processes (default: "+maxConcurrentKey+" in vz.conf, else no limit; 0: no limit)")

@@ -278,15 +278,18 @@ func TestPlanShowsExtras(t *testing.T) {
 		"merges the old /etc/passwd, /etc/shadow, /etc/group and /etc/gshadow into the new container's",
 		`7. configure "reinstall-scripts" (plugin reinstall-scripts): will run`,
 		"feeds the host's " + h.Path("etc/vz/reinstall.d") + "/*.sh hooks to /bin/bash (or /bin/sh) inside the running container, REINSTALL_DATA_ROOT=/old",
-		`8. backup-retention "retention"`,
+		`8. configure "health" (plugin health): will run`,
+		"waits up to 2m until systemd is running (or degraded) if the new init is systemd; else rolls back to the old container",
+		`9. backup-retention "retention"`,
 	} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("plan does not say %q:\n%s", want, r.stdout)
 		}
 	}
-	r = h.mustCLI("plan", "--resetpwdb", "--no-scripts", "101")
+	r = h.mustCLI("plan", "--resetpwdb", "--no-scripts", "--no-health", "101")
 	for _, want := range []string{
-		"options       skipbackup=false stop=false resetpwdb=true skipscripts=true\n",
+		"options       skipbackup=false stop=false resetpwdb=true skipscripts=true nohealth=true\n",
+		`8. configure "health" (plugin health): skipped (when is false)`,
 		`6. configure "credentials" (plugin credentials): skipped (when is false)`,
 		`7. configure "reinstall-scripts" (plugin reinstall-scripts): skipped (when is false)`,
 	} {

@@ -4,6 +4,7 @@
 #
 # without "credentials": the manual's six stages keep the template's accounts
 # without "reinstall-scripts": the manual's six stages run no reinstall.d hook
+# without "health": the manual's six stages check nothing after the start
 pipeline "contract" {
   stage "provision" "template" {}
   stage "reinstall-hook" "vps-reinstall" {

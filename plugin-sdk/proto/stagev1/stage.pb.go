@@ -944,7 +944,9 @@ type Options struct {
 	// --skipscripts: run no /etc/vz/reinstall.d hook.
 	Skipscripts bool `protobuf:"varint,5,opt,name=skipscripts,proto3" json:"skipscripts,omitempty"`
 	// --scripts: run only these /etc/vz/reinstall.d hooks (names like a.sh).
-	Scripts       []string `protobuf:"bytes,6,rep,name=scripts,proto3" json:"scripts,omitempty"`
+	Scripts []string `protobuf:"bytes,6,rep,name=scripts,proto3" json:"scripts,omitempty"`
+	// --no-health: the stock health stage is skipped (its when says so).
+	Nohealth      bool `protobuf:"varint,7,opt,name=nohealth,proto3" json:"nohealth,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1019,6 +1021,13 @@ func (x *Options) GetScripts() []string {
 		return x.Scripts
 	}
 	return nil
+}
+
+func (x *Options) GetNohealth() bool {
+	if x != nil {
+		return x.Nohealth
+	}
+	return false
 }
 
 type Outputs struct {
@@ -2192,7 +2201,7 @@ const file_stagev1_stage_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\v2\x1b.reinstall.stage.v1.OutputsR\x05value:\x028\x01\x1a9\n" +
 	"\vConfigEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x8f\x02\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xab\x02\n" +
 	"\aOptions\x12\x1e\n" +
 	"\n" +
 	"skipbackup\x18\x01 \x01(\bR\n" +
@@ -2201,7 +2210,8 @@ const file_stagev1_stage_proto_rawDesc = "" +
 	"\x05extra\x18\x03 \x03(\v2&.reinstall.stage.v1.Options.ExtraEntryR\x05extra\x12\x1c\n" +
 	"\tresetpwdb\x18\x04 \x01(\bR\tresetpwdb\x12 \n" +
 	"\vskipscripts\x18\x05 \x01(\bR\vskipscripts\x12\x18\n" +
-	"\ascripts\x18\x06 \x03(\tR\ascripts\x1a8\n" +
+	"\ascripts\x18\x06 \x03(\tR\ascripts\x12\x1a\n" +
+	"\bnohealth\x18\a \x01(\bR\bnohealth\x1a8\n" +
 	"\n" +
 	"ExtraEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
