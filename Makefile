@@ -25,8 +25,13 @@ NFPM        := github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.45.2
 
 all: build
 
+# ANSIBLE_MODULE is the reinstall_ct Ansible module: static, for nodes
+# without a usable Python (examples/ansible).
+ANSIBLE_MODULE := bin/ansible/reinstall_ct
+
 build:
 	$(GO) build -o $(BIN) ./cmd/reinstall
+	CGO_ENABLED=0 $(GO) build -o $(ANSIBLE_MODULE) ./cmd/ansible-reinstall-ct
 
 test:
 	bash scripts/test.sh

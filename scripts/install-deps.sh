@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs what building, testing and the demo need on a Debian host:
 # a static busybox (the demo OS template), GNU tar and its compressors,
-# util-linux's nsenter, make. Go >= 1.26 is a prerequisite.
+# util-linux's nsenter, make, ansible-core (the reinstall_ct module's tests
+# run ansible-playbook). Go >= 1.26 is a prerequisite.
 set -euo pipefail
 need=()
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-for pkg in busybox-static tar zstd xz-utils bzip2 gzip util-linux make; do
+for pkg in busybox-static tar zstd xz-utils bzip2 gzip util-linux make ansible-core; do
   have_pkg "$pkg" || need+=("$pkg")
 done
 if ((${#need[@]})); then
