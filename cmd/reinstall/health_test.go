@@ -1,0 +1,117 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/reinstall-dev/reinstall/pipeline"
+)
+
+// healthPipeline is the default pipeline with its health stage's
+// attributes replaced by body, after the stages given in before.
+func healthPipeline(t *testing.T, before, body string) string {
+	t.Helper()
+	src := string(pipeline.DefaultSource)
+	start := strings.Index(src, `  stage "configure" "health" {`)
+	end := strings.Index(src[start:], "\n  }\n")
+	if start < 0 || end < 0 {
+		t.Fatal("the default pipeline has no health stage")
+	}
+	stage := before + "  stage \"configure\" \"health\" {\n    plugin = \"health\"\n" + body + "\n  }\n"
+	return src[:start] + stage + src[start+end+len("\n  }\n"):]
+}
+
+// TestHealthFailureRevertsToOldContainer: a health check that fails, or
+// hangs, past its wait fails the run after the swap; the old container is
+// back, running as it was, byte for byte, and the error names the check
+// and its last output.
+func TestHealthFailureRevertsToOldContainer(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, body string
+		want       string // in the last line, after "reinstall: health: health check failed after 2s"
+	}{
+		{"failing command", `    command = ["sh", "-c", "echo no ready file; test -f /etc/ready"]
+    wait    = "2s"`, "command sh -c echo no ready file; test -f /etc/ready: exit 1: no ready file"},
+		{"port not listening", `    tcp  = [8080]
+    wait = "2s"`, "tcp 8080: not listening on 8080 (nothing listens)"},
+		{"hanging command", `    command = ["sh", "-c", "echo waiting; exec sleep 3600"]
+    wait    = "2s"`, "still running when wait ran out: waiting"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := newTestHost(t)
+			h.createCT()
+			h.writePrivate("home/customer/unique", "old-data-marker\n", 0o644)
+			h.mustCLI("ct", "start", "101")
+			before := h.tree("")
+			file := h.writePipelineFile("health.hcl", healthPipeline(t, "", tt.body))
+
+			r := h.cli("--stop", "--pipeline", file, "101")
+			if r.code != pipeline.ExitFailed {
+				t.Fatalf("exit %d, want %d\nstderr:\n%s", r.code, pipeline.ExitFailed, r.stderr)
+			}
+			prefix := "reinstall: health: health check failed after 2s"
+			if last := r.lastLine(); !strings.HasPrefix(last, prefix) || !strings.Contains(last, tt.want) {
+				t.Errorf("last line %q, want %q…%q", last, prefix, tt.want)
+			}
+			if !strings.Contains(r.stderr, "rolled back: the container is as it was") {
+				t.Errorf("no rollback reported:\n%s", r.stderr)
+			}
+			if st := h.status(); st != "running" {
+				t.Errorf("status %q, want running (as before the run)", st)
+			}
+			assertTree(t, "the old private area", before, h.tree(""))
+			if got := h.exec("cat /home/customer/unique"); got != "old-data-marker\n" {
+				t.Errorf("the running container is not the old one: %q", got)
+			}
+			h.assertClean()
+		})
+	}
+}
+
+// TestHealthPassKeepsNewContainer: checks that pass keep the reinstalled
+// container (a port opened by an earlier stage is seen from the host), and
+// --no-health skips a check that would fail.
+func TestHealthPassKeepsNewContainer(t *testing.T) {
+	t.Parallel()
+	h := newTestHost(t)
+	h.createCT()
+	h.writePrivate("home/customer/unique", "old-data-marker\n", 0o644)
+	h.writeHostFile("etc/vz/site/web.sh", "httpd -p 8080 -h /\n", 0o644)
+	web := "  stage \"configure\" \"web\" {\n    script = \"/etc/vz/site/web.sh\"\n  }\n\n"
+	file := h.writePipelineFile("health.hcl", healthPipeline(t, web, `    command = ["test", "-f", "/etc/motd"]
+    tcp     = [8080]
+    systemd = "auto"
+    wait    = "30s"`))
+
+	r := h.mustCLI("--json", "--pipeline", file, "101")
+	var logs []string
+	for _, ev := range parseEvents(t, r.stdout) {
+		if ev.Type == pipeline.EventStageLog && ev.Stage == "health" {
+			logs = append(logs, ev.Message)
+		}
+	}
+	joined := strings.Join(logs, "\n")
+	for _, want := range []string{"command test -f /etc/motd: exited 0", "tcp 8080: listening on 8080", "is not systemd: no systemd check"} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("health log lacks %q:\n%s", want, joined)
+		}
+	}
+	if st := h.status(); st != "running" {
+		t.Errorf("status %q, want running", st)
+	}
+	if got := readFile(t, h.private("old/home/customer/unique")); got != "old-data-marker\n" {
+		t.Errorf("/old/home/customer/unique = %q", got)
+	}
+	h.assertClean()
+
+	failing := h.writePipelineFile("failing.hcl", healthPipeline(t, "", `    command = ["false"]
+    wait    = "2s"
+    when    = !opts.nohealth`))
+	h.mustCLI("--stop", "--no-health", "--pipeline", failing, "101")
+	if st := h.status(); st != "running" || !exists(h.private("old/etc/motd")) {
+		t.Errorf("--no-health: status %q, /old present %v; want running, reinstalled", st, exists(h.private("old/etc/motd")))
+	}
+}
