@@ -14,7 +14,9 @@ import (
 // (module loading, raw I/O, setting the clock, MAC policy), plus CAP_SYSLOG
 // (the kernel log is the host's: no reading it with dmesg_restrict, no
 // clearing it) and CAP_MKNOD (no new device nodes: the container's /dev is
-// made by its init, and its root is mounted nodev). CAP_SYS_BOOT stays: busybox init stops with reboot(2), which
+// made by its init, and its root is mounted nodev) and CAP_LINUX_IMMUTABLE
+// (no chattr +i or +a: flags set on /old or the container's root would stop
+// a rollback from moving the areas back). CAP_SYS_BOOT stays: busybox init stops with reboot(2), which
 // inside a pid namespace only ends that namespace.
 var DroppedCaps = []uintptr{
 	unix.CAP_SYS_MODULE,
@@ -24,6 +26,7 @@ var DroppedCaps = []uintptr{
 	unix.CAP_MAC_OVERRIDE,
 	unix.CAP_SYSLOG,
 	unix.CAP_MKNOD,
+	unix.CAP_LINUX_IMMUTABLE,
 }
 
 // dropBoundingCaps drops DroppedCaps from the calling thread's bounding set.

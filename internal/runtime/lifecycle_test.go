@@ -190,6 +190,10 @@ func TestLifecycle(t *testing.T) {
 			if bnd&(1<<unix.CAP_SYS_MODULE) != 0 {
 				t.Errorf("%s: CapBnd %s has CAP_SYS_MODULE", file, f[1])
 			}
+			// No chattr +i/+a: a flag set on /old would block the rollback.
+			if bnd&(1<<unix.CAP_LINUX_IMMUTABLE) != 0 {
+				t.Errorf("%s: CapBnd %s has CAP_LINUX_IMMUTABLE", file, f[1])
+			}
 			if bnd&(1<<21) == 0 { // CAP_SYS_ADMIN stays: system containers mount
 				t.Errorf("%s: CapBnd %s lacks CAP_SYS_ADMIN", file, f[1])
 			}
