@@ -55,8 +55,15 @@ func Status(o Options) (*Pending, error) {
 		case RecordStageDone:
 			state[rec.Stage] = "done"
 		case RecordRollback:
-			if rec.Phase == "done" {
+			switch rec.Phase {
+			case "done":
 				state[rec.Stage] = "rolled back"
+			case rollbackFailed:
+				state[rec.Stage] = "rollback failed: " + rec.Data["error"]
+			case rollbackDiscarded:
+				state[rec.Stage] = "rollback failed; discarded with the new private area"
+			case rollbackSkipped:
+				state[rec.Stage] = "rollback skipped (--skip-rollback)"
 			}
 		case RecordCommit:
 			p.Committed = true

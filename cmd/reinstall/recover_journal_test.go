@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -131,4 +132,36 @@ func TestCorruptJournalIsRefused(t *testing.T) {
 	if got := readFile(t, path); got != corrupt {
 		t.Error("the corrupt journal was changed")
 	}
+}
+
+// Recovery launches the external plugin file the run recorded, pinned to
+// the SHA-256 it had then: a file changed since is refused (even one that
+// no required_plugins block pins), and once it is back, recover finishes.
+func TestRecoverLaunchesTheRecordedPluginFile(t *testing.T) {
+	t.Parallel()
+	h := newTestHost(t)
+	h.createCT()
+	tag := newTag(t)
+	wrapper := crashyWrapper("serve", tag)
+	plugin := installPlugin(t, h.Path(sitePluginDir), "crashy", wrapper, 0o755)
+	file := h.writePipelineFile("crashy.hcl", crashyPipeline("configure", `    mode = "hang"`))
+	before := h.tree("")
+	journal := h.Path("vz/lock/101.journal")
+	h.killDuring(func() bool {
+		data, _ := os.ReadFile(journal)
+		return bytes.Contains(data, []byte(`"step":"misbehave"`))
+	}, "--pipeline", file, "101")
+	waitFor(t, "the plugin to end after its host", func() bool { return len(taggedProcesses(tag)) == 0 })
+
+	installPlugin(t, h.Path(sitePluginDir), "crashy", append(slices.Clone(wrapper), "# changed since the run\n"...), 0o755)
+	rec := h.cli("recover", "101")
+	if rec.code != 3 || !strings.Contains(rec.stderr, "plugin crashy: refusing to start "+plugin+": its SHA-256 is") {
+		t.Fatalf("recover with a changed plugin file: exit %d, want 3 refusing it\n%s%s", rec.code, rec.stdout, rec.stderr)
+	}
+	installPlugin(t, h.Path(sitePluginDir), "crashy", wrapper, 0o755)
+	if rec := h.cli("recover", "101"); rec.code != 0 || !strings.Contains(rec.stdout, "rolled back") {
+		t.Fatalf("recover: exit %d\n%s%s", rec.code, rec.stdout, rec.stderr)
+	}
+	assertTree(t, "the private area", before, h.tree(""))
+	h.assertClean()
 }

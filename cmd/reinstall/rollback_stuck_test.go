@@ -69,6 +69,9 @@ func TestSkipRollbackGetsTheOperatorOut(t *testing.T) {
 	if r.code != 3 || !strings.Contains(r.lastLine(), "crashy: this rollback always fails") || !strings.Contains(r.lastLine(), wayOut) {
 		t.Fatalf("exit %d, want 3 with a last line naming %s\n%s", r.code, wayOut, r.stderr)
 	}
+	if st := h.cli("status", "101"); !strings.Contains(st.stdout, "activate: rollback failed: crashy: this rollback always fails") {
+		t.Errorf("status does not show the failed rollback:\n%s%s", st.stdout, st.stderr)
+	}
 	for range 2 {
 		rec := h.cliEnv(env, "recover", "101")
 		if rec.code != 3 || !strings.Contains(rec.lastLine(), wayOut) {
