@@ -33,6 +33,8 @@ type Event struct {
 	Type  string    `json:"type"`
 	RunID string    `json:"run_id,omitempty"`
 	CTID  int       `json:"ctid,omitempty"`
+	// CT names an LXC container (then CTID is absent).
+	CT string `json:"ct,omitempty"`
 	// Command is what runs: reinstall or recover (run-started).
 	Command string `json:"command,omitempty"`
 	// Pipeline is the pipeline's name (run-started).

@@ -164,7 +164,11 @@ func stageLogLevel(level string) string {
 
 func (r *run) emit(ev Event) {
 	ev.RunID = r.runID
-	ev.CTID = r.ctid
+	if ct, ok := r.host.LXCName(r.ctid); ok {
+		ev.CT = ct
+	} else {
+		ev.CTID = r.ctid
+	}
 	if ev.Time.IsZero() {
 		ev.Time = now()
 	}

@@ -15,11 +15,11 @@ import (
 func checkLayout(ct *vz.Container) error {
 	const supported = "only simfs (directory) private areas are supported"
 	if layout, _ := ct.Config.Get("VE_LAYOUT"); strings.EqualFold(strings.TrimSpace(layout), "ploop") {
-		return refusedBecause(ReasonPloop, "container %d uses a ploop image (VE_LAYOUT=ploop in %s); %s", ct.ID, ct.ConfigPath, supported)
+		return refusedBecause(ReasonPloop, "container %s uses a ploop image (VE_LAYOUT=ploop in %s); %s", ct.Label(), ct.ConfigPath, supported)
 	}
 	image := filepath.Join(ct.Private, "root.hdd")
 	if _, err := os.Lstat(image); err == nil {
-		return refusedBecause(ReasonPloop, "container %d uses a ploop image (%s); %s", ct.ID, image, supported)
+		return refusedBecause(ReasonPloop, "container %s uses a ploop image (%s); %s", ct.Label(), image, supported)
 	}
 	return nil
 }

@@ -54,7 +54,7 @@ func (r *run) failPastCommit(err error) error {
 	r.journal.Close()
 	r.journal = nil
 	return &Error{Code: ExitRecover, Stage: StageConfig, Err: fmt.Errorf(
-		"%v; the new container is in place, run `reinstall recover %d` to finish", err, r.ctid)}
+		"%v; the new container is in place, run `%s` to finish", err, recoverCommand(r.host, r.ctid))}
 }
 
 // StageConfig names, in errors, the update of the container's config that

@@ -133,7 +133,7 @@ func Plan(ctx context.Context, o Options) (*RunPlan, error) {
 		return nil, &Error{Code: ExitRefused, Stage: StagePreflight, Err: fmt.Errorf("%s", firstError(diags)), Diags: diags, Sources: p.sources}
 	}
 	plan := &RunPlan{
-		Pipeline: p.Name, File: p.Filename, CTID: ctid, Name: name, State: string(state), Runtime: o.RuntimeName,
+		Pipeline: p.Name, File: p.Filename, CTID: ctidOf(ct), Name: name, State: string(state), Runtime: o.RuntimeName,
 		Private: ct.Private, OSTemplate: c.ostemplate, TemplateFile: tmpl,
 		Options: PlanOptions{SkipBackup: o.SkipBackup, Stop: o.Stop, ResetPwDB: o.ResetPwDB, SkipScripts: o.SkipScripts, Scripts: o.Scripts, NoHealth: o.NoHealth},
 	}

@@ -31,7 +31,7 @@ func preflight(ctx context.Context, o Options) (_ *run, err error) {
 		if errors.As(err, &le) {
 			return nil, &Error{Code: ExitLocked, Stage: StagePreflight, Err: fmt.Errorf("%v; wait for it to finish", le)}
 		}
-		return nil, refused("lock container %d: %v", ctid, err)
+		return nil, refused("lock container %s: %v", o.Host.Label(ctid), err)
 	}
 	r := &run{o: o, host: o.Host, lock: lock, ctid: ctid, plugins: map[string]*pluginhost.Plugin{}}
 	defer func() {
@@ -47,6 +47,9 @@ func preflight(ctx context.Context, o Options) (_ *run, err error) {
 	}
 	if err := useRuntime(&r.o, r.pipeline); err != nil {
 		return nil, refused("container runtime: %v", err)
+	}
+	if err := r.lockRuntime(ctx); err != nil {
+		return nil, refused("%v", err)
 	}
 	o = r.o
 	c, err := checkContainer(ctx, o, ctid, name)
@@ -72,8 +75,8 @@ func preflight(ctx context.Context, o Options) (_ *run, err error) {
 func checkNoJournal(h *vz.Host, ctid int) error {
 	if _, err := os.Lstat(h.JournalPath(ctid)); err == nil {
 		return &Error{Code: ExitRecover, Stage: StagePreflight, Reason: ReasonJournalUnfinished, Err: fmt.Errorf(
-			"an earlier reinstall of container %d did not finish (journal %s); run `reinstall recover %d` first",
-			ctid, h.JournalPath(ctid), ctid)}
+			"an earlier reinstall of container %s did not finish (journal %s); run `%s` first",
+			h.Label(ctid), h.JournalPath(ctid), recoverCommand(h, ctid))}
 	}
 	return nil
 }
@@ -103,7 +106,7 @@ func checkContainer(ctx context.Context, o Options, ctid int, name string) (*che
 		name = ct.Name
 	}
 	if err := safefs.CheckPrivateArea(ct.Private); err != nil {
-		return nil, refused("private area of container %d: %w", ctid, withReason(ReasonPrivateMissing, err))
+		return nil, refused("private area of container %s: %w", o.Host.Label(ctid), withReason(ReasonPrivateMissing, err))
 	}
 	if err := checkLayout(ct); err != nil {
 		return nil, err
@@ -113,7 +116,7 @@ func checkContainer(ctx context.Context, o Options, ctid int, name string) (*che
 		ostemplate = o.OSTemplate
 	}
 	if ostemplate == "" {
-		return nil, refusedBecause(ReasonConfigInvalid, "container %d has no OSTEMPLATE in %s; set it or pass --ostemplate NAME", ctid, ct.ConfigPath)
+		return nil, refusedBecause(ReasonConfigInvalid, "container %s has no OSTEMPLATE in %s; set it or pass --ostemplate NAME", o.Host.Label(ctid), ct.ConfigPath)
 	}
 	tmpl, err := o.Host.FindTemplate(ostemplate)
 	if err != nil {
@@ -124,12 +127,12 @@ func checkContainer(ctx context.Context, o Options, ctid int, name string) (*che
 	}
 	state, err := o.Runtime.Status(ctx, ctid)
 	if err != nil {
-		return nil, refused("status of container %d: %v", ctid, err)
+		return nil, refused("status of container %s: %v", o.Host.Label(ctid), err)
 	}
 	running := state == runtime.Running
 	if running && !o.Stop {
 		return nil, &Error{Code: ExitRunning, Stage: StagePreflight, Err: fmt.Errorf(
-			"container %d is running; stop it first or pass --stop (it is stopped right before the swap)", ctid)}
+			"container %s is running; stop it first or pass --stop (it is stopped right before the swap)", o.Host.Label(ctid))}
 	}
 	if err := checkLeftovers(ct.Private); err != nil {
 		return nil, err
@@ -142,8 +145,9 @@ func (c *checkedContainer) runContext(o Options, runID, trash string) sdk.RunCon
 	ct := c.ct
 	return sdk.RunContext{
 		RunID:           runID,
-		CTID:            ct.ID,
+		CTID:            ctidOf(ct),
 		CTName:          c.name,
+		VEID:            ct.Label(),
 		HostRoot:        o.Host.Root,
 		Private:         ct.Private,
 		PrivateTmp:      ct.Private + ".reinstall",
@@ -216,3 +220,12 @@ func firstError(diags hcl.Diagnostics) string {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// ctidOf is the CTID a run context carries: none for an LXC container,
+// whose number only stands for its name inside this process.
+func ctidOf(ct *vz.Container) int {
+	if ct.LXC {
+		return 0
+	}
+	return ct.ID
+}

@@ -61,6 +61,9 @@ func Recover(ctx context.Context, o Options) (string, error) {
 	if err := r.useRecordedRuntime(hdr); err != nil {
 		return "", recoverError(fmt.Errorf("container runtime: %w", err))
 	}
+	if err := r.lockRuntime(ctx); err != nil {
+		return "", recoverError(err)
+	}
 	if err := killCgroup(hdr.Cgroup); err != nil {
 		return "", recoverError(fmt.Errorf("end the interrupted run's processes: %w", err))
 	}
@@ -77,7 +80,7 @@ func Recover(ctx context.Context, o Options) (string, error) {
 		return RecoveredForward, r.finishJournal()
 	}
 	if err := r.rollback(0, len(r.stages)); err != nil {
-		return "", recoverError(fmt.Errorf("%w; run %s", err, wayOut(err, r.ctid)))
+		return "", recoverError(fmt.Errorf("%w; run %s", err, wayOut(err, r.host, r.ctid)))
 	}
 	if err := r.restoreRunState(); err != nil {
 		return "", recoverError(err)

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/reinstall-dev/reinstall/internal/runtime"
+	"github.com/reinstall-dev/reinstall/internal/vz"
 )
 
 // rollbackTimeout bounds each stage's rollback; it runs on a fresh context
@@ -39,7 +40,7 @@ func (r *run) fail(stage string, cause error) error {
 	if rbErr != nil && r.journal != nil {
 		r.journal.Close()
 		r.journal = nil
-		rbErr = fmt.Errorf("%w; the journal %s is kept: run %s", rbErr, r.host.JournalPath(r.ctid), wayOut(rbErr, r.ctid))
+		rbErr = fmt.Errorf("%w; the journal %s is kept: run %s", rbErr, r.host.JournalPath(r.ctid), wayOut(rbErr, r.host, r.ctid))
 	}
 	return stageError(stage, cause, rbErr)
 }
@@ -66,7 +67,7 @@ const (
 // journaled as skipped and left as they are.
 func (r *run) rollback(from, to int) error {
 	var failed []*stageRun
-	stuck := &StuckRollbackError{CTID: r.ctid}
+	stuck := &StuckRollbackError{CTID: r.ctid, recover: recoverCommand(r.host, r.ctid)}
 	for i := to - 1; i >= from; i-- {
 		sr := r.stages[i]
 		if !sr.started {
@@ -145,6 +146,9 @@ type StuckRollbackError struct {
 	Stages []string
 	Swap   bool // the swap's exchange back failed
 	errs   []error
+	// recover is the command line that recovers the container
+	// ("reinstall recover 101", or with --runtime lxc and its name).
+	recover string
 }
 
 func (e *StuckRollbackError) add(s *Stage, err error) {
@@ -161,24 +165,29 @@ func (e *StuckRollbackError) Unwrap() []error { return e.errs }
 // needs its cause fixed (recover finds the old area by its inode wherever it
 // is); any other stage may also be skipped, leaving what it did in place.
 func (e *StuckRollbackError) WayOut() string {
+	command := e.recover
+	if command == "" {
+		command = fmt.Sprintf("reinstall recover %d", e.CTID)
+	}
 	if e.Swap {
-		return fmt.Sprintf("`reinstall recover %d` once what made the exchange back fail is fixed", e.CTID)
+		return fmt.Sprintf("`%s` once what made the exchange back fail is fixed", command)
 	}
 	skip := ""
 	for _, name := range e.Stages {
 		skip += " --skip-rollback " + name
 	}
-	return fmt.Sprintf("`reinstall recover %d` once the cause is fixed, or `reinstall recover%s %d` to leave what %s did in place",
-		e.CTID, skip, e.CTID, strings.Join(e.Stages, ", "))
+	head, target, _ := strings.Cut(command, "recover ")
+	return fmt.Sprintf("`%s` once the cause is fixed, or `%srecover%s %s` to leave what %s did in place",
+		command, head, skip, target, strings.Join(e.Stages, ", "))
 }
 
 // wayOut is the command to run after a run or recovery that could not finish.
-func wayOut(err error, ctid int) string {
+func wayOut(err error, h *vz.Host, ctid int) string {
 	var stuck *StuckRollbackError
 	if errors.As(err, &stuck) {
 		return stuck.WayOut()
 	}
-	return fmt.Sprintf("`reinstall recover %d`", ctid)
+	return "`" + recoverCommand(h, ctid) + "`"
 }
 
 func (r *run) rollbackStage(sr *stageRun) error {
@@ -249,6 +258,9 @@ func (r *run) close() {
 	}
 	if r.journal != nil {
 		r.journal.Close()
+	}
+	if r.releaseRuntimeLock != nil {
+		r.releaseRuntimeLock()
 	}
 	if r.lock != nil {
 		r.lock.Release()

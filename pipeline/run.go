@@ -18,20 +18,22 @@ import (
 
 // run is one reinstall in progress.
 type run struct {
-	o          Options
-	host       *vz.Host
-	lock       *vz.Lock
-	ctid       int
-	ct         *vz.Container
-	pipeline   *Pipeline
-	rc         sdk.RunContext
-	runID      string
-	wasRunning bool
-	cgroup     *runCgroup
-	launcher   *pluginhost.Launcher
-	plugins    map[string]*pluginhost.Plugin
-	stages     []*stageRun
-	journal    *Journal
+	o    Options
+	host *vz.Host
+	lock *vz.Lock
+	ctid int
+	// releaseRuntimeLock drops the container manager's own lock (LXC's).
+	releaseRuntimeLock func()
+	ct                 *vz.Container
+	pipeline           *Pipeline
+	rc                 sdk.RunContext
+	runID              string
+	wasRunning         bool
+	cgroup             *runCgroup
+	launcher           *pluginhost.Launcher
+	plugins            map[string]*pluginhost.Plugin
+	stages             []*stageRun
+	journal            *Journal
 	// origIno/origDev identify the old private area's directory, so the host
 	// can tell which area sits at VE_PRIVATE at any moment.
 	origIno, origDev uint64
@@ -78,7 +80,7 @@ func (r *run) execute(ctx context.Context) error {
 				r.journal.Close()
 				r.journal = nil
 				return &Error{Code: ExitRecover, Stage: sr.stage.Name, Err: fmt.Errorf(
-					"%v; the new container is in place, run `reinstall recover %d` to finish", err, r.ctid)}
+					"%v; the new container is in place, run `%s` to finish", err, recoverCommand(r.host, r.ctid))}
 			}
 			if sr.stage.OnFailure == OnFailureContinue {
 				r.o.Logger.Warn("stage failed; continuing as its on_failure says", "stage", sr.stage.Name, "error", err)

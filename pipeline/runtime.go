@@ -1,12 +1,14 @@
 package pipeline
 
 import (
+	"context"
 	"fmt"
 	"slices"
 
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/reinstall-dev/reinstall/internal/runtime"
+	"github.com/reinstall-dev/reinstall/internal/vz"
 )
 
 // decodeRuntime reads the pipeline block's `runtime` attribute: a constant
@@ -16,7 +18,7 @@ func (p *Pipeline) decodeRuntime(attr *hcl.Attribute) hcl.Diagnostics {
 		return nil
 	}
 	v, d := attr.Expr.Value(nil)
-	if d.HasErrors() || v.IsNull() || v.Type().FriendlyName() != "string" || !slices.Contains(runtime.Names, v.AsString()) {
+	if d.HasErrors() || v.IsNull() || v.Type().FriendlyName() != "string" || !slices.Contains(runtime.PipelineNames, v.AsString()) {
 		given := ""
 		if !d.HasErrors() && !v.IsNull() && v.Type().FriendlyName() == "string" {
 			given = v.AsString()
@@ -25,7 +27,7 @@ func (p *Pipeline) decodeRuntime(attr *hcl.Attribute) hcl.Diagnostics {
 			Severity: hcl.DiagError,
 			Summary:  "Invalid runtime",
 			Detail: fmt.Sprintf("runtime must be a constant string: \"auto\" (on the real host: vzctl if on PATH, else prlctl, else native; under --root: native), \"native\", \"vzctl\" or \"prlctl\"%s.",
-				didYouMean(given, runtime.Names)),
+				didYouMean(given, runtime.PipelineNames)),
 			Subject: attr.Expr.Range().Ptr(),
 		}}
 	}
@@ -63,6 +65,29 @@ func (r *run) useRecordedRuntime(hdr *RunHeader) error {
 		r.o.Logger.Warn("the interrupted run used another runtime; recovering with it", "runtime", hdr.Runtime, "--runtime", r.o.RuntimeName)
 	}
 	return newRuntime(&r.o, hdr.Runtime)
+}
+
+// lockRuntime takes the container manager's own lock on the container as
+// well as ours, when it has one (LXC's); close releases it.
+func (r *run) lockRuntime(ctx context.Context) error {
+	l, ok := r.o.Runtime.(runtime.Locker)
+	if !ok {
+		return nil
+	}
+	release, err := l.LockContainer(ctx, r.ctid)
+	if err != nil {
+		return fmt.Errorf("lock container %s: %w", r.host.Label(r.ctid), err)
+	}
+	r.releaseRuntimeLock = release
+	return nil
+}
+
+// recoverCommand is the command line that recovers container ctid.
+func recoverCommand(h *vz.Host, ctid int) string {
+	if name, ok := h.LXCName(ctid); ok {
+		return fmt.Sprintf("reinstall --runtime lxc --lxcpath %s recover %s", h.LXC.Path, name)
+	}
+	return fmt.Sprintf("reinstall recover %d", ctid)
 }
 
 func newRuntime(o *Options, setting string) error {

@@ -9,7 +9,8 @@ import (
 
 // Pending describes an unfinished reinstall found in a container's journal.
 type Pending struct {
-	CTID    int      `json:"ctid"`
+	CTID    int      `json:"ctid,omitempty"` // absent for an LXC container
+	CT      string   `json:"ct,omitempty"`   // an LXC container's name
 	RunID   string   `json:"run_id"`
 	PID     int      `json:"pid"`
 	Alive   bool     `json:"alive"`
@@ -40,6 +41,9 @@ func Status(o Options) (*Pending, error) {
 		return nil, err
 	}
 	p := &Pending{CTID: ctid, Journal: path}
+	if name, ok := o.Host.LXCName(ctid); ok {
+		p.CTID, p.CT = 0, name
+	}
 	state := map[string]string{}
 	var order []string
 	for _, rec := range records {

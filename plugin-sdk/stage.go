@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"os"
+	"strconv"
 
 	"github.com/hashicorp/go-hclog"
 )
@@ -70,11 +71,14 @@ type Result struct {
 
 // RunContext describes the run. Paths are host paths, --root applied.
 type RunContext struct {
-	RunID           string
-	StageName       string
-	StageKind       string
-	CTID            int
-	CTName          string
+	RunID     string
+	StageName string
+	StageKind string
+	CTID      int // 0 for an LXC container, which has only a name
+	CTName    string
+	// VEID is the container as scripts name it (vps.reinstall --veid, the
+	// VEID variable): the decimal CTID, or an LXC container's name.
+	VEID            string
 	HostRoot        string
 	Private         string
 	PrivateTmp      string
@@ -227,3 +231,12 @@ const (
 	KindConfigure       = "configure"
 	KindBackupRetention = "backup-retention"
 )
+
+// ScriptVEID is the container as scripts name it: VEID, or the decimal
+// CTID when the host gave none.
+func (rc RunContext) ScriptVEID() string {
+	if rc.VEID != "" {
+		return rc.VEID
+	}
+	return strconv.Itoa(rc.CTID)
+}

@@ -60,7 +60,7 @@ func enableCompletion(root *cobra.Command, g *globals) {
 		[]cobra.Completion{"trace", "debug", "info", "warn", "error"}, cobra.ShellCompDirectiveNoFileComp))
 	if root.PersistentFlags().Lookup("runtime") != nil {
 		root.RegisterFlagCompletionFunc("runtime", cobra.FixedCompletions(
-			[]cobra.Completion{"auto", "native", "vzctl", "prlctl"}, cobra.ShellCompDirectiveNoFileComp))
+			[]cobra.Completion{"auto", "native", "vzctl", "prlctl", "lxc"}, cobra.ShellCompDirectiveNoFileComp))
 	}
 }
 

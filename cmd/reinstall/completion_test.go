@@ -81,7 +81,7 @@ func TestCompletionOfContainers(t *testing.T) {
 		{args: []string{"--ostemplate", ""}, want: []string{"alma-9", "debian-12"}},
 		{args: []string{"plan", "-t", "deb"}, want: []string{"debian-12"}},
 		{args: []string{"--log-level", ""}, want: []string{"trace", "debug", "info", "warn", "error"}},
-		{args: []string{"ct", "start", "--runtime", ""}, want: []string{"auto", "native", "vzctl", "prlctl"}},
+		{args: []string{"ct", "start", "--runtime", ""}, want: []string{"auto", "native", "vzctl", "prlctl", "lxc"}},
 		{args: []string{"ct", "create", "555", "--ostemplate", "a"}, want: []string{"alma-9"}},
 	}
 	for _, tc := range cases {

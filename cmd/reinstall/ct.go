@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -35,6 +36,8 @@ type ctTarget struct {
 	ct   *vz.Container
 	lock *vz.Lock
 	rt   runtime.Runtime
+	// releaseRuntimeLock drops the container manager's own lock (LXC's).
+	releaseRuntimeLock func()
 }
 
 func openCT(g *globals, arg, status string) (*ctTarget, error) {
@@ -63,11 +66,20 @@ func openCT(g *globals, arg, status string) (*ctTarget, error) {
 			}
 			return nil, err
 		}
+		if l, ok := rt.(runtime.Locker); ok {
+			if t.releaseRuntimeLock, err = l.LockContainer(context.Background(), ctid); err != nil {
+				t.close()
+				return nil, err
+			}
+		}
 	}
 	return t, nil
 }
 
 func (t *ctTarget) close() {
+	if t.releaseRuntimeLock != nil {
+		t.releaseRuntimeLock()
+	}
 	if t.lock != nil {
 		t.lock.Release()
 	}
@@ -299,7 +311,7 @@ func newCTListCommand(g *globals) *cobra.Command {
 			tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "CTID\tNAME\tSTATE\tHOSTNAME\tOSTEMPLATE\tPRIVATE")
 			for _, r := range rows {
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", r.CTID, dash(r.Name), r.State, dash(r.Hostname), dash(r.OSTemplate), r.Private)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", dash(ctidText(r.CTID)), dash(r.Name), r.State, dash(r.Hostname), dash(r.OSTemplate), r.Private)
 			}
 			return tw.Flush()
 		},
@@ -309,7 +321,7 @@ func newCTListCommand(g *globals) *cobra.Command {
 }
 
 type ctRow struct {
-	CTID       int    `json:"ctid"`
+	CTID       int    `json:"ctid,omitempty"` // absent for an LXC container
 	Name       string `json:"name,omitempty"`
 	State      string `json:"state"`
 	Hostname   string `json:"hostname,omitempty"`
@@ -318,6 +330,9 @@ type ctRow struct {
 }
 
 func listContainers(ctx context.Context, h *vz.Host, rt runtime.Runtime) ([]ctRow, error) {
+	if h.LXC != nil {
+		return listLXCContainers(ctx, h, rt)
+	}
 	entries, err := os.ReadDir(h.Path("/etc/vz/conf"))
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, err
@@ -346,9 +361,43 @@ func listContainers(ctx context.Context, h *vz.Host, rt runtime.Runtime) ([]ctRo
 	return rows, nil
 }
 
+// listLXCContainers lists the containers of the lxcpath (a directory with
+// a config), by name.
+func listLXCContainers(ctx context.Context, h *vz.Host, rt runtime.Runtime) ([]ctRow, error) {
+	entries, err := os.ReadDir(h.LXC.Path)
+	if err != nil {
+		return nil, err
+	}
+	var rows []ctRow
+	for _, e := range entries {
+		ctid, _, err := h.Resolve(e.Name())
+		if err != nil {
+			continue
+		}
+		ct, err := h.LoadContainer(ctid)
+		if err != nil {
+			continue
+		}
+		st, err := rt.Status(ctx, ctid)
+		if err != nil {
+			st = "unknown"
+		}
+		rows = append(rows, ctRow{Name: ct.Name, State: string(st), Hostname: ct.Hostname, OSTemplate: ct.OSTemplate, Private: ct.Private})
+	}
+	return rows, nil
+}
+
 func dash(s string) string {
 	if s == "" {
 		return "-"
 	}
 	return s
+}
+
+// ctidText is a CTID as text, "" for none (an LXC container).
+func ctidText(ctid int) string {
+	if ctid == 0 {
+		return ""
+	}
+	return strconv.Itoa(ctid)
 }

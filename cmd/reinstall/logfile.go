@@ -54,7 +54,7 @@ func openRunLog(h *vz.Host, ctid int, start time.Time) (*runLog, error) {
 		return nil, err
 	}
 	defer unix.Close(dfd)
-	base := fmt.Sprintf("%d-%s", ctid, start.UTC().Format(logTimeFormat))
+	base := fmt.Sprintf("%s-%s", h.Label(ctid), start.UTC().Format(logTimeFormat))
 	for n := 1; ; n++ {
 		name := base + ".log"
 		if n > 1 {

@@ -22,6 +22,9 @@ func textEvents(w io.Writer) pipeline.Sink {
 		mu.Lock()
 		defer mu.Unlock()
 		prefix := fmt.Sprintf("reinstall %d:", ev.CTID)
+		if ev.CT != "" {
+			prefix = "reinstall " + ev.CT + ":"
+		}
 		switch ev.Type {
 		case pipeline.EventSlotWaiting:
 			fmt.Fprintf(w, "%s %s\n", prefix, ev.Message)

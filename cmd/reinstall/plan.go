@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -91,7 +92,11 @@ func writePlan(w io.Writer, p *pipeline.RunPlan) {
 	if p.Name != "" {
 		name = " (" + p.Name + ")"
 	}
-	fmt.Fprintf(w, "Plan for container %d%s, %s: pipeline %q from %s\n", p.CTID, name, p.State, p.Pipeline, p.File)
+	ct := strconv.Itoa(p.CTID)
+	if p.CTID == 0 { // an LXC container: its name
+		ct, name = p.Name, ""
+	}
+	fmt.Fprintf(w, "Plan for container %s%s, %s: pipeline %q from %s\n", ct, name, p.State, p.Pipeline, p.File)
 	fmt.Fprintf(w, "  private area  %s\n", p.Private)
 	fmt.Fprintf(w, "  runtime       %s\n", p.Runtime)
 	fmt.Fprintf(w, "  template      %s (%s)\n", p.OSTemplate, p.TemplateFile)

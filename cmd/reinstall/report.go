@@ -67,6 +67,7 @@ type runReport struct {
 	mu       sync.Mutex
 	log      *runLog // nil until the container is known, or without a file
 	ctid     int
+	lxcName  string // the LXC container's name, which events carry instead of ctid
 	runID    string
 	state    func() string // the container's state, for a result the run did not report
 	finished bool          // a run-finished event was seen
@@ -114,6 +115,7 @@ func (r *runReport) openLog(h *vz.Host, target string, state func(ctid int) (str
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.ctid = ctid
+	r.lxcName, _ = h.LXCName(ctid)
 	if state != nil {
 		r.state = func() string {
 			st, err := state(ctid)
@@ -169,7 +171,10 @@ func (r *runReport) Event(ev pipeline.Event) {
 // emit sends an event of the command itself, as the pipeline's are.
 func (r *runReport) emit(ev pipeline.Event) {
 	r.mu.Lock()
-	ev.CTID, ev.RunID = r.ctid, r.runID
+	ev.CTID, ev.CT, ev.RunID = r.ctid, r.lxcName, r.runID
+	if ev.CT != "" {
+		ev.CTID = 0
+	}
 	r.mu.Unlock()
 	if ev.Time.IsZero() {
 		ev.Time = time.Now()

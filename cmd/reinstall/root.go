@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/spf13/cobra"
 
+	"github.com/reinstall-dev/reinstall/internal/runtime"
 	"github.com/reinstall-dev/reinstall/internal/vz"
 	"github.com/reinstall-dev/reinstall/pipeline"
 )
@@ -24,13 +25,31 @@ type globals struct {
 	logLevel    string
 	stopTimeout time.Duration
 	runtimeName string // --runtime; "" = the pipeline's runtime setting, else auto
+	lxcPath     string // --lxcpath; "" = lxc-config lxc.lxcpath (with --runtime lxc)
 	stdout      io.Writer
 	stderr      io.Writer
 	output      runOutput // --json, --quiet and the report of a run
 	toolWarning sync.Once // the warning vzctl or prlctl under --root draws (runtime.go)
 }
 
-func (g *globals) host() (*vz.Host, error) { return vz.OpenHost(g.root) }
+// host opens --root's layout; with --runtime lxc its containers are those
+// of the lxcpath.
+func (g *globals) host() (*vz.Host, error) {
+	h, err := vz.OpenHost(g.root)
+	if err != nil || g.runtimeName != runtime.NameLXC {
+		return h, err
+	}
+	dir := g.lxcPath
+	if dir == "" {
+		if dir, err = defaultLXCPath(); err != nil {
+			return nil, err
+		}
+	}
+	if err := h.UseLXC(dir); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
 
 func (g *globals) logger() hclog.Logger {
 	return hclog.New(&hclog.LoggerOptions{Name: "reinstall", Level: hclog.LevelFromString(g.logLevel), Output: g.stderr})
@@ -155,7 +174,8 @@ each in a run of its own, --parallel at once.`,
 	f.StringVar(&g.root, "root", "/", "resolve every host path under `DIR` (a demo or test host)")
 	f.StringVar(&g.logLevel, "log-level", "warn", "log level: trace, debug, info, warn, error")
 	f.DurationVar(&g.stopTimeout, "stop-timeout", 30*time.Second, "grace period between SIGTERM and SIGKILL when stopping a container")
-	f.StringVar(&g.runtimeName, "runtime", "", "container runtime: auto, native, vzctl or prlctl (default: the pipeline's runtime setting, else auto)")
+	f.StringVar(&g.runtimeName, "runtime", "", "container runtime: auto, native, vzctl, prlctl or lxc (default: the pipeline's runtime setting, else auto)")
+	f.StringVar(&g.lxcPath, "lxcpath", "", "with --runtime lxc: the LXC containers' `DIR` (default: lxc-config lxc.lxcpath)")
 	cmd.Flags().BoolVar(&o.skipBackup, "skipbackup", false, "delete the old private area instead of keeping it at /old")
 	addNoBackupFlag(cmd.Flags(), &o.skipBackup)
 	addOSTemplateFlag(cmd.Flags(), &o.ostemplate)

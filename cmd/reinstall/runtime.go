@@ -1,6 +1,10 @@
 package main
 
 import (
+	"fmt"
+	"os/exec"
+	"strings"
+
 	"github.com/hashicorp/go-hclog"
 	"github.com/spf13/cobra"
 
@@ -18,11 +22,24 @@ func (g *globals) runtimeSelector(h *vz.Host) runtime.Selector {
 		StateDir: h.Path("/run/reinstall/ct"),
 		SelfExe:  "/proc/self/exe",
 		Root:     h.Root,
+		LXCNames: h,
+		LXCPath:  lxcPathOf(h),
 		Debug:    func(msg string) { g.runtimeLog().Debug(msg) },
 		Warn: func(msg string) {
 			g.toolWarning.Do(func() { g.runtimeLog().Warn(msg) })
 		},
 	}
+}
+
+// defaultLXCPath is LXC's own default lxcpath (lxc-config lxc.lxcpath).
+func defaultLXCPath() (string, error) {
+	cmd := exec.Command("lxc-config", "lxc.lxcpath")
+	cmd.Env = runtime.ToolEnv
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("lxc-config lxc.lxcpath (give --lxcpath DIR): %w", err)
+	}
+	return strings.TrimSpace(string(out)), nil
 }
 
 // runtimeLog is the log of the run when one started (stderr and its log
@@ -57,4 +74,11 @@ func lockStatus(status string, skipLock bool) string {
 		return ""
 	}
 	return status
+}
+
+func lxcPathOf(h *vz.Host) string {
+	if h.LXC == nil {
+		return ""
+	}
+	return h.LXC.Path
 }

@@ -419,12 +419,16 @@ func TestRuntimeSettingDiagnostics(t *testing.T) {
 	h.createCT()
 	p := writeToolPipeline(t, h, `runtime = "vzclt"`)
 	r := h.cli("validate", p)
-	if r.code == 0 || !strings.Contains(r.stderr, "Error: Invalid runtime") || !strings.Contains(r.stderr, `5:   runtime = "vzclt"`) {
+	if r.code == 0 || !strings.Contains(r.stderr, "Error: Invalid runtime") || !strings.Contains(r.stderr, `:   runtime = "vzclt"`) {
 		t.Errorf("validate with runtime = \"vzclt\": exit %d\n%s", r.code, r.stderr)
 	}
-	r = h.cli("--runtime", "lxc", "101")
-	if r.code != pipeline.ExitRefused || !strings.Contains(r.lastLine(), `unknown runtime "lxc"`) {
-		t.Errorf("--runtime lxc: exit %d, %q", r.code, r.lastLine())
+	r = h.cli("--runtime", "lxd", "101")
+	if r.code != pipeline.ExitRefused || !strings.Contains(r.lastLine(), `unknown runtime "lxd"`) {
+		t.Errorf("--runtime lxd: exit %d, %q", r.code, r.lastLine())
+	}
+	p = writeToolPipeline(t, h, `runtime = "lxc"`)
+	if r := h.cli("validate", p); r.code == 0 || !strings.Contains(r.stderr, "Error: Invalid runtime") {
+		t.Errorf("validate with runtime = \"lxc\" (a command-line choice): exit %d\n%s", r.code, r.stderr)
 	}
 }
 

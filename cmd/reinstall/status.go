@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -34,7 +35,11 @@ func newStatusCommand(g *globals) *cobra.Command {
 				fmt.Fprintf(g.stdout, "container %s: no unfinished reinstall\n", args[0])
 				return nil
 			}
-			fmt.Fprintf(g.stdout, "container %d: unfinished reinstall (run %s, pid %d)\n", p.CTID, p.RunID, p.PID)
+			ct := p.CT
+			if ct == "" {
+				ct = strconv.Itoa(p.CTID)
+			}
+			fmt.Fprintf(g.stdout, "container %s: unfinished reinstall (run %s, pid %d)\n", ct, p.RunID, p.PID)
 			fmt.Fprintf(g.stdout, "  journal: %s\n  stages: %s\n  point of no return passed: %v\n",
 				p.Journal, strings.Join(p.Stages, ", "), p.Committed)
 			if p.Runtime != "" {

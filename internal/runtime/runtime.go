@@ -64,6 +64,12 @@ type Runtime interface {
 	ListeningPorts(ctx context.Context, ctid int) ([]int, error)
 }
 
+// Locker is a runtime whose container manager has a lock of its own on a
+// container (LXC's), which a caller holding the tool's lock takes as well.
+type Locker interface {
+	LockContainer(ctx context.Context, ctid int) (release func(), err error)
+}
+
 // Sentinel errors callers branch on (errors.Is).
 var (
 	ErrRunning    = errors.New("container is running")     // Start on a running container

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os/exec"
 	"path/filepath"
+	"slices"
 )
 
 // Runtime names, as the pipeline's runtime setting and --runtime spell them.
@@ -14,10 +15,16 @@ const (
 	NameNative = "native" // Linux namespaces (Native)
 	NameVzctl  = "vzctl"  // through vzctl (Tool)
 	NamePrlctl = "prlctl" // through prlctl (Tool)
+	NameLXC    = "lxc"    // through Debian's LXC tools (LXC); never chosen by auto
 )
 
-// Names are the accepted runtime settings.
-var Names = []string{NameAuto, NameNative, NameVzctl, NamePrlctl}
+// PipelineNames are the settings a pipeline's runtime may name; lxc is
+// not one, since it changes what a container argument names (an LXC
+// name), which the command line decides before any pipeline is read.
+var PipelineNames = []string{NameAuto, NameNative, NameVzctl, NamePrlctl}
+
+// Names are the accepted --runtime settings.
+var Names = append(slices.Clone(PipelineNames), NameLXC)
 
 // Selector builds the runtime a setting names.
 type Selector struct {
@@ -31,6 +38,10 @@ type Selector struct {
 	Root string
 	// LookPath finds a tool; nil means exec.LookPath (the caller's PATH).
 	LookPath func(file string) (string, error)
+	// LXCPath and LXCNames configure the lxc runtime: the lxcpath, and
+	// the names behind the numbers its containers have in the process.
+	LXCPath  string
+	LXCNames LXCNames
 	// Debug and Warn take the selection's one-line notices; nil drops them.
 	Debug, Warn func(msg string)
 }
@@ -40,7 +51,7 @@ type Selector struct {
 // else native; under any other root it is native.
 func (s Selector) Resolve(setting string) (string, error) {
 	switch setting {
-	case NameNative, NameVzctl, NamePrlctl:
+	case NameNative, NameVzctl, NamePrlctl, NameLXC:
 		return setting, nil
 	case NameAuto, "":
 		if !s.onRealHost() {
@@ -54,7 +65,7 @@ func (s Selector) Resolve(setting string) (string, error) {
 		}
 		return NameNative, nil
 	}
-	return "", fmt.Errorf("unknown runtime %q: use auto, native, vzctl or prlctl", setting)
+	return "", fmt.Errorf("unknown runtime %q: use auto, native, vzctl, prlctl or lxc", setting)
 }
 
 // New resolves a setting and builds its runtime; it returns the concrete
@@ -66,6 +77,9 @@ func (s Selector) New(setting string) (Runtime, string, error) {
 	}
 	if name == NameNative {
 		return NewNative(s.StateDir, s.SelfExe), name, nil
+	}
+	if name == NameLXC {
+		return s.newLXC()
 	}
 	path, err := s.lookPath(name)
 	if err != nil {
@@ -83,6 +97,19 @@ func (s Selector) New(setting string) (Runtime, string, error) {
 		return NewVzctl(path, vzlist), name, nil
 	}
 	return NewPrlctl(path), name, nil
+}
+
+// newLXC builds the lxc runtime; LXCPath and LXCNames must be set (the
+// host's containers are then LXC's).
+func (s Selector) newLXC() (Runtime, string, error) {
+	if s.LXCPath == "" || s.LXCNames == nil {
+		return nil, "", fmt.Errorf("runtime lxc: the containers are not LXC's (give --runtime lxc on the command line)")
+	}
+	start, err := s.lookPath("lxc-start")
+	if err != nil {
+		return nil, "", fmt.Errorf("runtime lxc: lxc-start is not on PATH (install Debian's lxc package): %w", err)
+	}
+	return NewLXC(s.LXCPath, filepath.Dir(start), s.LXCNames), NameLXC, nil
 }
 
 // onRealHost tells whether the host root is "/".

@@ -254,7 +254,9 @@ func TestSelectorResolve(t *testing.T) {
 		{"/", "native", []string{"vzctl"}, "native"},
 		{"/", "prlctl", []string{"vzctl"}, "prlctl"},
 		{"/tmp/demo", "vzctl", []string{"vzctl"}, "vzctl"},
-		{"/", "lxc", nil, ""},
+		{"/", "lxc", nil, "lxc"},
+		{"/tmp/demo", "lxc", []string{"vzctl"}, "lxc"},
+		{"/", "lxd", nil, ""},
 	}
 	for _, tt := range tests {
 		s := Selector{Root: tt.root, LookPath: fakeLookPath(tt.onPath)}

@@ -79,6 +79,9 @@ func (h *Host) LoadContainerChecked(ctid int) (*Container, error) {
 // container config in /etc/vz/conf are read; one whose areas cannot be known
 // is an error, since the check cannot be made without it.
 func (h *Host) CheckIsolation(ct *Container) error {
+	if h.LXC != nil {
+		return h.checkLXCIsolation(ct)
+	}
 	hostDirs := map[string]string{
 		"the vz configuration directory": h.Path("/etc/vz"),
 		"LOCKDIR":                        h.LockDir,

@@ -3,6 +3,7 @@ package vz
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 )
 
@@ -14,8 +15,12 @@ var ErrConfigSymlink = errors.New("the container config is a symlink")
 
 // CheckConfigWritable tells whether SetConfigValue may rewrite <CTID>.conf:
 // it refuses a symlink, naming the file and its target.
+// An LXC container's settings file may not exist yet.
 func (h *Host) CheckConfigWritable(ctid int) error {
 	_, err := h.configFileMode(ctid)
+	if _, lxc := h.LXCName(ctid); lxc && errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
 	return err
 }
 
@@ -31,6 +36,10 @@ func (h *Host) SetConfigValue(ctid int, key, value string) error {
 		return fmt.Errorf("%s: %s: %w", path, key, err)
 	}
 	cfg, err := LoadConfig(path)
+	_, lxc := h.LXCName(ctid)
+	if lxc && errors.Is(err, fs.ErrNotExist) {
+		cfg, err = &Config{}, nil // the settings file is made by the first -t
+	}
 	if err != nil {
 		return err
 	}
@@ -38,6 +47,9 @@ func (h *Host) SetConfigValue(ctid int, key, value string) error {
 		return nil // already so, even through a link someone set by hand
 	}
 	mode, err := h.configFileMode(ctid)
+	if lxc && errors.Is(err, fs.ErrNotExist) {
+		mode, err = 0o644, nil
+	}
 	if err != nil {
 		return err
 	}

@@ -24,6 +24,15 @@ type Container struct {
 	Hostname   string            // HOSTNAME
 	Init       string            // INIT, default /sbin/init
 	Keys       map[string]string // defaults, then vz.conf, then <CTID>.conf; $VEID substituted
+	LXC        bool              // an LXC container: ID only stands for Name in the process
+}
+
+// Label is how messages name the container: its LXC name, else its CTID.
+func (ct *Container) Label() string {
+	if ct.LXC {
+		return ct.Name
+	}
+	return strconv.Itoa(ct.ID)
 }
 
 // LoadContainer reads <CTID>.conf over vz.conf (contract §1). VE_ROOT and
@@ -33,6 +42,9 @@ type Container struct {
 // applied; OSTEMPLATE, HOSTNAME, NAME and INIT hold no control characters.
 // A missing config file is an error wrapping ErrUnknownContainer.
 func (h *Host) LoadContainer(ctid int) (*Container, error) {
+	if name, ok := h.LXCName(ctid); ok {
+		return h.loadLXC(ctid, name)
+	}
 	ct, err := h.loadAreas(ctid)
 	if err != nil {
 		return nil, err

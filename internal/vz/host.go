@@ -24,6 +24,7 @@ type Host struct {
 	Global      *Config // parsed <root>/etc/vz/vz.conf (empty Config if the file is missing)
 	LockDir     string  // host path (root applied) of LOCKDIR (default /vz/lock)
 	TemplateDir string  // host path of TEMPLATE (default /vz/template)
+	LXC         *LXC    // set by UseLXC: the containers are LXC's, not /etc/vz/conf's
 
 	// Log receives one-line notices such as a stale lock being taken over.
 	// nil writes them to os.Stderr.
@@ -71,7 +72,11 @@ func (h *Host) Path(p string) string {
 }
 
 // ConfigPath is <root>/etc/vz/conf/<ctid>.conf.
+// For an LXC container it is the tool's settings file beside LXC's config.
 func (h *Host) ConfigPath(ctid int) string {
+	if p, ok := h.lxcFile(ctid, LXCSettingsFile); ok {
+		return p
+	}
 	return h.Path("/etc/vz/conf/" + strconv.Itoa(ctid) + ".conf")
 }
 
@@ -86,12 +91,20 @@ func (h *Host) NamePath(name string) string {
 }
 
 // JournalPath is <LockDir>/<ctid>.journal (contract §5).
+// For an LXC container it is in the container's LXC directory.
 func (h *Host) JournalPath(ctid int) string {
+	if p, ok := h.lxcFile(ctid, lxcJournalFile); ok {
+		return p
+	}
 	return filepath.Join(h.LockDir, strconv.Itoa(ctid)+".journal")
 }
 
 // LockPath is <LockDir>/<ctid>.lck.
+// For an LXC container it is in the container's LXC directory.
 func (h *Host) LockPath(ctid int) string {
+	if p, ok := h.lxcFile(ctid, lxcLockFile); ok {
+		return p
+	}
 	return filepath.Join(h.LockDir, strconv.Itoa(ctid)+".lck")
 }
 

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,12 +21,17 @@ var ErrLocked = errors.New("container is locked")
 // LockedError: a live process holds the container lock (exit 9, contract §4).
 type LockedError struct {
 	CTID   int
+	Label  string // an LXC container's name, which messages use; "" = the CTID
 	PID    int    // from the lock file; 0 if it held none
 	Status string // second line of the lock file, e.g. "reinstalling"
 }
 
 func (e *LockedError) Error() string {
-	s := fmt.Sprintf("container %d is locked", e.CTID)
+	label := e.Label
+	if label == "" {
+		label = strconv.Itoa(e.CTID)
+	}
+	s := fmt.Sprintf("container %s is locked", label)
 	if e.PID > 0 {
 		s += fmt.Sprintf(" by pid %d", e.PID)
 	}
@@ -176,7 +182,8 @@ func (h *Host) judgeLock(ctid int, path string, f *os.File) (lockState, *LockedE
 	if err != nil {
 		return 0, nil, fmt.Errorf("%s: %w", path, err)
 	}
-	holder := &LockedError{CTID: ctid, PID: pid, Status: status}
+	label, _ := h.LXCName(ctid)
+	holder := &LockedError{CTID: ctid, Label: label, PID: pid, Status: status}
 	alive, why := pidAlive(pid)
 	if flockErr != nil {
 		if alive {

@@ -78,7 +78,11 @@ func ValidateName(s string) error {
 // symlink whose target's basename is "<CTID>.conf". The link is read, never
 // followed, so its target need not exist under the root. A missing name
 // wraps ErrUnknownContainer.
+// Under UseLXC every argument is an LXC container name.
 func (h *Host) Resolve(arg string) (ctid int, name string, err error) {
+	if h.LXC != nil {
+		return h.resolveLXC(arg)
+	}
 	if allDigits(arg) {
 		ctid, err = ParseCTID(arg)
 		return ctid, "", err

@@ -31,12 +31,12 @@ func (stage) Validate(context.Context, sdk.Config) sdk.Diagnostics { return nil 
 
 // Env is the exact environment of a hook: vps.configure's plus
 // REINSTALL_DATA_ROOT.
-func Env(ctid int) []string {
+func Env(veid string) []string {
 	return []string{
 		"HOME=/",
 		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
 		"SHELL=/bin/sh",
-		"VEID=" + strconv.Itoa(ctid),
+		"VEID=" + veid,
 		"REINSTALL_DATA_ROOT=" + DataRoot,
 	}
 }
@@ -128,7 +128,7 @@ func runHook(ctx context.Context, req *sdk.RunRequest, h Hook, content []byte, s
 	stdout, stderr := sdk.LogWriter(req.UI, "info"), sdk.LogWriter(req.UI, "warn")
 	status, err := req.Host.Exec(ctx, sdk.ExecRequest{
 		Argv:   []string{shell},
-		Env:    Env(rc.CTID),
+		Env:    Env(rc.ScriptVEID()),
 		Stdin:  content,
 		Stdout: stdout,
 		Stderr: stderr,

@@ -44,7 +44,7 @@ func (configure) Run(ctx context.Context, req *sdk.RunRequest) (*sdk.Result, err
 	stdout, stderr := sdk.LogWriter(req.UI, "info"), sdk.LogWriter(req.UI, "warn")
 	status, err := req.Host.Exec(ctx, sdk.ExecRequest{
 		Argv:   []string{shell},
-		Env:    baseEnv(req.Context.CTID),
+		Env:    baseEnv(req.Context.ScriptVEID()),
 		Stdin:  content,
 		Stdout: stdout,
 		Stderr: stderr,

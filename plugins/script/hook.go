@@ -48,11 +48,11 @@ func (hook) Run(ctx context.Context, req *sdk.RunRequest) (*sdk.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	argv := []string{path, "--veid", strconv.Itoa(rc.CTID), "--ve_private_tmp", rc.PrivateTmp, "--ve_private", rc.Private}
+	argv := []string{path, "--veid", rc.ScriptVEID(), "--ve_private_tmp", rc.PrivateTmp, "--ve_private", rc.Private}
 	if err := req.Host.Journal(ctx, "run-script", sdk.PhaseBegin, map[string]string{"script": path}); err != nil {
 		return nil, err
 	}
-	status, err := runHostScript(ctx, argv, baseEnv(rc.CTID), req.UI)
+	status, err := runHostScript(ctx, argv, baseEnv(rc.ScriptVEID()), req.UI)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}

@@ -2,7 +2,6 @@ package script
 
 import (
 	"path/filepath"
-	"strconv"
 
 	"github.com/reinstall-dev/reinstall/internal/version"
 	sdk "github.com/reinstall-dev/reinstall/plugin-sdk"
@@ -43,6 +42,6 @@ func validate(cfg sdk.Config) sdk.Diagnostics {
 }
 
 // baseEnv is the documented environment of both scripts.
-func baseEnv(ctid int) []string {
-	return []string{"HOME=/", scriptPath, "SHELL=/bin/sh", "VEID=" + strconv.Itoa(ctid)}
+func baseEnv(veid string) []string {
+	return []string{"HOME=/", scriptPath, "SHELL=/bin/sh", "VEID=" + veid}
 }

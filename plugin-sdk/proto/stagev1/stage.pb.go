@@ -766,7 +766,10 @@ type RunContext struct {
 	HostServicesId uint32              `protobuf:"varint,17,opt,name=host_services_id,json=hostServicesId,proto3" json:"host_services_id,omitempty"`
 	LogLevel       string              `protobuf:"bytes,18,opt,name=log_level,json=logLevel,proto3" json:"log_level,omitempty"`
 	// Keys of the container's configuration (<CTID>.conf over vz.conf).
-	Config        map[string]string `protobuf:"bytes,19,rep,name=config,proto3" json:"config,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Config map[string]string `protobuf:"bytes,19,rep,name=config,proto3" json:"config,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// The container as scripts name it (vps.reinstall --veid, VEID): the
+	// decimal CTID, or an LXC container's name (then ctid is 0).
+	Veid          string `protobuf:"bytes,20,opt,name=veid,proto3" json:"veid,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -932,6 +935,13 @@ func (x *RunContext) GetConfig() map[string]string {
 		return x.Config
 	}
 	return nil
+}
+
+func (x *RunContext) GetVeid() string {
+	if x != nil {
+		return x.Veid
+	}
+	return ""
 }
 
 type Options struct {
@@ -2168,7 +2178,7 @@ const file_stagev1_stage_proto_rawDesc = "" +
 	"\vconfig_json\x18\x02 \x01(\fR\n" +
 	"configJson\x128\n" +
 	"\acontext\x18\x03 \x01(\v2\x1e.reinstall.stage.v1.RunContextR\acontext\x12:\n" +
-	"\aentries\x18\x04 \x03(\v2 .reinstall.stage.v1.JournalEntryR\aentries\"\xd3\x06\n" +
+	"\aentries\x18\x04 \x03(\v2 .reinstall.stage.v1.JournalEntryR\aentries\"\xe7\x06\n" +
 	"\n" +
 	"RunContext\x12\x15\n" +
 	"\x06run_id\x18\x01 \x01(\tR\x05runId\x12\x1d\n" +
@@ -2195,7 +2205,8 @@ const file_stagev1_stage_proto_rawDesc = "" +
 	"\rstage_outputs\x18\x10 \x03(\v20.reinstall.stage.v1.RunContext.StageOutputsEntryR\fstageOutputs\x12(\n" +
 	"\x10host_services_id\x18\x11 \x01(\rR\x0ehostServicesId\x12\x1b\n" +
 	"\tlog_level\x18\x12 \x01(\tR\blogLevel\x12B\n" +
-	"\x06config\x18\x13 \x03(\v2*.reinstall.stage.v1.RunContext.ConfigEntryR\x06config\x1a\\\n" +
+	"\x06config\x18\x13 \x03(\v2*.reinstall.stage.v1.RunContext.ConfigEntryR\x06config\x12\x12\n" +
+	"\x04veid\x18\x14 \x01(\tR\x04veid\x1a\\\n" +
 	"\x11StageOutputsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x121\n" +
 	"\x05value\x18\x02 \x01(\v2\x1b.reinstall.stage.v1.OutputsR\x05value:\x028\x01\x1a9\n" +
