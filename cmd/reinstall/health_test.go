@@ -1,8 +1,11 @@
 package main
 
 import (
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/reinstall-dev/reinstall/pipeline"
 )
@@ -30,13 +33,16 @@ func TestHealthFailureRevertsToOldContainer(t *testing.T) {
 	tests := []struct {
 		name, body string
 		want       string // in the last line, after "reinstall: health: health check failed after 2s"
+		wantLog    string // the line on stderr saying what the check awaits ("": none)
 	}{
 		{"failing command", `    command = ["sh", "-c", "echo no ready file; test -f /etc/ready"]
-    wait    = "2s"`, "command sh -c echo no ready file; test -f /etc/ready: exit 1: no ready file"},
+    wait    = "2s"`, "command sh -c echo no ready file; test -f /etc/ready: exit 1: no ready file",
+			"    health: command sh -c echo no ready file; test -f /etc/ready: not yet (exit 1: no ready file); retrying for up to 2s\n"},
 		{"port not listening", `    tcp  = [8080]
-    wait = "2s"`, "tcp 8080: not listening on 8080 (nothing listens)"},
+    wait = "2s"`, "tcp 8080: not listening on 8080 (nothing listens)",
+			"    health: tcp 8080: not yet (not listening on 8080 (nothing listens)); retrying for up to 2s\n"},
 		{"hanging command", `    command = ["sh", "-c", "echo waiting; exec sleep 3600"]
-    wait    = "2s"`, "still running when wait ran out: waiting"},
+    wait    = "2s"`, "still running when wait ran out: waiting", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -55,6 +61,9 @@ func TestHealthFailureRevertsToOldContainer(t *testing.T) {
 			prefix := "reinstall: health: health check failed after 2s"
 			if last := r.lastLine(); !strings.HasPrefix(last, prefix) || !strings.Contains(last, tt.want) {
 				t.Errorf("last line %q, want %q…%q", last, prefix, tt.want)
+			}
+			if tt.wantLog != "" && !strings.Contains(r.stderr, tt.wantLog) {
+				t.Errorf("stderr does not say what the check awaits (%q):\n%s", tt.wantLog, r.stderr)
 			}
 			if !strings.Contains(r.stderr, "rolled back: the container is as it was") {
 				t.Errorf("no rollback reported:\n%s", r.stderr)
@@ -87,11 +96,19 @@ func TestHealthPassKeepsNewContainer(t *testing.T) {
     wait    = "30s"`))
 
 	r := h.mustCLI("--json", "--pipeline", file, "101")
-	var logs []string
+	var logs, progress []string
 	for _, ev := range parseEvents(t, r.stdout) {
-		if ev.Type == pipeline.EventStageLog && ev.Stage == "health" {
+		switch {
+		case ev.Type == pipeline.EventStageLog && ev.Stage == "health":
 			logs = append(logs, ev.Message)
+		case ev.Type == pipeline.EventStageProgress && ev.Stage == "health":
+			progress = append(progress, ev.Message)
 		}
+	}
+	// Progress names each check while it is pending, in order.
+	want := []string{"waiting for command test -f /etc/motd", "waiting for tcp 8080", "all checks passed"}
+	if d := cmp.Diff(want, slices.Compact(progress)); d != "" {
+		t.Errorf("health progress (-want +got):\n%s", d)
 	}
 	joined := strings.Join(logs, "\n")
 	for _, want := range []string{"command test -f /etc/motd: exited 0", "tcp 8080: listening on 8080", "is not systemd: no systemd check"} {

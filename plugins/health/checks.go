@@ -16,11 +16,13 @@ import (
 
 // check is one condition the new container must meet.
 type check struct {
-	kind    string // command, tcp or systemd (the "checks" output)
-	name    string // what progress and errors call it
-	run     func(ctx context.Context) outcome
-	passed  bool
-	outcome outcome // the latest attempt's
+	kind   string // command, tcp or systemd (the "checks" output)
+	name   string // what progress and errors call it
+	run    func(ctx context.Context) outcome
+	passed bool
+	// reported: its first failed try has been logged.
+	reported bool
+	outcome  outcome // the latest attempt's
 }
 
 // outcome is one attempt of a check; detail is what it found (the last

@@ -121,10 +121,15 @@ func (stage) Run(ctx context.Context, req *sdk.RunRequest) (*sdk.Result, error) 
 			if o := ch.run(waitCtx); !o.interrupted || ch.outcome.detail == "" {
 				ch.outcome = o
 			}
-			if ch.outcome.pass {
+			switch {
+			case ch.outcome.pass:
 				ch.passed = true
 				passed++
 				req.UI.Log(sdk.LevelInfo, ch.name+": "+ch.outcome.detail)
+			case !ch.reported && waitCtx.Err() == nil:
+				// Said once, so that a log without progress shows what is awaited.
+				ch.reported = true
+				req.UI.Log(sdk.LevelInfo, fmt.Sprintf("%s: not yet (%s); retrying for up to %s", ch.name, ch.outcome.detail, wait))
 			}
 		}
 		if passed == len(checks) {

@@ -173,7 +173,8 @@ func TestFailureNamesCheckAndOutput(t *testing.T) {
 	}
 }
 
-// TestProgressNamesPendingCheck: progress says which check is awaited.
+// TestProgressNamesPendingCheck: progress says which check is awaited,
+// and its first failed try is logged once (a log without progress shows it).
 func TestProgressNamesPendingCheck(t *testing.T) {
 	c := sdktest.Serve(t, Plugin())
 	c.Host.SetListeningPorts(22)
@@ -187,6 +188,16 @@ func TestProgressNamesPendingCheck(t *testing.T) {
 	}
 	if len(progress) == 0 || progress[0] != "waiting for tcp 80" {
 		t.Errorf("progress %q, want \"waiting for tcp 80\" first", progress)
+	}
+	var logs []string
+	for _, ev := range out.Events {
+		if ev.Log != nil {
+			logs = append(logs, ev.Log.Message)
+		}
+	}
+	want := []string{"tcp 80: not yet (not listening on 80 (listening: 22)); retrying for up to 1s"}
+	if d := cmp.Diff(want, logs); d != "" {
+		t.Errorf("log (-want +got):\n%s", d)
 	}
 }
 
