@@ -1,6 +1,9 @@
 package main
 
 import (
+	"fmt"
+	"math/rand/v2"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -131,4 +134,52 @@ func TestHealthPassKeepsNewContainer(t *testing.T) {
 	if st := h.status(); st != "running" || !exists(h.private("old/etc/motd")) {
 		t.Errorf("--no-health: status %q, /old present %v; want running, reinstalled", st, exists(h.private("old/etc/motd")))
 	}
+}
+
+// TestHealthKilledRunRecovers: reinstall SIGKILLed while the health stage
+// waits for its check (before the point of no return) leaves a journal;
+// `reinstall recover` ends what the run left running and brings the old
+// container back, running as it was, byte for byte.
+func TestHealthKilledRunRecovers(t *testing.T) {
+	t.Parallel()
+	h := newTestHost(t)
+	h.createCT()
+	h.writePrivate("home/customer/unique", "old-data-marker\n", 0o644)
+	h.mustCLI("ct", "start", "101")
+	before := h.tree("")
+	// A sleep of a length of its own, to find it among the host's processes.
+	sleep := fmt.Sprintf("sleep\x00%d\x00", 100000+rand.IntN(800000))
+	file := h.writePipelineFile("health.hcl", healthPipeline(t, "", fmt.Sprintf(`    command = ["sh", "-c", "touch /health-tried; exec %s"]
+    wait    = "10m"`, strings.ReplaceAll(strings.TrimSuffix(sleep, "\x00"), "\x00", " "))))
+	checking := func() []string {
+		return scanProcesses(func(pid string) bool {
+			cmdline, _ := os.ReadFile("/proc/" + pid + "/cmdline")
+			return string(cmdline) == sleep
+		})
+	}
+
+	// The new area is at VE_PRIVATE once swapped: the check ran in the new container.
+	h.killDuring(func() bool { return exists(h.private("health-tried")) && len(checking()) > 0 }, "--stop", "--pipeline", file, "101")
+
+	if r := h.cli("status", "101"); !strings.HasPrefix(r.stdout, "container 101: unfinished reinstall") || !strings.Contains(r.stdout, "health") {
+		t.Errorf("status after the kill: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := h.cli("--stop", "101"); r.code != pipeline.ExitRecover {
+		t.Errorf("a run after the kill: exit %d, want %d\n%s", r.code, pipeline.ExitRecover, r.stderr)
+	}
+	r := h.cli("recover", "101")
+	if r.code != 0 || !strings.Contains(r.stdout, "rolled back") {
+		t.Fatalf("recover: exit %d, %q, want a rollback\n%s", r.code, r.stdout, r.stderr)
+	}
+	if st := h.status(); st != "running" {
+		t.Errorf("status %q after recover, want running (as before the run)", st)
+	}
+	assertTree(t, "the old private area", before, h.tree(""))
+	if got := h.exec("cat /home/customer/unique"); got != "old-data-marker\n" {
+		t.Errorf("the running container is not the old one: %q", got)
+	}
+	if left := checking(); len(left) > 0 {
+		t.Errorf("the killed run's check still runs: pids %v", left)
+	}
+	h.assertClean()
 }
