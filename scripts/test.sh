@@ -10,9 +10,13 @@ step() { step=$((step + 1)); printf '\n== step %d/%d: %s (%ds so far)\n' "$step"
 step "install what the tests need (scripts/install-deps.sh)"
 source scripts/install-deps.sh
 export PATH="/usr/local/go/bin:$PATH"
-step "the real Debian 12 systemd template (scripts/debian-template.sh; built once, minutes, then cached)"
+step "the real Debian 12 systemd template and the real vzctl (scripts/debian-template.sh, scripts/vzctl-real.sh; built once, minutes, then cached)"
 REINSTALL_DEBIAN_TEMPLATE=$(bash scripts/debian-template.sh)
 export REINSTALL_DEBIAN_TEMPLATE
+# The vzctl runtime's tests drive the real legacy OpenVZ vzctl; set, the
+# variable makes a missing binary fail them instead of skipping.
+REINSTALL_VZCTL=$(bash scripts/vzctl-real.sh)
+export REINSTALL_VZCTL
 step "lint and build"
 make --no-print-directory lint build
 step "go test ./... (the main module, real containers)"

@@ -90,8 +90,8 @@ func TestToolListeningPorts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path, _, _ := scriptedTool(t, `case "$1" in
-exec2) exec /bin/sh -c "$(echo "$3" | sed "s#/proc/net#`+fixture+`#g")" ;;
+	path, _, _ := scriptedTool(t, `case "$1 $2" in
+"--quiet exec2") exec /bin/sh -c "$(echo "$4" | sed "s#/proc/net#`+fixture+`#g")" ;;
 esac
 `)
 	ports, err := NewVzctl(path, "/nonexistent/vzlist").ListeningPorts(context.Background(), 101)

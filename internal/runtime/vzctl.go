@@ -36,9 +36,12 @@ func (vzctlDialect) stop(ctid int, kill bool) []string {
 func (vzctlDialect) status(ctid int) []string { return []string{"status", strconv.Itoa(ctid)} }
 
 // exec uses exec2, which exits with the command's exit code (exec exits 0
-// or 1 whatever it was).
+// or 1 whatever it was), with --quiet: without it vzctl writes its own
+// notices ("Directory /proc/vz not found, assuming non-OpenVZ kernel" on an
+// upstream kernel) to stdout, into the command's output. A command killed
+// by a signal makes exec2 exit 3 (vzctl's own "system error").
 func (vzctlDialect) exec(ctid int, commandLine string) []string {
-	return []string{"exec2", strconv.Itoa(ctid), commandLine}
+	return []string{"--quiet", "exec2", strconv.Itoa(ctid), commandLine}
 }
 
 func (d vzctlDialect) list() (string, []string) { return d.vzlist, []string{"-H", "-o", "ctid"} }
