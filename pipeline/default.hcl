@@ -15,10 +15,11 @@ pipeline "default" {
 
   stage "start" "start" {}
 
-  # vps.configure runs inside the container, only after vps.reinstall exit 0.
+  # vps.configure runs inside the container, only after vps.reinstall exit 0
+  # (try: if vps-reinstall is skipped, its outputs are null).
   stage "configure" "vps-configure" {
     script = "/etc/vz/conf/vps.configure"
-    when   = stage.vps-reinstall.mode == "custom"
+    when   = try(stage.vps-reinstall.mode, "default") == "custom"
   }
 
   # Merge the old /etc/passwd, shadow and group into the new ones.

@@ -15,6 +15,13 @@ type evalScope struct {
 	pipeline *Pipeline                    // variables and locals; nil: none
 	outputs  map[string]map[string]string // stages that ran
 	pending  map[string]bool              // stages whose outputs are not known yet
+	// declared holds the outputs each stage's plugin declares, once its
+	// schema is known. A stage that neither ran nor is pending (skipped,
+	// failed and continued past, not reached) has null outputs.
+	declared map[string][]sdk.Output
+	// badOutput hears of an output a plugin returned that does not convert
+	// to its declared type.
+	badOutput func(stage, name, value string)
 	// noContainer: validation without a container, so ct.* and opts.* are
 	// not known.
 	noContainer bool
@@ -121,17 +128,46 @@ func (e *evalScope) optsValue() cty.Value {
 
 func (e *evalScope) stageValue() cty.Value {
 	stages := map[string]cty.Value{}
-	for name := range e.pending {
-		stages[name] = cty.DynamicVal
-	}
-	for name, outs := range e.outputs {
-		vals := map[string]cty.Value{}
-		for k, v := range outs {
-			vals[k] = cty.StringVal(v)
+	if e.pipeline != nil {
+		for _, s := range e.pipeline.Stages {
+			stages[s.Name] = e.oneStageValue(s.Name)
 		}
-		stages[name] = cty.ObjectVal(vals)
+	}
+	for name := range e.pending {
+		stages[name] = e.oneStageValue(name)
+	}
+	for name := range e.outputs {
+		stages[name] = e.oneStageValue(name)
 	}
 	return cty.ObjectVal(stages)
+}
+
+// oneStageValue is stage.<name>: its declared outputs once it ran, unknown
+// while it is pending, null when it did not run.
+func (e *evalScope) oneStageValue(name string) cty.Value {
+	outs, declared := e.declared[name]
+	ran, didRun := e.outputs[name]
+	switch {
+	case didRun && declared:
+		return outputsValue(outs, ran, func(out, value string) {
+			if e.badOutput != nil {
+				e.badOutput(name, out, value)
+			}
+		})
+	case didRun:
+		vals := map[string]cty.Value{}
+		for k, v := range ran {
+			vals[k] = cty.StringVal(v)
+		}
+		return cty.ObjectVal(vals)
+	case e.pending[name] && declared:
+		return cty.UnknownVal(outputsType(outs))
+	case e.pending[name]:
+		return cty.DynamicVal
+	case declared:
+		return cty.NullVal(outputsType(outs))
+	}
+	return cty.NullVal(cty.DynamicPseudoType)
 }
 
 // localFailure marks the value of a local that could not be evaluated, so

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/hashicorp/hcl/v2/ext/tryfunc"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
 	"github.com/zclconf/go-cty/cty/function/stdlib"
@@ -11,10 +12,15 @@ import (
 
 // functions is the curated set pipelines may call: go-cty's stdlib
 // functions under Terraform's names, plus startswith, endswith and
-// strcontains. Nothing reads files, the clock or the network: a pipeline's
+// strcontains, and try and can. Nothing reads files, the clock or the network: a pipeline's
 // meaning depends only on the file, its variables and the container.
 func functions() map[string]function.Function {
 	return map[string]function.Function{
+		// errors: try gives the first argument that evaluates without an
+		// error (a skipped stage's output is null, so reading it fails);
+		// can tells whether its argument evaluates.
+		"can": tryfunc.CanFunc,
+		"try": tryfunc.TryFunc,
 		// strings
 		"chomp":        stdlib.ChompFunc,
 		"endswith":     affixFunc(strings.HasSuffix),

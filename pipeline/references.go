@@ -23,7 +23,7 @@ func (p *Pipeline) checkStaticReferences() hcl.Diagnostics {
 			diags = append(diags, p.checkReferences(s.When.Variables(), i)...)
 		}
 	}
-	return diags
+	return append(diags, p.checkGuardedReads()...)
 }
 
 // checkReferences checks traversals read by a local value (stage < 0) or

@@ -47,10 +47,13 @@ type stageRun struct {
 	stage     *Stage
 	spec      hcldec.ObjectSpec
 	sensitive []string
-	config    []byte
-	started   bool
-	outputs   map[string]string
-	entries   []sdk.JournalEntry
+	// declared are the outputs the plugin's schema declares (non-nil once
+	// the schema is known).
+	declared []sdk.Output
+	config   []byte
+	started  bool
+	outputs  map[string]string
+	entries  []sdk.JournalEntry
 }
 
 // execute runs every stage in order. A failure before the point of no
@@ -268,12 +271,18 @@ func (r *run) stageContext(s *Stage) sdk.RunContext {
 }
 
 // scope builds the expression scope. While validating, every stage's
-// outputs are unknown; during the run, stages that have not run (or were
-// skipped) have none.
+// outputs are unknown; during the run, those of stages that have not run
+// (or were skipped, or failed and were continued past) are null.
 func (r *run) scope(validating bool) *evalScope {
-	e := &evalScope{rc: r.rc, pipeline: r.pipeline, outputs: map[string]map[string]string{}, pending: map[string]bool{}}
+	e := &evalScope{rc: r.rc, pipeline: r.pipeline, outputs: map[string]map[string]string{}, pending: map[string]bool{}, declared: map[string][]sdk.Output{}}
+	e.badOutput = func(stage, name, value string) {
+		r.o.Logger.Warn("a stage returned an output that is not of its declared type; it reads as null", "stage", stage, "output", name, "value", value)
+	}
 	ran := map[string]map[string]string{}
 	for _, sr := range r.stages {
+		if sr.declared != nil {
+			e.declared[sr.stage.Name] = sr.declared
+		}
 		if sr.outputs != nil {
 			out := maps.Clone(sr.outputs)
 			delete(out, reprovisionKey)
@@ -286,8 +295,6 @@ func (r *run) scope(validating bool) *evalScope {
 			e.pending[s.Name] = true
 		case ok:
 			e.outputs[s.Name] = out
-		default:
-			e.outputs[s.Name] = map[string]string{}
 		}
 	}
 	return e

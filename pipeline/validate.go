@@ -176,49 +176,25 @@ type checkedStage struct {
 // with it, evaluates when, and lets the plugin validate the body. Language
 // problems are diagnostics; the error is for a plugin that fails to answer.
 func checkStages(ctx context.Context, p *Pipeline, launch func(context.Context, string) (stagePlugin, error), scope *evalScope) ([]*checkedStage, hcl.Diagnostics, error) {
-	ectx, diags := scope.contextWithLocals()
-	var checked []*checkedStage
-	for i, s := range p.Stages {
-		cs := &checkedStage{run: &stageRun{stage: s}}
-		checked = append(checked, cs)
-		pl, err := launch(ctx, s.Plugin)
-		if err != nil {
-			if slices.Contains(BuiltinPlugins, s.Plugin) {
-				return nil, nil, &Error{Code: ExitRefused, Stage: s.Name, Err: err}
-			}
-			diags = append(diags, pluginStartDiag(p, s, err))
+	checked, pls, diags, err := stageSchemas(ctx, p, launch)
+	if err != nil {
+		return nil, nil, err
+	}
+	scope.declared = map[string][]sdk.Output{}
+	for _, cs := range checked {
+		if cs.run.declared != nil {
+			scope.declared[cs.run.stage.Name] = cs.run.declared
+		}
+	}
+	if od := p.checkOutputReads(scope.declared); od.HasErrors() {
+		return checked, dedupe(append(diags, od...)), nil
+	}
+	ectx, ld := scope.contextWithLocals()
+	diags = append(diags, ld...)
+	for i, cs := range checked {
+		s, pl := cs.run.stage, pls[i]
+		if pl == nil {
 			continue
-		}
-		info, err := pl.Info(ctx)
-		if err != nil {
-			return nil, nil, &Error{Code: ExitRefused, Stage: s.Name, Err: err}
-		}
-		if !slices.Contains(info.Kinds, s.Kind) {
-			diags = append(diags, &hcl.Diagnostic{
-				Severity: hcl.DiagError,
-				Summary:  "Plugin does not serve this stage kind",
-				Detail:   fmt.Sprintf("Plugin %s serves %s stages, not %s (stage %q).", s.Plugin, strings.Join(info.Kinds, ", "), s.Kind, s.Name),
-				Subject:  s.PluginRange.Ptr(),
-			})
-			continue
-		}
-		schema, err := pl.Schema(ctx, s.Kind)
-		if err != nil {
-			return nil, nil, &Error{Code: ExitRefused, Stage: s.Name, Err: err}
-		}
-		if cs.run.spec, err = stageSpec(s.Plugin, schema); err != nil {
-			diags = append(diags, &hcl.Diagnostic{
-				Severity: hcl.DiagError,
-				Summary:  "Invalid plugin schema",
-				Detail:   err.Error() + "; this is a bug in the plugin.",
-				Subject:  s.PluginRange.Ptr(),
-			})
-			continue
-		}
-		for _, a := range schema.Attributes {
-			if a.Sensitive {
-				cs.run.sensitive = append(cs.run.sensitive, a.Name)
-			}
 		}
 		if refs := p.checkReferences(hcldec.Variables(s.Body, cs.run.spec), i); refs.HasErrors() {
 			diags = append(diags, refs...)
@@ -240,6 +216,71 @@ func checkStages(ctx context.Context, p *Pipeline, launch func(context.Context, 
 		diags = append(diags, pluginDiagnostics(s, pd)...)
 	}
 	return checked, dedupe(diags), nil
+}
+
+// stageSchemas starts each stage's plugin, checks it serves the stage's
+// kind and reads its schema: the spec the body decodes with, the sensitive
+// attributes and the declared outputs. The plugin of a stage that failed
+// these checks is nil.
+func stageSchemas(ctx context.Context, p *Pipeline, launch func(context.Context, string) (stagePlugin, error)) ([]*checkedStage, []stagePlugin, hcl.Diagnostics, error) {
+	var diags hcl.Diagnostics
+	var checked []*checkedStage
+	pls := make([]stagePlugin, len(p.Stages))
+	for i, s := range p.Stages {
+		cs := &checkedStage{run: &stageRun{stage: s}}
+		checked = append(checked, cs)
+		pl, err := launch(ctx, s.Plugin)
+		if err != nil {
+			if slices.Contains(BuiltinPlugins, s.Plugin) {
+				return nil, nil, nil, &Error{Code: ExitRefused, Stage: s.Name, Err: err}
+			}
+			diags = append(diags, pluginStartDiag(p, s, err))
+			continue
+		}
+		info, err := pl.Info(ctx)
+		if err != nil {
+			return nil, nil, nil, &Error{Code: ExitRefused, Stage: s.Name, Err: err}
+		}
+		if !slices.Contains(info.Kinds, s.Kind) {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Plugin does not serve this stage kind",
+				Detail:   fmt.Sprintf("Plugin %s serves %s stages, not %s (stage %q).", s.Plugin, strings.Join(info.Kinds, ", "), s.Kind, s.Name),
+				Subject:  s.PluginRange.Ptr(),
+			})
+			continue
+		}
+		schema, err := pl.Schema(ctx, s.Kind)
+		if err != nil {
+			return nil, nil, nil, &Error{Code: ExitRefused, Stage: s.Name, Err: err}
+		}
+		if cs.run.spec, err = stageSpec(s.Plugin, schema); err != nil {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Invalid plugin schema",
+				Detail:   err.Error() + "; this is a bug in the plugin.",
+				Subject:  s.PluginRange.Ptr(),
+			})
+			continue
+		}
+		if err := checkOutputDecls(s.Plugin, schema.Outputs); err != nil {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Invalid plugin schema",
+				Detail:   err.Error() + "; this is a bug in the plugin.",
+				Subject:  s.PluginRange.Ptr(),
+			})
+			continue
+		}
+		cs.run.declared = append([]sdk.Output{}, schema.Outputs...)
+		for _, a := range schema.Attributes {
+			if a.Sensitive {
+				cs.run.sensitive = append(cs.run.sensitive, a.Name)
+			}
+		}
+		pls[i] = pl
+	}
+	return checked, pls, diags, nil
 }
 
 // pluginStartDiag reports a plugin that is not built in and could not be

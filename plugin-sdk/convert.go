@@ -17,6 +17,9 @@ func schemaToProto(s Schema) *stagev1.Schema {
 			Name: a.Name, Type: a.Type, Required: a.Required, Sensitive: a.Sensitive, Description: a.Description,
 		})
 	}
+	for _, o := range s.Outputs {
+		out.Outputs = append(out.Outputs, &stagev1.Output{Name: o.Name, Type: o.Type, Description: o.Description})
+	}
 	return out
 }
 
@@ -26,6 +29,9 @@ func schemaFromProto(s *stagev1.Schema) Schema {
 		out.Attributes = append(out.Attributes, Attribute{
 			Name: a.GetName(), Type: a.GetType(), Required: a.GetRequired(), Sensitive: a.GetSensitive(), Description: a.GetDescription(),
 		})
+	}
+	for _, o := range s.GetOutputs() {
+		out.Outputs = append(out.Outputs, Output{Name: o.GetName(), Type: o.GetType(), Description: o.GetDescription()})
 	}
 	return out
 }

@@ -186,6 +186,18 @@ type UI interface {
 // Schema describes a stage body.
 type Schema struct {
 	Attributes []Attribute
+	// Outputs are the values Run may return in Result.Outputs: the only
+	// ones a pipeline can read (stage.<name>.<output>).
+	Outputs []Output
+}
+
+// Output is one value a stage returns, declared in its Schema.
+type Output struct {
+	Name string
+	// Type is string, number or bool; Result.Outputs carries the value as
+	// a string ("3", "true") and the host converts it.
+	Type        string
+	Description string
 }
 
 // Attribute is one attribute of a stage body.

@@ -43,7 +43,7 @@ func TestPlanChangesNothing(t *testing.T) {
 		`3. swap "swap" (plugin swap): will run`,
 		"     creates " + h.Path("vz/private/101/old"),
 		`5. configure "vps-configure" (plugin script): depends on vps-reinstall`,
-		`     when = stage.vps-reinstall.mode == "custom"`,
+		`     when = try(stage.vps-reinstall.mode, "default") == "custom"`,
 		h.Path("etc/vz/conf/vps.configure") + " does not exist: nothing runs",
 		"Destroyed:\n  nothing\n",
 		"Kept:\n  the old private area " + h.Path("vz/private/101") + " → " + h.Path("vz/private/101/old") + " (/old inside the container), for good\n",

@@ -28,7 +28,16 @@ type config struct {
 	Paths []string `hcl:"paths" description:"absolute paths inside the container to copy from the old private area; * ? [..] match within one component (/etc/ssh/ssh_host_*)"`
 }
 
-var schema = sdk.MustSchemaFromStruct(&config{})
+var schema = withOutputs(sdk.MustSchemaFromStruct(&config{}))
+
+// withOutputs declares what the stage returns.
+func withOutputs(s sdk.Schema) sdk.Schema {
+	s.Outputs = []sdk.Output{
+		{Name: "paths", Type: "number", Description: "how many of the configured paths matched something in the old area"},
+		{Name: "entries", Type: "number", Description: "files, directories and links copied"},
+	}
+	return s
+}
 
 type stage struct{}
 

@@ -24,7 +24,13 @@ func Plugin() *sdk.Plugin {
 
 type stage struct{}
 
-func (stage) Schema() sdk.Schema                                   { return sdk.Schema{} }
+// outputs are what the stage returns.
+var outputs = []sdk.Output{
+	{Name: "changed", Type: "string", Description: "the files merged, comma-separated"},
+	{Name: "added", Type: "number", Description: "accounts of the old container added to the new one"},
+}
+
+func (stage) Schema() sdk.Schema                                   { return sdk.Schema{Outputs: outputs} }
 func (stage) Validate(context.Context, sdk.Config) sdk.Diagnostics { return nil }
 
 // Run merges each database of the old area into the new one. It changes

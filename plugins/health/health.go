@@ -39,7 +39,15 @@ type config struct {
 	Wait          string   `hcl:"wait,optional" description:"how long the checks are retried until they all pass, e.g. \"2m\" (default 1m)"`
 }
 
-var schema = sdk.MustSchemaFromStruct(&config{})
+var schema = withOutputs(sdk.MustSchemaFromStruct(&config{}))
+
+// withOutputs declares what the stage returns.
+func withOutputs(s sdk.Schema) sdk.Schema {
+	s.Outputs = []sdk.Output{
+		{Name: "checks", Type: "string", Description: "the checks that passed, comma-separated"},
+	}
+	return s
+}
 
 type stage struct{}
 

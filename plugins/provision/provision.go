@@ -25,7 +25,17 @@ type config struct {
 	Cache string `hcl:"cache,optional" description:"the unpacked template cache $TEMPLATE/cache/<name>.d: \"auto\" (default) clones it where the file system can reflink (btrfs, xfs) and extracts the archive elsewhere; \"always\" clones it everywhere (content copied in the kernel without reflinks); \"off\" always extracts"`
 }
 
-var schema = sdk.MustSchemaFromStruct(config{})
+var schema = withOutputs(sdk.MustSchemaFromStruct(config{}))
+
+// withOutputs declares what the stage returns.
+func withOutputs(s sdk.Schema) sdk.Schema {
+	s.Outputs = []sdk.Output{
+		{Name: "files", Type: "number", Description: "entries written into the new area"},
+		{Name: "bytes", Type: "number", Description: "bytes written into the new area"},
+		{Name: "method", Type: "string", Description: "how the area was built: untar or clone"},
+	}
+	return s
+}
 
 // Journal steps.
 const (

@@ -26,7 +26,12 @@ func Plugin() *sdk.Plugin {
 
 type stage struct{}
 
-func (stage) Schema() sdk.Schema                                   { return sdk.Schema{} }
+// outputs are what the stage returns.
+var outputs = []sdk.Output{
+	{Name: "ran", Type: "string", Description: "the hooks that ran, comma-separated"},
+}
+
+func (stage) Schema() sdk.Schema                                   { return sdk.Schema{Outputs: outputs} }
 func (stage) Validate(context.Context, sdk.Config) sdk.Diagnostics { return nil }
 
 // Env is the exact environment of a hook: vps.configure's plus

@@ -21,7 +21,13 @@ func Plugin() *sdk.Plugin {
 
 type stage struct{}
 
-func (stage) Schema() sdk.Schema                                   { return sdk.Schema{} }
+// outputs are what the stage returns.
+var outputs = []sdk.Output{
+	{Name: "kept", Type: "string", Description: "where the old area is kept (empty with --skipbackup)"},
+	{Name: "deleted", Type: "string", Description: "the trash directory the old area was deleted from (with --skipbackup)"},
+}
+
+func (stage) Schema() sdk.Schema                                   { return sdk.Schema{Outputs: outputs} }
 func (stage) Validate(context.Context, sdk.Config) sdk.Diagnostics { return nil }
 
 // Run keeps or deletes the old area.

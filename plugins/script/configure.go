@@ -12,7 +12,15 @@ import (
 
 type configure struct{}
 
-func (configure) Schema() sdk.Schema                                         { return schema }
+// configureOutputs are what a script configure stage returns.
+var configureOutputs = []sdk.Output{
+	{Name: "ran", Type: "bool", Description: "whether the script existed and ran"},
+	{Name: "exit", Type: "number", Description: "the script's exit status, when it ran"},
+}
+
+func (configure) Schema() sdk.Schema {
+	return sdk.Schema{Attributes: schema.Attributes, Outputs: configureOutputs}
+}
 func (configure) Validate(_ context.Context, cfg sdk.Config) sdk.Diagnostics { return validate(cfg) }
 
 // Run feeds the script's content on stdin to /bin/bash (or /bin/sh where the

@@ -28,7 +28,16 @@ const exitDefault = 128
 
 type hook struct{}
 
-func (hook) Schema() sdk.Schema                                         { return schema }
+// hookOutputs are what a reinstall-hook stage returns.
+var hookOutputs = []sdk.Output{
+	{Name: "mode", Type: "string", Description: "custom (the script exited 0 and built the area) or default (exit 128, or no script)"},
+	{Name: "ran", Type: "bool", Description: "whether the script existed and ran"},
+	{Name: "exit", Type: "number", Description: "the script's exit status, when it ran"},
+}
+
+func (hook) Schema() sdk.Schema {
+	return sdk.Schema{Attributes: schema.Attributes, Outputs: hookOutputs}
+}
 func (hook) Validate(_ context.Context, cfg sdk.Config) sdk.Diagnostics { return validate(cfg) }
 
 // Run runs vps.reinstall on the host with the documented argv, environment,

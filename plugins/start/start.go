@@ -15,7 +15,12 @@ func Plugin() *sdk.Plugin {
 
 type stage struct{}
 
-func (stage) Schema() sdk.Schema                                   { return sdk.Schema{} }
+// outputs are what the stage returns.
+var outputs = []sdk.Output{
+	{Name: "state", Type: "string", Description: "the container's state after the stage: running"},
+}
+
+func (stage) Schema() sdk.Schema                                   { return sdk.Schema{Outputs: outputs} }
 func (stage) Validate(context.Context, sdk.Config) sdk.Diagnostics { return nil }
 
 // Run starts the container; its init runs as pid 1 in its own namespaces.

@@ -30,7 +30,13 @@ const (
 
 type stage struct{}
 
-func (stage) Schema() sdk.Schema                                   { return sdk.Schema{} }
+// outputs are what the stage returns.
+var outputs = []sdk.Output{
+	{Name: "old", Type: "string", Description: "the host path of the old private area after the exchange"},
+	{Name: "placement", Type: "string", Description: "old (inside the new area, as /old) or parked (beside it, <VE_PRIVATE>.previous)"},
+}
+
+func (stage) Schema() sdk.Schema                                   { return sdk.Schema{Outputs: outputs} }
 func (stage) Validate(context.Context, sdk.Config) sdk.Diagnostics { return nil }
 
 // Run swaps the areas. The old area goes to <VE_PRIVATE>/old, except in

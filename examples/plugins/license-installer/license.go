@@ -33,7 +33,15 @@ var productRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
 // licenseStage installs a license key in the new container and activates it.
 type licenseStage struct{}
 
-func (licenseStage) Schema() sdk.Schema { return sdk.MustSchemaFromStruct(config{}) }
+func (licenseStage) Schema() sdk.Schema {
+	s := sdk.MustSchemaFromStruct(config{})
+	// What the pipeline may read as stage.<name>.fingerprint and .key_file.
+	s.Outputs = []sdk.Output{
+		{Name: "fingerprint", Type: "string", Description: "the first 16 hex digits of the key's SHA-256"},
+		{Name: "key_file", Type: "string", Description: "where the key was written inside the container"},
+	}
+	return s
+}
 
 func (licenseStage) Validate(_ context.Context, cfg sdk.Config) sdk.Diagnostics {
 	var c config

@@ -70,7 +70,7 @@ func (x Diagnostic_Severity) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Diagnostic_Severity.Descriptor instead.
 func (Diagnostic_Severity) EnumDescriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{7, 0}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{8, 0}
 }
 
 type Empty struct {
@@ -315,8 +315,12 @@ func (x *GetSchemaResponse) GetSchema() *Schema {
 // Schema describes the attributes a stage body may hold besides the host's
 // meta-arguments (plugin, timeout, when, on_failure).
 type Schema struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Attributes    []*Attribute           `protobuf:"bytes,1,rep,name=attributes,proto3" json:"attributes,omitempty"`
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Attributes []*Attribute           `protobuf:"bytes,1,rep,name=attributes,proto3" json:"attributes,omitempty"`
+	// The outputs a Run may return: what stage.<name>.<output> may read in
+	// the pipeline. A reference to an output not declared here is refused
+	// by validate; an undeclared output a Run returns is dropped.
+	Outputs       []*Output `protobuf:"bytes,2,rep,name=outputs,proto3" json:"outputs,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -358,6 +362,75 @@ func (x *Schema) GetAttributes() []*Attribute {
 	return nil
 }
 
+func (x *Schema) GetOutputs() []*Output {
+	if x != nil {
+		return x.Outputs
+	}
+	return nil
+}
+
+type Output struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// string, number or bool; the value travels as a string in
+	// Result.outputs and the host converts it.
+	Type          string `protobuf:"bytes,2,opt,name=type,proto3" json:"type,omitempty"`
+	Description   string `protobuf:"bytes,3,opt,name=description,proto3" json:"description,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Output) Reset() {
+	*x = Output{}
+	mi := &file_stagev1_stage_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Output) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Output) ProtoMessage() {}
+
+func (x *Output) ProtoReflect() protoreflect.Message {
+	mi := &file_stagev1_stage_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Output.ProtoReflect.Descriptor instead.
+func (*Output) Descriptor() ([]byte, []int) {
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *Output) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Output) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *Output) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
 type Attribute struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
@@ -372,7 +445,7 @@ type Attribute struct {
 
 func (x *Attribute) Reset() {
 	*x = Attribute{}
-	mi := &file_stagev1_stage_proto_msgTypes[6]
+	mi := &file_stagev1_stage_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -384,7 +457,7 @@ func (x *Attribute) String() string {
 func (*Attribute) ProtoMessage() {}
 
 func (x *Attribute) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[6]
+	mi := &file_stagev1_stage_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -397,7 +470,7 @@ func (x *Attribute) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Attribute.ProtoReflect.Descriptor instead.
 func (*Attribute) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{6}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Attribute) GetName() string {
@@ -449,7 +522,7 @@ type Diagnostic struct {
 
 func (x *Diagnostic) Reset() {
 	*x = Diagnostic{}
-	mi := &file_stagev1_stage_proto_msgTypes[7]
+	mi := &file_stagev1_stage_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -461,7 +534,7 @@ func (x *Diagnostic) String() string {
 func (*Diagnostic) ProtoMessage() {}
 
 func (x *Diagnostic) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[7]
+	mi := &file_stagev1_stage_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -474,7 +547,7 @@ func (x *Diagnostic) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Diagnostic.ProtoReflect.Descriptor instead.
 func (*Diagnostic) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{7}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Diagnostic) GetSeverity() Diagnostic_Severity {
@@ -518,7 +591,7 @@ type ValidateRequest struct {
 
 func (x *ValidateRequest) Reset() {
 	*x = ValidateRequest{}
-	mi := &file_stagev1_stage_proto_msgTypes[8]
+	mi := &file_stagev1_stage_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -530,7 +603,7 @@ func (x *ValidateRequest) String() string {
 func (*ValidateRequest) ProtoMessage() {}
 
 func (x *ValidateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[8]
+	mi := &file_stagev1_stage_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -543,7 +616,7 @@ func (x *ValidateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValidateRequest.ProtoReflect.Descriptor instead.
 func (*ValidateRequest) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{8}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ValidateRequest) GetKind() string {
@@ -576,7 +649,7 @@ type ValidateResponse struct {
 
 func (x *ValidateResponse) Reset() {
 	*x = ValidateResponse{}
-	mi := &file_stagev1_stage_proto_msgTypes[9]
+	mi := &file_stagev1_stage_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -588,7 +661,7 @@ func (x *ValidateResponse) String() string {
 func (*ValidateResponse) ProtoMessage() {}
 
 func (x *ValidateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[9]
+	mi := &file_stagev1_stage_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -601,7 +674,7 @@ func (x *ValidateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValidateResponse.ProtoReflect.Descriptor instead.
 func (*ValidateResponse) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{9}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ValidateResponse) GetDiagnostics() []*Diagnostic {
@@ -622,7 +695,7 @@ type RunRequest struct {
 
 func (x *RunRequest) Reset() {
 	*x = RunRequest{}
-	mi := &file_stagev1_stage_proto_msgTypes[10]
+	mi := &file_stagev1_stage_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -634,7 +707,7 @@ func (x *RunRequest) String() string {
 func (*RunRequest) ProtoMessage() {}
 
 func (x *RunRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[10]
+	mi := &file_stagev1_stage_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -647,7 +720,7 @@ func (x *RunRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunRequest.ProtoReflect.Descriptor instead.
 func (*RunRequest) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{10}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *RunRequest) GetKind() string {
@@ -684,7 +757,7 @@ type RollbackRequest struct {
 
 func (x *RollbackRequest) Reset() {
 	*x = RollbackRequest{}
-	mi := &file_stagev1_stage_proto_msgTypes[11]
+	mi := &file_stagev1_stage_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -696,7 +769,7 @@ func (x *RollbackRequest) String() string {
 func (*RollbackRequest) ProtoMessage() {}
 
 func (x *RollbackRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[11]
+	mi := &file_stagev1_stage_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -709,7 +782,7 @@ func (x *RollbackRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RollbackRequest.ProtoReflect.Descriptor instead.
 func (*RollbackRequest) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{11}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *RollbackRequest) GetKind() string {
@@ -776,7 +849,7 @@ type RunContext struct {
 
 func (x *RunContext) Reset() {
 	*x = RunContext{}
-	mi := &file_stagev1_stage_proto_msgTypes[12]
+	mi := &file_stagev1_stage_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -788,7 +861,7 @@ func (x *RunContext) String() string {
 func (*RunContext) ProtoMessage() {}
 
 func (x *RunContext) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[12]
+	mi := &file_stagev1_stage_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -801,7 +874,7 @@ func (x *RunContext) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunContext.ProtoReflect.Descriptor instead.
 func (*RunContext) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{12}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *RunContext) GetRunId() string {
@@ -963,7 +1036,7 @@ type Options struct {
 
 func (x *Options) Reset() {
 	*x = Options{}
-	mi := &file_stagev1_stage_proto_msgTypes[13]
+	mi := &file_stagev1_stage_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -975,7 +1048,7 @@ func (x *Options) String() string {
 func (*Options) ProtoMessage() {}
 
 func (x *Options) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[13]
+	mi := &file_stagev1_stage_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -988,7 +1061,7 @@ func (x *Options) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Options.ProtoReflect.Descriptor instead.
 func (*Options) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{13}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Options) GetSkipbackup() bool {
@@ -1049,7 +1122,7 @@ type Outputs struct {
 
 func (x *Outputs) Reset() {
 	*x = Outputs{}
-	mi := &file_stagev1_stage_proto_msgTypes[14]
+	mi := &file_stagev1_stage_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1061,7 +1134,7 @@ func (x *Outputs) String() string {
 func (*Outputs) ProtoMessage() {}
 
 func (x *Outputs) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[14]
+	mi := &file_stagev1_stage_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1074,7 +1147,7 @@ func (x *Outputs) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Outputs.ProtoReflect.Descriptor instead.
 func (*Outputs) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{14}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Outputs) GetValues() map[string]string {
@@ -1098,7 +1171,7 @@ type Event struct {
 
 func (x *Event) Reset() {
 	*x = Event{}
-	mi := &file_stagev1_stage_proto_msgTypes[15]
+	mi := &file_stagev1_stage_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1110,7 +1183,7 @@ func (x *Event) String() string {
 func (*Event) ProtoMessage() {}
 
 func (x *Event) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[15]
+	mi := &file_stagev1_stage_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1123,7 +1196,7 @@ func (x *Event) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Event.ProtoReflect.Descriptor instead.
 func (*Event) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{15}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Event) GetEvent() isEvent_Event {
@@ -1193,7 +1266,7 @@ type Log struct {
 
 func (x *Log) Reset() {
 	*x = Log{}
-	mi := &file_stagev1_stage_proto_msgTypes[16]
+	mi := &file_stagev1_stage_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1205,7 +1278,7 @@ func (x *Log) String() string {
 func (*Log) ProtoMessage() {}
 
 func (x *Log) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[16]
+	mi := &file_stagev1_stage_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1218,7 +1291,7 @@ func (x *Log) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Log.ProtoReflect.Descriptor instead.
 func (*Log) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{16}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Log) GetLevel() string {
@@ -1250,7 +1323,7 @@ type Progress struct {
 
 func (x *Progress) Reset() {
 	*x = Progress{}
-	mi := &file_stagev1_stage_proto_msgTypes[17]
+	mi := &file_stagev1_stage_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1262,7 +1335,7 @@ func (x *Progress) String() string {
 func (*Progress) ProtoMessage() {}
 
 func (x *Progress) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[17]
+	mi := &file_stagev1_stage_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1275,7 +1348,7 @@ func (x *Progress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Progress.ProtoReflect.Descriptor instead.
 func (*Progress) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{17}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Progress) GetMessage() string {
@@ -1327,7 +1400,7 @@ type Result struct {
 
 func (x *Result) Reset() {
 	*x = Result{}
-	mi := &file_stagev1_stage_proto_msgTypes[18]
+	mi := &file_stagev1_stage_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1339,7 +1412,7 @@ func (x *Result) String() string {
 func (*Result) ProtoMessage() {}
 
 func (x *Result) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[18]
+	mi := &file_stagev1_stage_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1352,7 +1425,7 @@ func (x *Result) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Result.ProtoReflect.Descriptor instead.
 func (*Result) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{18}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *Result) GetOutputs() map[string]string {
@@ -1389,7 +1462,7 @@ type JournalEntry struct {
 
 func (x *JournalEntry) Reset() {
 	*x = JournalEntry{}
-	mi := &file_stagev1_stage_proto_msgTypes[19]
+	mi := &file_stagev1_stage_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1401,7 +1474,7 @@ func (x *JournalEntry) String() string {
 func (*JournalEntry) ProtoMessage() {}
 
 func (x *JournalEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[19]
+	mi := &file_stagev1_stage_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1414,7 +1487,7 @@ func (x *JournalEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JournalEntry.ProtoReflect.Descriptor instead.
 func (*JournalEntry) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{19}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *JournalEntry) GetStage() string {
@@ -1456,7 +1529,7 @@ type ExecRequest struct {
 
 func (x *ExecRequest) Reset() {
 	*x = ExecRequest{}
-	mi := &file_stagev1_stage_proto_msgTypes[20]
+	mi := &file_stagev1_stage_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1468,7 +1541,7 @@ func (x *ExecRequest) String() string {
 func (*ExecRequest) ProtoMessage() {}
 
 func (x *ExecRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[20]
+	mi := &file_stagev1_stage_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1481,7 +1554,7 @@ func (x *ExecRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecRequest.ProtoReflect.Descriptor instead.
 func (*ExecRequest) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{20}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ExecRequest) GetArgv() []string {
@@ -1519,7 +1592,7 @@ type ExecEvent struct {
 
 func (x *ExecEvent) Reset() {
 	*x = ExecEvent{}
-	mi := &file_stagev1_stage_proto_msgTypes[21]
+	mi := &file_stagev1_stage_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1531,7 +1604,7 @@ func (x *ExecEvent) String() string {
 func (*ExecEvent) ProtoMessage() {}
 
 func (x *ExecEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[21]
+	mi := &file_stagev1_stage_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1544,7 +1617,7 @@ func (x *ExecEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecEvent.ProtoReflect.Descriptor instead.
 func (*ExecEvent) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{21}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ExecEvent) GetEvent() isExecEvent_Event {
@@ -1613,7 +1686,7 @@ type ReadFileRequest struct {
 
 func (x *ReadFileRequest) Reset() {
 	*x = ReadFileRequest{}
-	mi := &file_stagev1_stage_proto_msgTypes[22]
+	mi := &file_stagev1_stage_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1625,7 +1698,7 @@ func (x *ReadFileRequest) String() string {
 func (*ReadFileRequest) ProtoMessage() {}
 
 func (x *ReadFileRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[22]
+	mi := &file_stagev1_stage_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1638,7 +1711,7 @@ func (x *ReadFileRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadFileRequest.ProtoReflect.Descriptor instead.
 func (*ReadFileRequest) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{22}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ReadFileRequest) GetPath() string {
@@ -1658,7 +1731,7 @@ type ReadFileResponse struct {
 
 func (x *ReadFileResponse) Reset() {
 	*x = ReadFileResponse{}
-	mi := &file_stagev1_stage_proto_msgTypes[23]
+	mi := &file_stagev1_stage_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1670,7 +1743,7 @@ func (x *ReadFileResponse) String() string {
 func (*ReadFileResponse) ProtoMessage() {}
 
 func (x *ReadFileResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[23]
+	mi := &file_stagev1_stage_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1683,7 +1756,7 @@ func (x *ReadFileResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadFileResponse.ProtoReflect.Descriptor instead.
 func (*ReadFileResponse) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{23}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ReadFileResponse) GetData() []byte {
@@ -1713,7 +1786,7 @@ type WriteFileRequest struct {
 
 func (x *WriteFileRequest) Reset() {
 	*x = WriteFileRequest{}
-	mi := &file_stagev1_stage_proto_msgTypes[24]
+	mi := &file_stagev1_stage_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1725,7 +1798,7 @@ func (x *WriteFileRequest) String() string {
 func (*WriteFileRequest) ProtoMessage() {}
 
 func (x *WriteFileRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[24]
+	mi := &file_stagev1_stage_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1738,7 +1811,7 @@ func (x *WriteFileRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WriteFileRequest.ProtoReflect.Descriptor instead.
 func (*WriteFileRequest) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{24}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *WriteFileRequest) GetPath() string {
@@ -1778,7 +1851,7 @@ type ProbeRequest struct {
 
 func (x *ProbeRequest) Reset() {
 	*x = ProbeRequest{}
-	mi := &file_stagev1_stage_proto_msgTypes[25]
+	mi := &file_stagev1_stage_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1790,7 +1863,7 @@ func (x *ProbeRequest) String() string {
 func (*ProbeRequest) ProtoMessage() {}
 
 func (x *ProbeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[25]
+	mi := &file_stagev1_stage_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1803,7 +1876,7 @@ func (x *ProbeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProbeRequest.ProtoReflect.Descriptor instead.
 func (*ProbeRequest) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{25}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ProbeRequest) GetPath() string {
@@ -1824,7 +1897,7 @@ type ProbeResponse struct {
 
 func (x *ProbeResponse) Reset() {
 	*x = ProbeResponse{}
-	mi := &file_stagev1_stage_proto_msgTypes[26]
+	mi := &file_stagev1_stage_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1836,7 +1909,7 @@ func (x *ProbeResponse) String() string {
 func (*ProbeResponse) ProtoMessage() {}
 
 func (x *ProbeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[26]
+	mi := &file_stagev1_stage_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1849,7 +1922,7 @@ func (x *ProbeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProbeResponse.ProtoReflect.Descriptor instead.
 func (*ProbeResponse) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{26}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ProbeResponse) GetExists() bool {
@@ -1881,7 +1954,7 @@ type ContainerRequest struct {
 
 func (x *ContainerRequest) Reset() {
 	*x = ContainerRequest{}
-	mi := &file_stagev1_stage_proto_msgTypes[27]
+	mi := &file_stagev1_stage_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1893,7 +1966,7 @@ func (x *ContainerRequest) String() string {
 func (*ContainerRequest) ProtoMessage() {}
 
 func (x *ContainerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[27]
+	mi := &file_stagev1_stage_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1906,7 +1979,7 @@ func (x *ContainerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ContainerRequest.ProtoReflect.Descriptor instead.
 func (*ContainerRequest) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{27}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{28}
 }
 
 type ContainerStatusResponse struct {
@@ -1919,7 +1992,7 @@ type ContainerStatusResponse struct {
 
 func (x *ContainerStatusResponse) Reset() {
 	*x = ContainerStatusResponse{}
-	mi := &file_stagev1_stage_proto_msgTypes[28]
+	mi := &file_stagev1_stage_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1931,7 +2004,7 @@ func (x *ContainerStatusResponse) String() string {
 func (*ContainerStatusResponse) ProtoMessage() {}
 
 func (x *ContainerStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[28]
+	mi := &file_stagev1_stage_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1944,7 +2017,7 @@ func (x *ContainerStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ContainerStatusResponse.ProtoReflect.Descriptor instead.
 func (*ContainerStatusResponse) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{28}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ContainerStatusResponse) GetState() string {
@@ -1963,7 +2036,7 @@ type GetSecretRequest struct {
 
 func (x *GetSecretRequest) Reset() {
 	*x = GetSecretRequest{}
-	mi := &file_stagev1_stage_proto_msgTypes[29]
+	mi := &file_stagev1_stage_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1975,7 +2048,7 @@ func (x *GetSecretRequest) String() string {
 func (*GetSecretRequest) ProtoMessage() {}
 
 func (x *GetSecretRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[29]
+	mi := &file_stagev1_stage_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1988,7 +2061,7 @@ func (x *GetSecretRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSecretRequest.ProtoReflect.Descriptor instead.
 func (*GetSecretRequest) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{29}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *GetSecretRequest) GetName() string {
@@ -2007,7 +2080,7 @@ type GetSecretResponse struct {
 
 func (x *GetSecretResponse) Reset() {
 	*x = GetSecretResponse{}
-	mi := &file_stagev1_stage_proto_msgTypes[30]
+	mi := &file_stagev1_stage_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2019,7 +2092,7 @@ func (x *GetSecretResponse) String() string {
 func (*GetSecretResponse) ProtoMessage() {}
 
 func (x *GetSecretResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[30]
+	mi := &file_stagev1_stage_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2032,7 +2105,7 @@ func (x *GetSecretResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSecretResponse.ProtoReflect.Descriptor instead.
 func (*GetSecretResponse) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{30}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *GetSecretResponse) GetValue() string {
@@ -2050,7 +2123,7 @@ type ListeningPortsRequest struct {
 
 func (x *ListeningPortsRequest) Reset() {
 	*x = ListeningPortsRequest{}
-	mi := &file_stagev1_stage_proto_msgTypes[31]
+	mi := &file_stagev1_stage_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2062,7 +2135,7 @@ func (x *ListeningPortsRequest) String() string {
 func (*ListeningPortsRequest) ProtoMessage() {}
 
 func (x *ListeningPortsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[31]
+	mi := &file_stagev1_stage_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2075,7 +2148,7 @@ func (x *ListeningPortsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListeningPortsRequest.ProtoReflect.Descriptor instead.
 func (*ListeningPortsRequest) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{31}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{32}
 }
 
 type ListeningPortsResponse struct {
@@ -2088,7 +2161,7 @@ type ListeningPortsResponse struct {
 
 func (x *ListeningPortsResponse) Reset() {
 	*x = ListeningPortsResponse{}
-	mi := &file_stagev1_stage_proto_msgTypes[32]
+	mi := &file_stagev1_stage_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2100,7 +2173,7 @@ func (x *ListeningPortsResponse) String() string {
 func (*ListeningPortsResponse) ProtoMessage() {}
 
 func (x *ListeningPortsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[32]
+	mi := &file_stagev1_stage_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2113,7 +2186,7 @@ func (x *ListeningPortsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListeningPortsResponse.ProtoReflect.Descriptor instead.
 func (*ListeningPortsResponse) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{32}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ListeningPortsResponse) GetPorts() []uint32 {
@@ -2140,11 +2213,16 @@ const file_stagev1_stage_proto_rawDesc = "" +
 	"\x10GetSchemaRequest\x12\x12\n" +
 	"\x04kind\x18\x01 \x01(\tR\x04kind\"G\n" +
 	"\x11GetSchemaResponse\x122\n" +
-	"\x06schema\x18\x01 \x01(\v2\x1a.reinstall.stage.v1.SchemaR\x06schema\"G\n" +
+	"\x06schema\x18\x01 \x01(\v2\x1a.reinstall.stage.v1.SchemaR\x06schema\"}\n" +
 	"\x06Schema\x12=\n" +
 	"\n" +
 	"attributes\x18\x01 \x03(\v2\x1d.reinstall.stage.v1.AttributeR\n" +
-	"attributes\"\x8f\x01\n" +
+	"attributes\x124\n" +
+	"\aoutputs\x18\x02 \x03(\v2\x1a.reinstall.stage.v1.OutputR\aoutputs\"R\n" +
+	"\x06Output\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04type\x18\x02 \x01(\tR\x04type\x12 \n" +
+	"\vdescription\x18\x03 \x01(\tR\vdescription\"\x8f\x01\n" +
 	"\tAttribute\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04type\x18\x02 \x01(\tR\x04type\x12\x1a\n" +
@@ -2330,7 +2408,7 @@ func file_stagev1_stage_proto_rawDescGZIP() []byte {
 }
 
 var file_stagev1_stage_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_stagev1_stage_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
+var file_stagev1_stage_proto_msgTypes = make([]protoimpl.MessageInfo, 40)
 var file_stagev1_stage_proto_goTypes = []any{
 	(Diagnostic_Severity)(0),        // 0: reinstall.stage.v1.Diagnostic.Severity
 	(*Empty)(nil),                   // 1: reinstall.stage.v1.Empty
@@ -2339,96 +2417,98 @@ var file_stagev1_stage_proto_goTypes = []any{
 	(*GetSchemaRequest)(nil),        // 4: reinstall.stage.v1.GetSchemaRequest
 	(*GetSchemaResponse)(nil),       // 5: reinstall.stage.v1.GetSchemaResponse
 	(*Schema)(nil),                  // 6: reinstall.stage.v1.Schema
-	(*Attribute)(nil),               // 7: reinstall.stage.v1.Attribute
-	(*Diagnostic)(nil),              // 8: reinstall.stage.v1.Diagnostic
-	(*ValidateRequest)(nil),         // 9: reinstall.stage.v1.ValidateRequest
-	(*ValidateResponse)(nil),        // 10: reinstall.stage.v1.ValidateResponse
-	(*RunRequest)(nil),              // 11: reinstall.stage.v1.RunRequest
-	(*RollbackRequest)(nil),         // 12: reinstall.stage.v1.RollbackRequest
-	(*RunContext)(nil),              // 13: reinstall.stage.v1.RunContext
-	(*Options)(nil),                 // 14: reinstall.stage.v1.Options
-	(*Outputs)(nil),                 // 15: reinstall.stage.v1.Outputs
-	(*Event)(nil),                   // 16: reinstall.stage.v1.Event
-	(*Log)(nil),                     // 17: reinstall.stage.v1.Log
-	(*Progress)(nil),                // 18: reinstall.stage.v1.Progress
-	(*Result)(nil),                  // 19: reinstall.stage.v1.Result
-	(*JournalEntry)(nil),            // 20: reinstall.stage.v1.JournalEntry
-	(*ExecRequest)(nil),             // 21: reinstall.stage.v1.ExecRequest
-	(*ExecEvent)(nil),               // 22: reinstall.stage.v1.ExecEvent
-	(*ReadFileRequest)(nil),         // 23: reinstall.stage.v1.ReadFileRequest
-	(*ReadFileResponse)(nil),        // 24: reinstall.stage.v1.ReadFileResponse
-	(*WriteFileRequest)(nil),        // 25: reinstall.stage.v1.WriteFileRequest
-	(*ProbeRequest)(nil),            // 26: reinstall.stage.v1.ProbeRequest
-	(*ProbeResponse)(nil),           // 27: reinstall.stage.v1.ProbeResponse
-	(*ContainerRequest)(nil),        // 28: reinstall.stage.v1.ContainerRequest
-	(*ContainerStatusResponse)(nil), // 29: reinstall.stage.v1.ContainerStatusResponse
-	(*GetSecretRequest)(nil),        // 30: reinstall.stage.v1.GetSecretRequest
-	(*GetSecretResponse)(nil),       // 31: reinstall.stage.v1.GetSecretResponse
-	(*ListeningPortsRequest)(nil),   // 32: reinstall.stage.v1.ListeningPortsRequest
-	(*ListeningPortsResponse)(nil),  // 33: reinstall.stage.v1.ListeningPortsResponse
-	nil,                             // 34: reinstall.stage.v1.RunContext.StageOutputsEntry
-	nil,                             // 35: reinstall.stage.v1.RunContext.ConfigEntry
-	nil,                             // 36: reinstall.stage.v1.Options.ExtraEntry
-	nil,                             // 37: reinstall.stage.v1.Outputs.ValuesEntry
-	nil,                             // 38: reinstall.stage.v1.Result.OutputsEntry
-	nil,                             // 39: reinstall.stage.v1.JournalEntry.DataEntry
+	(*Output)(nil),                  // 7: reinstall.stage.v1.Output
+	(*Attribute)(nil),               // 8: reinstall.stage.v1.Attribute
+	(*Diagnostic)(nil),              // 9: reinstall.stage.v1.Diagnostic
+	(*ValidateRequest)(nil),         // 10: reinstall.stage.v1.ValidateRequest
+	(*ValidateResponse)(nil),        // 11: reinstall.stage.v1.ValidateResponse
+	(*RunRequest)(nil),              // 12: reinstall.stage.v1.RunRequest
+	(*RollbackRequest)(nil),         // 13: reinstall.stage.v1.RollbackRequest
+	(*RunContext)(nil),              // 14: reinstall.stage.v1.RunContext
+	(*Options)(nil),                 // 15: reinstall.stage.v1.Options
+	(*Outputs)(nil),                 // 16: reinstall.stage.v1.Outputs
+	(*Event)(nil),                   // 17: reinstall.stage.v1.Event
+	(*Log)(nil),                     // 18: reinstall.stage.v1.Log
+	(*Progress)(nil),                // 19: reinstall.stage.v1.Progress
+	(*Result)(nil),                  // 20: reinstall.stage.v1.Result
+	(*JournalEntry)(nil),            // 21: reinstall.stage.v1.JournalEntry
+	(*ExecRequest)(nil),             // 22: reinstall.stage.v1.ExecRequest
+	(*ExecEvent)(nil),               // 23: reinstall.stage.v1.ExecEvent
+	(*ReadFileRequest)(nil),         // 24: reinstall.stage.v1.ReadFileRequest
+	(*ReadFileResponse)(nil),        // 25: reinstall.stage.v1.ReadFileResponse
+	(*WriteFileRequest)(nil),        // 26: reinstall.stage.v1.WriteFileRequest
+	(*ProbeRequest)(nil),            // 27: reinstall.stage.v1.ProbeRequest
+	(*ProbeResponse)(nil),           // 28: reinstall.stage.v1.ProbeResponse
+	(*ContainerRequest)(nil),        // 29: reinstall.stage.v1.ContainerRequest
+	(*ContainerStatusResponse)(nil), // 30: reinstall.stage.v1.ContainerStatusResponse
+	(*GetSecretRequest)(nil),        // 31: reinstall.stage.v1.GetSecretRequest
+	(*GetSecretResponse)(nil),       // 32: reinstall.stage.v1.GetSecretResponse
+	(*ListeningPortsRequest)(nil),   // 33: reinstall.stage.v1.ListeningPortsRequest
+	(*ListeningPortsResponse)(nil),  // 34: reinstall.stage.v1.ListeningPortsResponse
+	nil,                             // 35: reinstall.stage.v1.RunContext.StageOutputsEntry
+	nil,                             // 36: reinstall.stage.v1.RunContext.ConfigEntry
+	nil,                             // 37: reinstall.stage.v1.Options.ExtraEntry
+	nil,                             // 38: reinstall.stage.v1.Outputs.ValuesEntry
+	nil,                             // 39: reinstall.stage.v1.Result.OutputsEntry
+	nil,                             // 40: reinstall.stage.v1.JournalEntry.DataEntry
 }
 var file_stagev1_stage_proto_depIdxs = []int32{
 	6,  // 0: reinstall.stage.v1.GetSchemaResponse.schema:type_name -> reinstall.stage.v1.Schema
-	7,  // 1: reinstall.stage.v1.Schema.attributes:type_name -> reinstall.stage.v1.Attribute
-	0,  // 2: reinstall.stage.v1.Diagnostic.severity:type_name -> reinstall.stage.v1.Diagnostic.Severity
-	8,  // 3: reinstall.stage.v1.ValidateResponse.diagnostics:type_name -> reinstall.stage.v1.Diagnostic
-	13, // 4: reinstall.stage.v1.RunRequest.context:type_name -> reinstall.stage.v1.RunContext
-	13, // 5: reinstall.stage.v1.RollbackRequest.context:type_name -> reinstall.stage.v1.RunContext
-	20, // 6: reinstall.stage.v1.RollbackRequest.entries:type_name -> reinstall.stage.v1.JournalEntry
-	14, // 7: reinstall.stage.v1.RunContext.options:type_name -> reinstall.stage.v1.Options
-	34, // 8: reinstall.stage.v1.RunContext.stage_outputs:type_name -> reinstall.stage.v1.RunContext.StageOutputsEntry
-	35, // 9: reinstall.stage.v1.RunContext.config:type_name -> reinstall.stage.v1.RunContext.ConfigEntry
-	36, // 10: reinstall.stage.v1.Options.extra:type_name -> reinstall.stage.v1.Options.ExtraEntry
-	37, // 11: reinstall.stage.v1.Outputs.values:type_name -> reinstall.stage.v1.Outputs.ValuesEntry
-	17, // 12: reinstall.stage.v1.Event.log:type_name -> reinstall.stage.v1.Log
-	18, // 13: reinstall.stage.v1.Event.progress:type_name -> reinstall.stage.v1.Progress
-	19, // 14: reinstall.stage.v1.Event.result:type_name -> reinstall.stage.v1.Result
-	38, // 15: reinstall.stage.v1.Result.outputs:type_name -> reinstall.stage.v1.Result.OutputsEntry
-	39, // 16: reinstall.stage.v1.JournalEntry.data:type_name -> reinstall.stage.v1.JournalEntry.DataEntry
-	15, // 17: reinstall.stage.v1.RunContext.StageOutputsEntry.value:type_name -> reinstall.stage.v1.Outputs
-	2,  // 18: reinstall.stage.v1.Stage.GetInfo:input_type -> reinstall.stage.v1.GetInfoRequest
-	4,  // 19: reinstall.stage.v1.Stage.GetSchema:input_type -> reinstall.stage.v1.GetSchemaRequest
-	9,  // 20: reinstall.stage.v1.Stage.Validate:input_type -> reinstall.stage.v1.ValidateRequest
-	11, // 21: reinstall.stage.v1.Stage.Run:input_type -> reinstall.stage.v1.RunRequest
-	12, // 22: reinstall.stage.v1.Stage.Rollback:input_type -> reinstall.stage.v1.RollbackRequest
-	20, // 23: reinstall.stage.v1.HostServices.Journal:input_type -> reinstall.stage.v1.JournalEntry
-	21, // 24: reinstall.stage.v1.HostServices.Exec:input_type -> reinstall.stage.v1.ExecRequest
-	23, // 25: reinstall.stage.v1.HostServices.ReadFile:input_type -> reinstall.stage.v1.ReadFileRequest
-	25, // 26: reinstall.stage.v1.HostServices.WriteFile:input_type -> reinstall.stage.v1.WriteFileRequest
-	26, // 27: reinstall.stage.v1.HostServices.Probe:input_type -> reinstall.stage.v1.ProbeRequest
-	28, // 28: reinstall.stage.v1.HostServices.ContainerStart:input_type -> reinstall.stage.v1.ContainerRequest
-	28, // 29: reinstall.stage.v1.HostServices.ContainerStop:input_type -> reinstall.stage.v1.ContainerRequest
-	28, // 30: reinstall.stage.v1.HostServices.ContainerStatus:input_type -> reinstall.stage.v1.ContainerRequest
-	16, // 31: reinstall.stage.v1.HostServices.Emit:input_type -> reinstall.stage.v1.Event
-	30, // 32: reinstall.stage.v1.HostServices.GetSecret:input_type -> reinstall.stage.v1.GetSecretRequest
-	32, // 33: reinstall.stage.v1.HostServices.ListeningPorts:input_type -> reinstall.stage.v1.ListeningPortsRequest
-	3,  // 34: reinstall.stage.v1.Stage.GetInfo:output_type -> reinstall.stage.v1.GetInfoResponse
-	5,  // 35: reinstall.stage.v1.Stage.GetSchema:output_type -> reinstall.stage.v1.GetSchemaResponse
-	10, // 36: reinstall.stage.v1.Stage.Validate:output_type -> reinstall.stage.v1.ValidateResponse
-	16, // 37: reinstall.stage.v1.Stage.Run:output_type -> reinstall.stage.v1.Event
-	16, // 38: reinstall.stage.v1.Stage.Rollback:output_type -> reinstall.stage.v1.Event
-	1,  // 39: reinstall.stage.v1.HostServices.Journal:output_type -> reinstall.stage.v1.Empty
-	22, // 40: reinstall.stage.v1.HostServices.Exec:output_type -> reinstall.stage.v1.ExecEvent
-	24, // 41: reinstall.stage.v1.HostServices.ReadFile:output_type -> reinstall.stage.v1.ReadFileResponse
-	1,  // 42: reinstall.stage.v1.HostServices.WriteFile:output_type -> reinstall.stage.v1.Empty
-	27, // 43: reinstall.stage.v1.HostServices.Probe:output_type -> reinstall.stage.v1.ProbeResponse
-	1,  // 44: reinstall.stage.v1.HostServices.ContainerStart:output_type -> reinstall.stage.v1.Empty
-	1,  // 45: reinstall.stage.v1.HostServices.ContainerStop:output_type -> reinstall.stage.v1.Empty
-	29, // 46: reinstall.stage.v1.HostServices.ContainerStatus:output_type -> reinstall.stage.v1.ContainerStatusResponse
-	1,  // 47: reinstall.stage.v1.HostServices.Emit:output_type -> reinstall.stage.v1.Empty
-	31, // 48: reinstall.stage.v1.HostServices.GetSecret:output_type -> reinstall.stage.v1.GetSecretResponse
-	33, // 49: reinstall.stage.v1.HostServices.ListeningPorts:output_type -> reinstall.stage.v1.ListeningPortsResponse
-	34, // [34:50] is the sub-list for method output_type
-	18, // [18:34] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	8,  // 1: reinstall.stage.v1.Schema.attributes:type_name -> reinstall.stage.v1.Attribute
+	7,  // 2: reinstall.stage.v1.Schema.outputs:type_name -> reinstall.stage.v1.Output
+	0,  // 3: reinstall.stage.v1.Diagnostic.severity:type_name -> reinstall.stage.v1.Diagnostic.Severity
+	9,  // 4: reinstall.stage.v1.ValidateResponse.diagnostics:type_name -> reinstall.stage.v1.Diagnostic
+	14, // 5: reinstall.stage.v1.RunRequest.context:type_name -> reinstall.stage.v1.RunContext
+	14, // 6: reinstall.stage.v1.RollbackRequest.context:type_name -> reinstall.stage.v1.RunContext
+	21, // 7: reinstall.stage.v1.RollbackRequest.entries:type_name -> reinstall.stage.v1.JournalEntry
+	15, // 8: reinstall.stage.v1.RunContext.options:type_name -> reinstall.stage.v1.Options
+	35, // 9: reinstall.stage.v1.RunContext.stage_outputs:type_name -> reinstall.stage.v1.RunContext.StageOutputsEntry
+	36, // 10: reinstall.stage.v1.RunContext.config:type_name -> reinstall.stage.v1.RunContext.ConfigEntry
+	37, // 11: reinstall.stage.v1.Options.extra:type_name -> reinstall.stage.v1.Options.ExtraEntry
+	38, // 12: reinstall.stage.v1.Outputs.values:type_name -> reinstall.stage.v1.Outputs.ValuesEntry
+	18, // 13: reinstall.stage.v1.Event.log:type_name -> reinstall.stage.v1.Log
+	19, // 14: reinstall.stage.v1.Event.progress:type_name -> reinstall.stage.v1.Progress
+	20, // 15: reinstall.stage.v1.Event.result:type_name -> reinstall.stage.v1.Result
+	39, // 16: reinstall.stage.v1.Result.outputs:type_name -> reinstall.stage.v1.Result.OutputsEntry
+	40, // 17: reinstall.stage.v1.JournalEntry.data:type_name -> reinstall.stage.v1.JournalEntry.DataEntry
+	16, // 18: reinstall.stage.v1.RunContext.StageOutputsEntry.value:type_name -> reinstall.stage.v1.Outputs
+	2,  // 19: reinstall.stage.v1.Stage.GetInfo:input_type -> reinstall.stage.v1.GetInfoRequest
+	4,  // 20: reinstall.stage.v1.Stage.GetSchema:input_type -> reinstall.stage.v1.GetSchemaRequest
+	10, // 21: reinstall.stage.v1.Stage.Validate:input_type -> reinstall.stage.v1.ValidateRequest
+	12, // 22: reinstall.stage.v1.Stage.Run:input_type -> reinstall.stage.v1.RunRequest
+	13, // 23: reinstall.stage.v1.Stage.Rollback:input_type -> reinstall.stage.v1.RollbackRequest
+	21, // 24: reinstall.stage.v1.HostServices.Journal:input_type -> reinstall.stage.v1.JournalEntry
+	22, // 25: reinstall.stage.v1.HostServices.Exec:input_type -> reinstall.stage.v1.ExecRequest
+	24, // 26: reinstall.stage.v1.HostServices.ReadFile:input_type -> reinstall.stage.v1.ReadFileRequest
+	26, // 27: reinstall.stage.v1.HostServices.WriteFile:input_type -> reinstall.stage.v1.WriteFileRequest
+	27, // 28: reinstall.stage.v1.HostServices.Probe:input_type -> reinstall.stage.v1.ProbeRequest
+	29, // 29: reinstall.stage.v1.HostServices.ContainerStart:input_type -> reinstall.stage.v1.ContainerRequest
+	29, // 30: reinstall.stage.v1.HostServices.ContainerStop:input_type -> reinstall.stage.v1.ContainerRequest
+	29, // 31: reinstall.stage.v1.HostServices.ContainerStatus:input_type -> reinstall.stage.v1.ContainerRequest
+	17, // 32: reinstall.stage.v1.HostServices.Emit:input_type -> reinstall.stage.v1.Event
+	31, // 33: reinstall.stage.v1.HostServices.GetSecret:input_type -> reinstall.stage.v1.GetSecretRequest
+	33, // 34: reinstall.stage.v1.HostServices.ListeningPorts:input_type -> reinstall.stage.v1.ListeningPortsRequest
+	3,  // 35: reinstall.stage.v1.Stage.GetInfo:output_type -> reinstall.stage.v1.GetInfoResponse
+	5,  // 36: reinstall.stage.v1.Stage.GetSchema:output_type -> reinstall.stage.v1.GetSchemaResponse
+	11, // 37: reinstall.stage.v1.Stage.Validate:output_type -> reinstall.stage.v1.ValidateResponse
+	17, // 38: reinstall.stage.v1.Stage.Run:output_type -> reinstall.stage.v1.Event
+	17, // 39: reinstall.stage.v1.Stage.Rollback:output_type -> reinstall.stage.v1.Event
+	1,  // 40: reinstall.stage.v1.HostServices.Journal:output_type -> reinstall.stage.v1.Empty
+	23, // 41: reinstall.stage.v1.HostServices.Exec:output_type -> reinstall.stage.v1.ExecEvent
+	25, // 42: reinstall.stage.v1.HostServices.ReadFile:output_type -> reinstall.stage.v1.ReadFileResponse
+	1,  // 43: reinstall.stage.v1.HostServices.WriteFile:output_type -> reinstall.stage.v1.Empty
+	28, // 44: reinstall.stage.v1.HostServices.Probe:output_type -> reinstall.stage.v1.ProbeResponse
+	1,  // 45: reinstall.stage.v1.HostServices.ContainerStart:output_type -> reinstall.stage.v1.Empty
+	1,  // 46: reinstall.stage.v1.HostServices.ContainerStop:output_type -> reinstall.stage.v1.Empty
+	30, // 47: reinstall.stage.v1.HostServices.ContainerStatus:output_type -> reinstall.stage.v1.ContainerStatusResponse
+	1,  // 48: reinstall.stage.v1.HostServices.Emit:output_type -> reinstall.stage.v1.Empty
+	32, // 49: reinstall.stage.v1.HostServices.GetSecret:output_type -> reinstall.stage.v1.GetSecretResponse
+	34, // 50: reinstall.stage.v1.HostServices.ListeningPorts:output_type -> reinstall.stage.v1.ListeningPortsResponse
+	35, // [35:51] is the sub-list for method output_type
+	19, // [19:35] is the sub-list for method input_type
+	19, // [19:19] is the sub-list for extension type_name
+	19, // [19:19] is the sub-list for extension extendee
+	0,  // [0:19] is the sub-list for field type_name
 }
 
 func init() { file_stagev1_stage_proto_init() }
@@ -2436,12 +2516,12 @@ func file_stagev1_stage_proto_init() {
 	if File_stagev1_stage_proto != nil {
 		return
 	}
-	file_stagev1_stage_proto_msgTypes[15].OneofWrappers = []any{
+	file_stagev1_stage_proto_msgTypes[16].OneofWrappers = []any{
 		(*Event_Log)(nil),
 		(*Event_Progress)(nil),
 		(*Event_Result)(nil),
 	}
-	file_stagev1_stage_proto_msgTypes[21].OneofWrappers = []any{
+	file_stagev1_stage_proto_msgTypes[22].OneofWrappers = []any{
 		(*ExecEvent_Stdout)(nil),
 		(*ExecEvent_Stderr)(nil),
 		(*ExecEvent_ExitCode)(nil),
@@ -2452,7 +2532,7 @@ func file_stagev1_stage_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_stagev1_stage_proto_rawDesc), len(file_stagev1_stage_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   39,
+			NumMessages:   40,
 			NumExtensions: 0,
 			NumServices:   2,
 		},
