@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/reinstall-dev/reinstall/internal/vz"
 	sdk "github.com/reinstall-dev/reinstall/plugin-sdk"
 )
 
@@ -137,7 +138,7 @@ func OpenJournal(path string) (*Journal, []Record, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|unix.O_CLOEXEC, 0o600)
+	f, err := vz.OpenStateFile(path, os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, nil, fmt.Errorf("open journal: %w", err)
 	}
@@ -214,7 +215,7 @@ func ReadJournal(path string) ([]Record, error) {
 // readJournal is ReadJournal that also returns the length of the complete
 // lines, where an append must start after a torn last line.
 func readJournal(path string) ([]Record, int64, error) {
-	data, err := os.ReadFile(path)
+	data, err := vz.ReadStateFile(path) // a FIFO or a symlink is refused, never read
 	if err != nil {
 		return nil, 0, fmt.Errorf("read journal: %w", err)
 	}

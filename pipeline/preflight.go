@@ -25,6 +25,9 @@ func preflight(ctx context.Context, o Options) (_ *run, err error) {
 	if err != nil {
 		return nil, refused("%w", err)
 	}
+	if err := o.Host.CheckKnown(ctid); err != nil {
+		return nil, refused("%w", err) // before the lock: an unknown container leaves no trace
+	}
 	lock, err := o.Host.Lock(ctid, "reinstalling")
 	if err != nil {
 		var le *vz.LockedError

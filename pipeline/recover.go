@@ -33,11 +33,17 @@ func Recover(ctx context.Context, o Options) (string, error) {
 	if err != nil {
 		return "", refused("%v", err)
 	}
+	if err := o.Host.CheckKnown(ctid); err != nil {
+		return "", &Error{Code: ExitRefused, Stage: stageRecover, Err: err} // before the lock: no trace
+	}
 	lock, err := o.Host.Lock(ctid, "recovering")
 	if err != nil {
 		var le *vz.LockedError
 		if errors.As(err, &le) {
 			return "", &Error{Code: ExitLocked, Stage: "recover", Err: le}
+		}
+		if errors.Is(err, vz.ErrNotRegular) {
+			return "", &Error{Code: ExitRefused, Stage: "recover", Reason: ReasonRefused, Err: err}
 		}
 		return "", &Error{Code: ExitRecover, Stage: "recover", Err: err}
 	}
@@ -48,6 +54,9 @@ func Recover(ctx context.Context, o Options) (string, error) {
 		return RecoveredNothing, nil
 	}
 	j, records, err := OpenJournal(path)
+	if errors.Is(err, vz.ErrNotRegular) {
+		return "", &Error{Code: ExitRefused, Stage: "recover", Reason: ReasonRefused, Err: err}
+	}
 	if err != nil {
 		return "", recoverError(err)
 	}

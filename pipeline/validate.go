@@ -15,6 +15,7 @@ import (
 
 	"github.com/reinstall-dev/reinstall/internal/pluginhost"
 	"github.com/reinstall-dev/reinstall/internal/runtime"
+	"github.com/reinstall-dev/reinstall/internal/vz"
 	sdk "github.com/reinstall-dev/reinstall/plugin-sdk"
 )
 
@@ -94,7 +95,8 @@ func pipelineSource(o Options) (string, []byte, error) {
 	filename := o.PipelineFile
 	if filename == "" && o.Host != nil {
 		if site := o.Host.Path(SitePipeline); fileExists(site) {
-			filename = site
+			src, err := vz.ReadConfigFile(site) // a FIFO is refused, never waited on
+			return site, src, err
 		}
 	}
 	if filename == "" {

@@ -26,6 +26,9 @@ func newRecoverCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return &pipeline.Error{Code: pipeline.ExitRefused, Stage: "recover", Reason: pipeline.ReasonConfigInvalid, Err: err}
 			}
+			if err := knownTarget(h, args[0], "recover"); err != nil {
+				return err
+			}
 			report := g.output.start(g, "recover")
 			report.openLog(h, args[0], stateOf(g, h))
 			report.emit(pipeline.Event{Type: pipeline.EventRunStarted})

@@ -138,6 +138,9 @@ each in a run of its own, --parallel at once.`,
 			if o.hooks.list {
 				return o.hooks.listHooks(g.stdout, g.stderr, h, args[0])
 			}
+			if err := knownTarget(h, args[0], pipeline.StagePreflight); err != nil {
+				return err
+			}
 			hooks, err := o.hooks.options(h, args[0])
 			if err != nil {
 				return err
@@ -193,6 +196,20 @@ each in a run of its own, --parallel at once.`,
 	cmd.AddCommand(newGenDocsCommand())
 	enableCompletion(cmd, g)
 	return cmd
+}
+
+// knownTarget refuses (exit 2) a target that names no container of the
+// host before a run writes anything: no log, no request record, no lock
+// directory. An unknown container leaves the host as it was.
+func knownTarget(h *vz.Host, target, stage string) error {
+	ctid, _, err := h.Resolve(target)
+	if err == nil {
+		err = h.CheckKnown(ctid)
+	}
+	if err != nil {
+		return &pipeline.Error{Code: pipeline.ExitRefused, Stage: stage, Err: err}
+	}
+	return nil
 }
 
 // runOptions are the options a reinstall and a recover share: the host,

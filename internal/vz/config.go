@@ -3,7 +3,6 @@ package vz
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"strings"
 )
 
@@ -61,9 +60,10 @@ func ParseConfig(data []byte) (*Config, error) {
 }
 
 // LoadConfig reads and parses the file at path; errors name the file.
-// A missing file is an error wrapping fs.ErrNotExist.
+// A missing file is an error wrapping fs.ErrNotExist; a FIFO, a device or a
+// directory is a *NotRegularError (ReadConfigFile), never waited on.
 func LoadConfig(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := ReadConfigFile(path)
 	if err != nil {
 		return nil, err // *PathError already names the file
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
+	"os"
 	"strconv"
 	"strings"
 )
@@ -33,6 +34,24 @@ func (ct *Container) Label() string {
 		return ct.Name
 	}
 	return strconv.Itoa(ct.ID)
+}
+
+// CheckKnown tells whether ctid names a container of this host, without
+// reading or writing anything else: its <CTID>.conf exists (an LXC
+// container, resolved by name, is known). An unknown one is an error
+// wrapping ErrUnknownContainer, for a command to refuse before it leaves a
+// trace (a log, a lock directory).
+func (h *Host) CheckKnown(ctid int) error {
+	if _, ok := h.LXCName(ctid); ok {
+		return nil
+	}
+	path := h.ConfigPath(ctid)
+	if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%w %d: %s does not exist", ErrUnknownContainer, ctid, path)
+	} else if err != nil {
+		return fmt.Errorf("container %d: %w", ctid, err)
+	}
+	return nil
 }
 
 // LoadContainer reads <CTID>.conf over vz.conf (contract §1). VE_ROOT and

@@ -160,12 +160,12 @@ const (
 // remove a stale file it holds the file's flock and checks that path still
 // names that file, so it never deletes a lock someone else just created.
 func (h *Host) inspectLock(ctid int, path string) (lockState, *LockedError, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NOFOLLOW, 0)
+	f, err := OpenStateFile(path, os.O_RDONLY, 0) // a FIFO there is refused, never waited on
 	if errors.Is(err, fs.ErrNotExist) {
 		return lockGone, nil, nil
 	}
 	if err != nil {
-		return 0, nil, fmt.Errorf("inspect lock: %w", err)
+		return 0, nil, fmt.Errorf("lock file: %w", err)
 	}
 	defer f.Close()
 	return h.judgeLock(ctid, path, f)

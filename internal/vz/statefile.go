@@ -5,6 +5,7 @@ package vz
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 
@@ -78,4 +79,44 @@ func OpenStateFile(path string, flag int, perm fs.FileMode) (*os.File, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return f, nil
+}
+
+// ReadStateFile reads a whole host state file (a journal, a record) opened
+// by OpenStateFile: never through a symlink, never from a FIFO or device.
+func ReadStateFile(path string) ([]byte, error) {
+	f, err := OpenStateFile(path, os.O_RDONLY, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return readAll(f, path)
+}
+
+// ReadConfigFile reads a whole host configuration file (vz.conf,
+// <CTID>.conf, the site pipeline). Unlike a state file it may be a symlink,
+// which is followed (Virtuozzo 7 links <CTID>.conf to <VE_PRIVATE>/ve.conf),
+// but what it names must be a regular file: a FIFO is opened O_NONBLOCK and
+// refused, never waited on. A missing file wraps fs.ErrNotExist.
+func ReadConfigFile(path string) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err // *PathError names the file
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, &NotRegularError{Path: path, Mode: st.Mode()}
+	}
+	return readAll(f, path)
+}
+
+func readAll(f *os.File, path string) ([]byte, error) {
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	return data, nil
 }
