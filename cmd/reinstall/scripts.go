@@ -8,9 +8,9 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/reinstall-dev/reinstall/internal/hooks"
 	"github.com/reinstall-dev/reinstall/internal/vz"
 	"github.com/reinstall-dev/reinstall/pipeline"
-	"github.com/reinstall-dev/reinstall/plugins/reinstallscripts"
 )
 
 // scriptFlags are Virtuozzo's account and hook flags of `reinstall CTID`:
@@ -50,7 +50,7 @@ type hookOptions struct {
 // anything changes (exit 2 otherwise) that each --scripts name is a hook
 // and that no hook to run is larger than a hook may be.
 func (s *scriptFlags) options(h *vz.Host, target string) (hookOptions, error) {
-	o := hookOptions{ResetPwDB: s.resetPwDB, SkipScripts: s.skipScripts, Scripts: reinstallscripts.SplitNames(s.scripts)}
+	o := hookOptions{ResetPwDB: s.resetPwDB, SkipScripts: s.skipScripts, Scripts: hooks.SplitNames(s.scripts)}
 	if s.desc {
 		return o, usageError("--desc goes with --listscripts")
 	}
@@ -68,7 +68,7 @@ func (s *scriptFlags) options(h *vz.Host, target string) (hookOptions, error) {
 
 // checkHooks refuses a --scripts name that is neither a host hook nor one
 // of the container's own, and a hook to run larger than
-// reinstallscripts.MaxHookSize. A container that cannot be resolved or
+// hooks.MaxHookSize. A container that cannot be resolved or
 // loaded is left for the reinstall's preflight to refuse, with its
 // message; a hook that cannot be read, for the stage to report.
 func checkHooks(h *vz.Host, target string, names []string) error {
@@ -76,19 +76,19 @@ func checkHooks(h *vz.Host, target string, names []string) error {
 	if err != nil {
 		return nil
 	}
-	host, err := reinstallscripts.HostHooks(h.Root)
+	host, err := hooks.Host(h.Root)
 	if err != nil {
 		return refusal(err)
 	}
 	var container []string
 	var listErr error
 	if len(names) > 0 {
-		container, listErr = reinstallscripts.ContainerHooks(ct.Private)
+		container, listErr = hooks.Container(ct.Private)
 	}
-	hooks, err := reinstallscripts.Select(host, container, names)
-	var nf *reinstallscripts.NotFoundError
+	selected, err := hooks.Select(host, container, names)
+	var nf *hooks.NotFoundError
 	if errors.As(err, &nf) {
-		nf.HostDir, nf.CTDir, nf.ContainerListErr = h.Path(reinstallscripts.Dir), filepath.Join(ct.Private, reinstallscripts.Dir), listErr
+		nf.HostDir, nf.CTDir, nf.ContainerListErr = h.Path(hooks.Dir), filepath.Join(ct.Private, hooks.Dir), listErr
 	}
 	if err != nil {
 		e := refusal(err).(*pipeline.Error)
@@ -97,9 +97,9 @@ func checkHooks(h *vz.Host, target string, names []string) error {
 		}
 		return e
 	}
-	for _, hook := range hooks {
-		var tooLarge *reinstallscripts.TooLargeError
-		if _, err := reinstallscripts.Read(hook, h.Root, ct.Private); errors.As(err, &tooLarge) {
+	for _, hook := range selected {
+		var tooLarge *hooks.TooLargeError
+		if _, err := hooks.Read(hook, h.Root, ct.Private); errors.As(err, &tooLarge) {
 			return refusal(err)
 		}
 	}
@@ -115,26 +115,26 @@ func (s *scriptFlags) listHooks(w, errw io.Writer, h *vz.Host, target string) er
 	if err != nil {
 		return refusal(err)
 	}
-	host, err := reinstallscripts.HostHooks(h.Root)
+	host, err := hooks.Host(h.Root)
 	if err != nil {
 		return refusal(err)
 	}
-	container, err := reinstallscripts.ContainerHooks(ct.Private)
+	container, err := hooks.Container(ct.Private)
 	if err != nil {
 		fmt.Fprintf(errw, "reinstall: the container's own hooks are not listed: %v\n", err)
 	}
-	var hooks []reinstallscripts.Hook
+	var listed []hooks.Hook
 	for _, n := range host {
-		hooks = append(hooks, reinstallscripts.Hook{Name: n, Origin: reinstallscripts.OriginHost})
+		listed = append(listed, hooks.Hook{Name: n, Origin: hooks.OriginHost})
 	}
 	for _, n := range container {
-		hooks = append(hooks, reinstallscripts.Hook{Name: n, Origin: reinstallscripts.OriginContainer})
+		listed = append(listed, hooks.Hook{Name: n, Origin: hooks.OriginContainer})
 	}
-	for _, hook := range hooks {
-		lines := []string{reinstallscripts.ShownName(hook.Name)}
+	for _, hook := range listed {
+		lines := []string{hooks.ShownName(hook.Name)}
 		if s.desc {
-			desc, truncated, ok := reinstallscripts.Description(hook, h.Root, ct.Private)
-			lines = reinstallscripts.DescriptionLines(hook.Name, desc, truncated, ok)
+			desc, truncated, ok := hooks.Description(hook, h.Root, ct.Private)
+			lines = hooks.DescriptionLines(hook.Name, desc, truncated, ok)
 		}
 		for _, l := range lines {
 			fmt.Fprintf(w, "%-9s %s\n", hook.Origin, l)

@@ -9,8 +9,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/reinstall-dev/reinstall/internal/hooks"
 	"github.com/reinstall-dev/reinstall/pipeline"
-	"github.com/reinstall-dev/reinstall/plugins/reinstallscripts"
 )
 
 // The Virtuozzo 7 extras of the default pipeline: the credential merge
@@ -220,7 +220,7 @@ func TestReinstallHooksSizeLimits(t *testing.T) {
 	t.Parallel()
 	h := newTestHost(t)
 	h.createCT()
-	big := strings.Repeat("# padding\n", reinstallscripts.MaxHookSize/10+1)
+	big := strings.Repeat("# padding\n", hooks.MaxHookSize/10+1)
 	h.writeHook("a.sh", hookBody("hook-a"), 0o755)
 	h.writeHook("big.sh", big, 0o755)
 	h.writeHook("a.desc", strings.Repeat("a line\n", 150), 0o644)

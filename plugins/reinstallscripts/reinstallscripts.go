@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/reinstall-dev/reinstall/internal/hooks"
 	"github.com/reinstall-dev/reinstall/internal/version"
 	sdk "github.com/reinstall-dev/reinstall/plugin-sdk"
 	"github.com/reinstall-dev/reinstall/plugins/internal/oldarea"
@@ -57,7 +58,7 @@ func (stage) Run(ctx context.Context, req *sdk.RunRequest) (*sdk.Result, error) 
 		req.UI.Log("info", "--skipscripts: no reinstall.d hook runs")
 		return &sdk.Result{Outputs: map[string]string{"ran": ""}}, nil
 	}
-	host, err := HostHooks(rc.HostRoot)
+	host, err := hooks.Host(rc.HostRoot)
 	if err != nil {
 		return nil, err
 	}
@@ -68,21 +69,21 @@ func (stage) Run(ctx context.Context, req *sdk.RunRequest) (*sdk.Result, error) 
 		if old, err = oldarea.Find(rc); err != nil {
 			return nil, err
 		}
-		container, containerErr = ContainerHooks(old.Path)
+		container, containerErr = hooks.Container(old.Path)
 		if containerErr != nil {
 			req.UI.Log("warn", "the old container's own hooks are not run: "+containerErr.Error())
 		}
 	}
-	hooks, err := Select(host, container, rc.Options.Scripts)
-	var nf *NotFoundError
+	selected, err := hooks.Select(host, container, rc.Options.Scripts)
+	var nf *hooks.NotFoundError
 	if errors.As(err, &nf) {
-		nf.HostDir, nf.CTDir, nf.ContainerListErr = rc.HostPath(Dir), filepath.Join(old.Path, Dir), containerErr
+		nf.HostDir, nf.CTDir, nf.ContainerListErr = rc.HostPath(hooks.Dir), filepath.Join(old.Path, hooks.Dir), containerErr
 	}
 	if err != nil {
 		return nil, err
 	}
-	if len(hooks) == 0 {
-		req.UI.Log("info", "no hook in "+rc.HostPath(Dir))
+	if len(selected) == 0 {
+		req.UI.Log("info", "no hook in "+rc.HostPath(hooks.Dir))
 		return &sdk.Result{Outputs: map[string]string{"ran": ""}}, nil
 	}
 	if old.Path == "" {
@@ -98,19 +99,19 @@ func (stage) Run(ctx context.Context, req *sdk.RunRequest) (*sdk.Result, error) 
 		shell = "/bin/bash"
 	}
 	// Every hook is read before the first runs: one that cannot be (or is
-	// larger than MaxHookSize) fails the stage before any has changed anything.
-	contents := make([][]byte, len(hooks))
-	for i, h := range hooks {
-		if contents[i], err = Read(h, rc.HostRoot, old.Path); err != nil {
-			var tl *TooLargeError
+	// larger than hooks.MaxHookSize) fails the stage before any has changed anything.
+	contents := make([][]byte, len(selected))
+	for i, h := range selected {
+		if contents[i], err = hooks.Read(h, rc.HostRoot, old.Path); err != nil {
+			var tl *hooks.TooLargeError
 			if errors.As(err, &tl) {
 				return nil, err
 			}
-			return nil, fmt.Errorf("read the %s hook %s: %w", h.Origin, ShownName(h.Name), err)
+			return nil, fmt.Errorf("read the %s hook %s: %w", h.Origin, hooks.ShownName(h.Name), err)
 		}
 	}
 	var ran []string
-	for i, h := range hooks {
+	for i, h := range selected {
 		if err := runHook(ctx, req, h, contents[i], shell); err != nil {
 			return nil, err
 		}
@@ -120,9 +121,9 @@ func (stage) Run(ctx context.Context, req *sdk.RunRequest) (*sdk.Result, error) 
 }
 
 // runHook feeds one hook's content to the shell inside the container.
-func runHook(ctx context.Context, req *sdk.RunRequest, h Hook, content []byte, shell string) error {
+func runHook(ctx context.Context, req *sdk.RunRequest, h hooks.Hook, content []byte, shell string) error {
 	rc := req.Context
-	shown := ShownName(h.Name)
+	shown := hooks.ShownName(h.Name)
 	if len(content) > 0 && content[len(content)-1] != '\n' {
 		content = append(content, '\n')
 	}

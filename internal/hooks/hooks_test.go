@@ -1,7 +1,6 @@
-package reinstallscripts
+package hooks
 
 import (
-	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -12,7 +11,6 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/reinstall-dev/reinstall/internal/safefs"
-	sdk "github.com/reinstall-dev/reinstall/plugin-sdk"
 )
 
 func TestSplitNames(t *testing.T) {
@@ -77,7 +75,7 @@ func TestContainerHooksNeverFollowSymlinks(t *testing.T) {
 	if err := os.Symlink(filepath.Join(host, "evil.sh"), filepath.Join(dir, "link.sh")); err != nil {
 		t.Fatal(err)
 	}
-	got, err := ContainerHooks(area)
+	got, err := Container(area)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,10 +93,10 @@ func TestContainerHooksNeverFollowSymlinks(t *testing.T) {
 	if err := os.Symlink(dir, filepath.Join(linked, Dir)); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := ContainerHooks(linked); !errors.Is(err, safefs.ErrUnsafePath) {
+	if got, err := Container(linked); !errors.Is(err, safefs.ErrUnsafePath) {
 		t.Errorf("a symlinked reinstall.d: %v, %v; want %v", got, err, safefs.ErrUnsafePath)
 	}
-	if got, err := ContainerHooks(t.TempDir()); err != nil || got != nil {
+	if got, err := Container(t.TempDir()); err != nil || got != nil {
 		t.Errorf("no reinstall.d: %v, %v; want none", got, err)
 	}
 }
@@ -170,56 +168,6 @@ func TestReadBounds(t *testing.T) {
 		})
 	}
 }
-
-// TestRunReadsEveryHookFirst: a hook too large to run fails the stage with
-// its one-line error before any hook has run (no Exec).
-func TestRunReadsEveryHookFirst(t *testing.T) {
-	root := t.TempDir()
-	private := filepath.Join(t.TempDir(), "private")
-	if err := os.MkdirAll(filepath.Join(private, "old"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	writeSized(t, filepath.Join(root, Dir, "a.sh"), 10)
-	writeSized(t, filepath.Join(root, Dir, "b.sh"), MaxHookSize+1)
-	host := &execCountingHost{}
-	_, err := stage{}.Run(context.Background(), &sdk.RunRequest{
-		Context: sdk.RunContext{
-			CTID: 101, HostRoot: root, Private: private, PrivatePrevious: private + ".previous",
-			StageOutputs: map[string]map[string]string{"swap": {"old": filepath.Join(private, "old"), "placement": "old"}},
-		},
-		Host: host, UI: nopUI{},
-	})
-	var tl *TooLargeError
-	if !errors.As(err, &tl) || tl.Hook.Name != "b.sh" {
-		t.Fatalf("Run: %v, want b.sh too large", err)
-	}
-	if host.execs != 0 {
-		t.Errorf("%d hooks ran before the large one was refused", host.execs)
-	}
-}
-
-// execCountingHost counts Exec calls; a hook that ran would call it.
-type execCountingHost struct {
-	sdk.Host
-	execs int
-}
-
-func (h *execCountingHost) Exec(context.Context, sdk.ExecRequest) (int, error) {
-	h.execs++
-	return 0, nil
-}
-func (h *execCountingHost) Journal(context.Context, string, string, map[string]string) error {
-	return nil
-}
-func (h *execCountingHost) Probe(context.Context, string) (sdk.Probe, error) {
-	return sdk.Probe{Exists: true, Executable: true}, nil
-}
-
-type nopUI struct{}
-
-func (nopUI) Log(string, string)                    {}
-func (nopUI) Progress(string, int64, int64, string) {}
-func (nopUI) Report(sdk.Progress)                   {}
 
 // writeSized writes an executable file of size bytes of shell comments.
 func writeSized(t *testing.T, p string, size int) {

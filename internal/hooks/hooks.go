@@ -1,4 +1,4 @@
-package reinstallscripts
+package hooks
 
 import (
 	"errors"
@@ -30,11 +30,11 @@ type Hook struct {
 	Origin string // OriginHost or OriginContainer
 }
 
-// HostHooks lists the host's hooks: the *.sh entries of Dir under root that
+// Host lists the host's hooks: the *.sh entries of Dir under root that
 // are regular files with the owner's execute bit (a symlink counts by what
 // it points at: the host's directory is the host administrator's), sorted
 // by byte order. A missing directory has none.
-func HostHooks(root string) ([]string, error) {
+func Host(root string) ([]string, error) {
 	dir := hostPath(root, Dir)
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, os.ErrNotExist) {
@@ -57,11 +57,11 @@ func HostHooks(root string) ([]string, error) {
 	return names, nil
 }
 
-// ContainerHooks lists a container's own hooks in the private area at
-// area, with the rules of HostHooks, except that no symlink is followed:
+// Container lists a container's own hooks in the private area at
+// area, with the rules of Host, except that no symlink is followed:
 // not on the way to the directory (that is an error) and not as a hook
 // (it is not listed). A missing directory has none.
-func ContainerHooks(area string) ([]string, error) {
+func Container(area string) ([]string, error) {
 	dir, err := safefs.OpenBeneath(area, Dir, unix.O_RDONLY|unix.O_DIRECTORY, 0)
 	if errors.Is(err, unix.ENOENT) {
 		return nil, nil

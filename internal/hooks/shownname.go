@@ -1,4 +1,4 @@
-package reinstallscripts
+package hooks
 
 import (
 	"strconv"
