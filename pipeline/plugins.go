@@ -4,6 +4,8 @@ import (
 	"context"
 	"os"
 
+	"github.com/hashicorp/go-hclog"
+
 	"github.com/reinstall-dev/reinstall/internal/pluginhost"
 )
 
@@ -50,6 +52,7 @@ func (r *run) startLauncher(socketDir string) error {
 	}
 	r.launcher = &pluginhost.Launcher{
 		Logger:    r.o.Logger.Named("plugin"),
+		LogFile:   named(r.o.LogFile, "plugin"),
 		SocketDir: socketDir,
 		SelfExe:   r.o.SelfExe,
 		Env:       append([]string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}, faultEnv()...),
@@ -85,4 +88,12 @@ func (r *run) plugin(ctx context.Context, name string) (*pluginhost.Plugin, erro
 	}
 	r.plugins[name] = p
 	return p, nil
+}
+
+// named is l.Named(name), or nil for a nil logger.
+func named(l hclog.Logger, name string) hclog.Logger {
+	if l == nil {
+		return nil
+	}
+	return l.Named(name)
 }

@@ -46,7 +46,10 @@ type Options struct {
 	NewRuntime  func(setting string) (rt runtime.Runtime, name string, err error)
 	StopGrace   time.Duration
 	Logger      hclog.Logger
-	Events      Sink
+	// LogFile, if set, writes to the run's log file alone: plugin lines
+	// below Logger's level and a crashed plugin's stack go there.
+	LogFile hclog.Logger
+	Events  Sink
 	// SelfExe serves the built-in plugins (`SelfExe __plugin <name>`).
 	SelfExe string
 	// Vars (--var name=value) and VarFiles (--var-file) set the pipeline's

@@ -50,7 +50,9 @@ func Serve(p *Plugin) {
 				grpc.ChainStreamInterceptor(recoverStream(logger)))
 			return plugin.DefaultGRPCServer(opts)
 		},
-		Logger: logger,
+		// go-plugin's own messages ("plugin address"...) under a name of their
+		// own, so the host can tell them from the plugin's last words.
+		Logger: logger.Named("go-plugin"),
 	})
 }
 
@@ -70,13 +72,13 @@ func (p *Plugin) check() error {
 	return nil
 }
 
-// logLevelFromEnv reads REINSTALL_PLUGIN_LOG_LEVEL (default debug: the host
-// filters by its own level).
+// logLevelFromEnv reads REINSTALL_PLUGIN_LOG_LEVEL (default trace: the host
+// writes every level to the run's log file and shows the operator its own).
 func logLevelFromEnv() hclog.Level {
 	if l := hclog.LevelFromString(os.Getenv("REINSTALL_PLUGIN_LOG_LEVEL")); l != hclog.NoLevel {
 		return l
 	}
-	return hclog.Debug
+	return hclog.Trace
 }
 
 // detachStdin points fd 0 and os.Stdin at /dev/null: plugins never read

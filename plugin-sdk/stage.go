@@ -45,8 +45,10 @@ type RunRequest struct {
 	Context RunContext
 	Host    Host
 	UI      UI
-	// Logger writes diagnostics to the plugin's stderr (the host's debug log);
-	// what the operator should see goes through UI.
+	// Logger writes diagnostics to the plugin's stderr: the host writes
+	// every level (trace included) to the run's log file, under
+	// "plugin.<plugin>.<stage>", and shows the operator the levels of
+	// --log-level; what the operator should always see goes through UI.
 	Logger hclog.Logger
 }
 

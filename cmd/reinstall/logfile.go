@@ -113,6 +113,33 @@ func (l *runLog) options(name string, level hclog.Level) *hclog.LoggerOptions {
 	}
 }
 
+// newLogFileLogger is a logger writing to r's log file alone, at every
+// level; lines logged before the file is open (or without one) are dropped.
+func newLogFileLogger(r *runReport) hclog.Logger {
+	return hclog.New(&hclog.LoggerOptions{
+		Name:       "reinstall",
+		Level:      hclog.Trace,
+		Output:     logFileWriter{r},
+		TimeFn:     func() time.Time { return time.Now().UTC() },
+		TimeFormat: "2006-01-02T15:04:05.000Z",
+	})
+}
+
+// logFileWriter writes to the run's log file once it is open.
+type logFileWriter struct{ r *runReport }
+
+func (w logFileWriter) Write(p []byte) (int, error) {
+	w.r.mu.Lock()
+	l := w.r.log
+	w.r.mu.Unlock()
+	if l == nil {
+		return len(p), nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return termsafe.Writer{W: l.file}.Write(p)
+}
+
 // sink receives the host's log (hclog) at debug level and above.
 func (l *runLog) sink() hclog.SinkAdapter {
 	return hclog.NewSinkAdapter(l.options("", hclog.Debug))

@@ -90,7 +90,7 @@ func TestPluginFailuresRollBack(t *testing.T) {
 				t.Errorf("no rollback reported:\n%s", r.stderr)
 			}
 			// The plugin's last stderr lines reach the operator above the error.
-			if tt.code == 1 && !strings.Contains(r.stderr, "reinstall.plugin.crashy: about to misbehave") {
+			if tt.code == 1 && !strings.Contains(r.stderr, "reinstall.plugin.crashy.activate: about to misbehave") {
 				t.Errorf("the plugin's stderr is not in the log:\n%s", r.stderr)
 			}
 			assertTree(t, "the private area", before, h.tree(""))

@@ -92,6 +92,7 @@ func (crashyStage) Run(ctx context.Context, req *sdk.RunRequest) (*sdk.Result, e
 	if err := sleep.Start(); err != nil {
 		return nil, err
 	}
+	logEveryLevel(req)
 	req.Logger.Error("about to misbehave", "mode", c.Mode)
 	req.UI.Log(sdk.LevelInfo, fmt.Sprintf("crashy: %s (grandchild %d)", c.Mode, sleep.Process.Pid))
 	time.Sleep(200 * time.Millisecond) // let the log lines leave
@@ -105,6 +106,16 @@ func (crashyStage) Run(ctx context.Context, req *sdk.RunRequest) (*sdk.Result, e
 	}
 	time.Sleep(time.Hour) // hang ignores ctx; the others die meanwhile
 	return nil, nil
+}
+
+// logEveryLevel logs one line at each level through the stage's logger
+// and writes one to os.Stderr (which go-plugin forwards after the handshake).
+func logEveryLevel(req *sdk.RunRequest) {
+	req.Logger.Trace("crashy says trace")
+	req.Logger.Debug("crashy says debug")
+	req.Logger.Info("crashy says info")
+	req.Logger.Warn("crashy says warn")
+	fmt.Fprintln(os.Stderr, "crashy says raw stderr")
 }
 
 // failWithBadRollback fails the stage after journaling a step that its

@@ -63,6 +63,9 @@ type runReport struct {
 	// Logger is the host's log: to stderr at --log-level (above the
 	// progress), and to the log file at debug level.
 	Logger hclog.InterceptLogger
+	// LogFile writes to the log file alone, at every level, once it is
+	// open: the plugin lines the operator's level hides, and stacks.
+	LogFile hclog.Logger
 
 	mu       sync.Mutex
 	log      *runLog // nil until the container is known, or without a file
@@ -100,6 +103,7 @@ func (o *runOutput) start(g *globals, command string) *runReport {
 		stderr = r.view
 	}
 	r.Logger = hclog.NewInterceptLogger(&hclog.LoggerOptions{Name: "reinstall", Level: hclog.LevelFromString(g.logLevel), Output: termsafe.Writer{W: stderr}})
+	r.LogFile = newLogFileLogger(r)
 	o.report = r
 	return r
 }

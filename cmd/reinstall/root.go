@@ -222,6 +222,7 @@ func (g *globals) runOptions(h *vz.Host, target string, report *runReport) pipel
 		NewRuntime:  g.runtimeSelector(h).New,
 		StopGrace:   g.stopTimeout,
 		Logger:      report.Logger,
+		LogFile:     report.LogFile,
 		Events:      report.Event,
 		SelfExe:     "/proc/self/exe",
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"regexp"
 	"strings"
@@ -33,8 +32,14 @@ const (
 
 // Launcher starts plugin processes for a run.
 type Launcher struct {
-	// Logger receives each plugin's stderr as Logger.Named(plugin name).
+	// Logger receives go-plugin's messages and each plugin's log lines at
+	// the levels it shows, as Logger.Named("<name>[.<stage>]").
 	Logger hclog.Logger
+	// LogFile, if set, is the run's log file alone: it receives the plugin
+	// lines Logger does not show (every level down to trace) and a crashed
+	// plugin's stack, which stay off the operator's terminal. Nil: Logger
+	// takes everything, stacks at debug level.
+	LogFile hclog.Logger
 	// SocketDir holds the plugins' unix sockets; it is created with mode
 	// 0700 and must be a real directory owned by this process's user: only
 	// who can enter it can connect to a plugin, which is why the connection
@@ -122,8 +127,8 @@ func openExternal(spec Spec) (*os.File, error) {
 
 // start runs the plugin process and completes the handshake.
 func (l *Launcher) start(ctx context.Context, spec Spec, path string, args []string) (*Plugin, error) {
-	proc := newProcess(spec.Name, path, args, l.env(), l.CgroupDir)
-	tail := newStderrTail(stderrTailLines)
+	out := newPluginOutput(spec.Name, l.logger(), l.LogFile, stderrTailLines)
+	proc := newProcess(spec.Name, path, args, l.env(), l.CgroupDir, out.source("stderr"))
 	client := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  sdk.Handshake,
 		VersionedPlugins: sdk.VersionedPlugins(nil),
@@ -136,9 +141,9 @@ func (l *Launcher) start(ctx context.Context, spec Spec, path string, args []str
 		StartTimeout:     l.startTimeout(),
 		SkipHostEnv:      true,
 		UnixSocketConfig: &plugin.UnixSocketConfig{TempDir: l.SocketDir},
-		Stderr:           tail,
-		SyncStdout:       io.Discard,
-		SyncStderr:       io.Discard,
+		// The plugin's os.Stdout and os.Stderr after the handshake.
+		SyncStdout: out.source("stdio-stdout"),
+		SyncStderr: out.source("stdio-stderr"),
 		Logger:           l.logger(),
 	})
 	stopWatch := context.AfterFunc(ctx, proc.kill)
@@ -146,7 +151,7 @@ func (l *Launcher) start(ctx context.Context, spec Spec, path string, args []str
 	stopWatch()
 	if err != nil {
 		client.Kill() // waits for the stderr copy, so the tail is complete
-		return nil, l.startError(ctx, spec, err, tail, proc)
+		return nil, l.startError(ctx, spec, err, out, proc)
 	}
 	raw, err := rpc.Dispense(sdk.PluginName)
 	if err != nil {
@@ -158,7 +163,7 @@ func (l *Launcher) start(ctx context.Context, spec Spec, path string, args []str
 		client.Kill()
 		return nil, fmt.Errorf("plugin %s: unexpected client type %T", spec.Name, raw)
 	}
-	return &Plugin{name: spec.Name, client: client, proc: proc, stage: stage, tail: tail, logger: l.logger()}, nil
+	return &Plugin{name: spec.Name, client: client, proc: proc, stage: stage, out: out, logger: l.logger()}, nil
 }
 
 // command is the plugin's executable and argv.
@@ -230,7 +235,7 @@ var pluginVersionRE = regexp.MustCompile(`Plugin version: (\d+)`)
 
 // startError rewrites go-plugin's start failures into one readable line
 // naming the plugin.
-func (l *Launcher) startError(ctx context.Context, spec Spec, err error, tail *stderrTail, proc *process) error {
+func (l *Launcher) startError(ctx context.Context, spec Spec, err error, tail *pluginOutput, proc *process) error {
 	msg := err.Error()
 	const unrecognized = "Unrecognized remote plugin message: "
 	switch {

@@ -35,7 +35,7 @@ type Plugin struct {
 	client *plugin.Client
 	proc   *process
 	stage  *sdk.StageClient
-	tail   *stderrTail
+	out    *pluginOutput
 	logger hclog.Logger
 	// bin is an external plugin's open file, which the process was executed
 	// from; it stays open while the plugin runs (a script's interpreter
@@ -154,9 +154,9 @@ func (p *Plugin) stream(ctx context.Context, stage string, call func() (sdk.Outc
 		return out, &CrashError{
 			Plugin:     p.name,
 			Stage:      stage,
-			StderrTail: p.tail.Lines(),
+			StderrTail: p.out.Lines(),
 			ExitStatus: p.proc.exitStatus(),
-			summary:    p.tail.summary(),
+			summary:    p.out.summary(),
 		}
 	}
 	return out, fmt.Errorf("plugin %s: stage %s: %w", p.name, stage, readable(err))
@@ -188,7 +188,7 @@ func (p *Plugin) callError(ctx context.Context, what string, err error) error {
 	}
 	if p.crashed(err) {
 		_ = p.Close()
-		return fmt.Errorf("plugin %s crashed during %s%s", p.name, what, detail(p.tail.summary(), p.proc.exitStatus()))
+		return fmt.Errorf("plugin %s crashed during %s%s", p.name, what, detail(p.out.summary(), p.proc.exitStatus()))
 	}
 	return fmt.Errorf("plugin %s: %s: %w", p.name, what, readable(err))
 }
@@ -244,16 +244,17 @@ func (p *Plugin) Close() error {
 	return nil
 }
 
-// logStderrTail logs the last stderr lines of a crashed plugin that the
-// host's logger has not shown live (those below its level), so the crash
-// report above the error line has the plugin's last words.
+// logStderrTail logs the last lines of a crashed plugin's own that the
+// operator's logger has not shown live (those below its level), so the
+// crash report above the error line has the plugin's last words. A panic
+// is its own report: its first line ends the error, its stack is in the log.
 func (p *Plugin) logStderrTail(stage string) {
-	lines := p.tail.unshown(p.logger.GetLevel())
-	if len(lines) == 0 {
+	lines := p.out.unshown()
+	if len(lines) == 0 || p.out.panicked() {
 		return
 	}
 	if len(lines) > crashReportLines {
 		lines = lines[len(lines)-crashReportLines:]
 	}
-	p.logger.Named(p.name).Error(fmt.Sprintf("crashed during stage %s; its last stderr lines:", stage), "stderr", strings.Join(lines, "\n"))
+	p.logger.Named(p.name).Error(fmt.Sprintf("crashed during stage %s; its last lines", stage), "stderr", strings.Join(lines, "\n"))
 }

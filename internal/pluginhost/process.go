@@ -37,6 +37,8 @@ type process struct {
 
 	cmd            *exec.Cmd
 	stdout, stderr *os.File
+	// stderrTo takes the plugin's stderr: go-plugin only ever sees its end.
+	stderrTo *outputStream
 
 	mu     sync.Mutex
 	pid    int
@@ -47,8 +49,8 @@ type process struct {
 
 var _ runner.Runner = (*process)(nil)
 
-func newProcess(name, path string, args, env []string, cgroupDir string) *process {
-	return &process{name: name, path: path, args: args, env: env, cgroupDir: cgroupDir, exited: make(chan struct{})}
+func newProcess(name, path string, args, env []string, cgroupDir string, stderrTo *outputStream) *process {
+	return &process{name: name, path: path, args: args, env: env, cgroupDir: cgroupDir, stderrTo: stderrTo, exited: make(chan struct{})}
 }
 
 // runnerFunc is the ClientConfig.RunnerFunc: go-plugin hands over a
@@ -161,7 +163,7 @@ func (p *process) waitExit(d time.Duration) bool {
 }
 
 func (p *process) Stdout() io.ReadCloser { return drainedPipe{p.stdout} }
-func (p *process) Stderr() io.ReadCloser { return drainedPipe{p.stderr} }
+func (p *process) Stderr() io.ReadCloser { return consumedPipe{drainedPipe{p.stderr}, p.stderrTo} }
 func (p *process) Name() string          { return p.name }
 func (p *process) Diagnose(context.Context) string {
 	return "" // pluginhost rewrites go-plugin's start errors itself
@@ -197,3 +199,28 @@ func (d drainedPipe) Read(b []byte) (int, error) {
 }
 
 func (d drainedPipe) Close() error { return d.f.Close() }
+
+// consumedPipe hands everything the plugin writes to stderr to its output
+// and gives go-plugin (which would log each line itself, dropping those
+// below the operator's level before any log file sees them) only the end
+// of it. Read returns once the pipe is drained, so go-plugin still reaps the
+// process after the last line.
+type consumedPipe struct {
+	pipe drainedPipe
+	to   *outputStream
+}
+
+func (c consumedPipe) Read(b []byte) (int, error) {
+	for {
+		n, err := c.pipe.Read(b)
+		if n > 0 {
+			_, _ = c.to.Write(b[:n])
+		}
+		if err != nil {
+			c.to.close()
+			return 0, err
+		}
+	}
+}
+
+func (c consumedPipe) Close() error { return c.pipe.Close() }
