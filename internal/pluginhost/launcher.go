@@ -144,7 +144,7 @@ func (l *Launcher) start(ctx context.Context, spec Spec, path string, args []str
 		// The plugin's os.Stdout and os.Stderr after the handshake.
 		SyncStdout: out.source("stdio-stdout"),
 		SyncStderr: out.source("stdio-stderr"),
-		Logger:           l.logger(),
+		Logger:     l.logger(),
 	})
 	stopWatch := context.AfterFunc(ctx, proc.kill)
 	rpc, err := client.Client()
