@@ -33,7 +33,7 @@ func TestPluginOutputInRunLog(t *testing.T) {
 		{
 			name: "exit", kind: "reinstall-hook", mode: "exit",
 			wantLast:   "plugin crashy crashed during stage activate: [ERROR] about to misbehave mode=exit (exit status 3)",
-			wantReport: []string{"crashed during stage activate; its last lines", "| [DEBUG] crashy says raw stderr", "| [INFO] crashy says info"},
+			wantReport: []string{"crashed during stage activate; its last lines", "| crashy says raw stderr", "| [INFO] crashy says info"},
 		},
 	}
 	for _, tt := range tests {
