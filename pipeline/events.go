@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"time"
+
+	sdk "github.com/reinstall-dev/reinstall/plugin-sdk"
 )
 
 // Event types, stable names for --json consumers (docs/events.schema.json).
@@ -66,8 +68,21 @@ type Event struct {
 }
 
 // MarshalJSON writes exit_code for the events that end a run, 0 included.
+// Text is written with every byte that is no UTF-8 shown as \xNN
+// (sdk.EscapeInvalidUTF8): a JSON string holds UTF-8 only, and encoding/json
+// would replace such a byte, losing it.
 func (e Event) MarshalJSON() ([]byte, error) {
 	type fields Event
+	for _, f := range []*string{&e.CT, &e.Stage, &e.Message, &e.Error, &e.Unit, &e.LogFile, &e.Level, &e.State} {
+		*f = sdk.EscapeInvalidUTF8(*f)
+	}
+	if e.ContinuedPast != nil {
+		names := make([]string, len(e.ContinuedPast))
+		for i, n := range e.ContinuedPast {
+			names[i] = sdk.EscapeInvalidUTF8(n)
+		}
+		e.ContinuedPast = names
+	}
 	if e.Type != EventError && e.Type != EventRunFinished {
 		return json.Marshal(fields(e))
 	}

@@ -152,8 +152,8 @@ func receive(stream interface {
 			return Outcome{}, err
 		}
 		if r, ok := ev.GetEvent().(*stagev1.Event_Result); ok {
-			if msg := r.Result.GetError(); msg != "" {
-				return Outcome{Failure: msg}, nil
+			if msg := r.Result.GetError(); len(msg) > 0 {
+				return Outcome{Failure: string(msg)}, nil
 			}
 			return Outcome{Result: resultFromProto(r.Result)}, nil
 		}

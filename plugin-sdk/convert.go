@@ -39,7 +39,7 @@ func schemaFromProto(s *stagev1.Schema) Schema {
 func diagnosticsToProto(ds Diagnostics) []*stagev1.Diagnostic {
 	var out []*stagev1.Diagnostic
 	for _, d := range ds {
-		pd := &stagev1.Diagnostic{Severity: stagev1.Diagnostic_ERROR, Summary: d.Summary, Detail: d.Detail}
+		pd := &stagev1.Diagnostic{Severity: stagev1.Diagnostic_ERROR, Summary: wire(d.Summary), Detail: wire(d.Detail)}
 		if d.Warning {
 			pd.Severity = stagev1.Diagnostic_WARNING
 		}
@@ -56,8 +56,8 @@ func diagnosticsFromProto(ds []*stagev1.Diagnostic) Diagnostics {
 	for _, d := range ds {
 		out = append(out, Diagnostic{
 			Warning:   d.GetSeverity() == stagev1.Diagnostic_WARNING,
-			Summary:   d.GetSummary(),
-			Detail:    d.GetDetail(),
+			Summary:   string(d.GetSummary()),
+			Detail:    string(d.GetDetail()),
 			Attribute: strings.Join(d.GetAttributePath(), "."),
 		})
 	}
@@ -70,33 +70,33 @@ func runContextToProto(rc RunContext, hostServicesID uint32) *stagev1.RunContext
 		StageName:       rc.StageName,
 		StageKind:       rc.StageKind,
 		Ctid:            int64(rc.CTID),
-		CtName:          rc.CTName,
-		Veid:            rc.VEID,
-		HostRoot:        rc.HostRoot,
-		Private:         rc.Private,
-		PrivateTmp:      rc.PrivateTmp,
-		PrivatePrevious: rc.PrivatePrevious,
-		Trash:           rc.Trash,
-		VeRoot:          rc.VERoot,
-		Ostemplate:      rc.OSTemplate,
-		TemplateFile:    rc.TemplateFile,
-		Hostname:        rc.Hostname,
+		CtName:          wire(rc.CTName),
+		Veid:            wire(rc.VEID),
+		HostRoot:        wire(rc.HostRoot),
+		Private:         wire(rc.Private),
+		PrivateTmp:      wire(rc.PrivateTmp),
+		PrivatePrevious: wire(rc.PrivatePrevious),
+		Trash:           wire(rc.Trash),
+		VeRoot:          wire(rc.VERoot),
+		Ostemplate:      wire(rc.OSTemplate),
+		TemplateFile:    wire(rc.TemplateFile),
+		Hostname:        wire(rc.Hostname),
 		Options: &stagev1.Options{
 			Skipbackup:  rc.Options.SkipBackup,
 			Stop:        rc.Options.Stop,
-			Extra:       rc.Options.Extra,
+			Extra:       entriesToProto(rc.Options.Extra),
 			Resetpwdb:   rc.Options.ResetPwDB,
 			Skipscripts: rc.Options.SkipScripts,
-			Scripts:     rc.Options.Scripts,
+			Scripts:     wireList(rc.Options.Scripts),
 			Nohealth:    rc.Options.NoHealth,
 		},
 		StageOutputs:   map[string]*stagev1.Outputs{},
 		HostServicesId: hostServicesID,
 		LogLevel:       rc.LogLevel,
-		Config:         rc.Config,
+		Config:         entriesToProto(rc.Config),
 	}
 	for name, values := range rc.StageOutputs {
-		out.StageOutputs[name] = &stagev1.Outputs{Values: values}
+		out.StageOutputs[name] = &stagev1.Outputs{Values: entriesToProto(values)}
 	}
 	return out
 }
@@ -107,32 +107,32 @@ func runContextFromProto(rc *stagev1.RunContext) RunContext {
 		StageName:       rc.GetStageName(),
 		StageKind:       rc.GetStageKind(),
 		CTID:            int(rc.GetCtid()),
-		CTName:          rc.GetCtName(),
-		VEID:            rc.GetVeid(),
-		HostRoot:        rc.GetHostRoot(),
-		Private:         rc.GetPrivate(),
-		PrivateTmp:      rc.GetPrivateTmp(),
-		PrivatePrevious: rc.GetPrivatePrevious(),
-		Trash:           rc.GetTrash(),
-		VERoot:          rc.GetVeRoot(),
-		OSTemplate:      rc.GetOstemplate(),
-		TemplateFile:    rc.GetTemplateFile(),
-		Hostname:        rc.GetHostname(),
+		CTName:          string(rc.GetCtName()),
+		VEID:            string(rc.GetVeid()),
+		HostRoot:        string(rc.GetHostRoot()),
+		Private:         string(rc.GetPrivate()),
+		PrivateTmp:      string(rc.GetPrivateTmp()),
+		PrivatePrevious: string(rc.GetPrivatePrevious()),
+		Trash:           string(rc.GetTrash()),
+		VERoot:          string(rc.GetVeRoot()),
+		OSTemplate:      string(rc.GetOstemplate()),
+		TemplateFile:    string(rc.GetTemplateFile()),
+		Hostname:        string(rc.GetHostname()),
 		Options: Options{
 			SkipBackup:  rc.GetOptions().GetSkipbackup(),
 			Stop:        rc.GetOptions().GetStop(),
 			ResetPwDB:   rc.GetOptions().GetResetpwdb(),
 			SkipScripts: rc.GetOptions().GetSkipscripts(),
-			Scripts:     rc.GetOptions().GetScripts(),
+			Scripts:     textList(rc.GetOptions().GetScripts()),
 			NoHealth:    rc.GetOptions().GetNohealth(),
-			Extra:       nonNil(rc.GetOptions().GetExtra()),
+			Extra:       entriesFromProto(rc.GetOptions().GetExtra()),
 		},
 		StageOutputs: map[string]map[string]string{},
-		Config:       nonNil(rc.GetConfig()),
+		Config:       entriesFromProto(rc.GetConfig()),
 		LogLevel:     rc.GetLogLevel(),
 	}
 	for name, o := range rc.GetStageOutputs() {
-		out.StageOutputs[name] = nonNil(o.GetValues())
+		out.StageOutputs[name] = entriesFromProto(o.GetValues())
 	}
 	return out
 }
@@ -140,7 +140,7 @@ func runContextFromProto(rc *stagev1.RunContext) RunContext {
 func journalToProto(entries []JournalEntry) []*stagev1.JournalEntry {
 	var out []*stagev1.JournalEntry
 	for _, e := range entries {
-		out = append(out, &stagev1.JournalEntry{Stage: e.Stage, Step: e.Step, Phase: e.Phase, Data: e.Data})
+		out = append(out, &stagev1.JournalEntry{Stage: e.Stage, Step: e.Step, Phase: e.Phase, Data: entriesToProto(e.Data)})
 	}
 	return out
 }
@@ -148,7 +148,7 @@ func journalToProto(entries []JournalEntry) []*stagev1.JournalEntry {
 func journalFromProto(entries []*stagev1.JournalEntry) []JournalEntry {
 	var out []JournalEntry
 	for _, e := range entries {
-		out = append(out, JournalEntry{Stage: e.GetStage(), Step: e.GetStep(), Phase: e.GetPhase(), Data: nonNil(e.GetData())})
+		out = append(out, JournalEntry{Stage: e.GetStage(), Step: e.GetStep(), Phase: e.GetPhase(), Data: entriesFromProto(e.GetData())})
 	}
 	return out
 }
@@ -157,24 +157,18 @@ func journalFromProto(entries []*stagev1.JournalEntry) []JournalEntry {
 func resultEvent(res *Result, err error) *stagev1.Event {
 	r := &stagev1.Result{}
 	if res != nil {
-		r.Outputs, r.Reprovision = res.Outputs, res.Reprovision
+		r.Outputs, r.Reprovision = entriesToProto(res.Outputs), res.Reprovision
 	}
 	if err != nil {
-		r.Error = err.Error()
-		if r.Error == "" {
-			r.Error = "stage failed without a message"
+		msg := err.Error()
+		if msg == "" {
+			msg = "stage failed without a message"
 		}
+		r.Error = wire(msg)
 	}
 	return &stagev1.Event{Event: &stagev1.Event_Result{Result: r}}
 }
 
 func resultFromProto(r *stagev1.Result) *Result {
-	return &Result{Outputs: nonNil(r.GetOutputs()), Reprovision: r.GetReprovision()}
-}
-
-func nonNil(m map[string]string) map[string]string {
-	if m == nil {
-		return map[string]string{}
-	}
-	return m
+	return &Result{Outputs: entriesFromProto(r.GetOutputs()), Reprovision: r.GetReprovision()}
 }

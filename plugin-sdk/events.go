@@ -36,12 +36,12 @@ const (
 )
 
 func logEvent(level, msg string) *stagev1.Event {
-	return &stagev1.Event{Event: &stagev1.Event_Log{Log: &stagev1.Log{Level: level, Message: msg}}}
+	return &stagev1.Event{Event: &stagev1.Event_Log{Log: &stagev1.Log{Level: level, Message: wire(msg)}}}
 }
 
 func progressEvent(p Progress) *stagev1.Event {
 	return &stagev1.Event{Event: &stagev1.Event_Progress{Progress: &stagev1.Progress{
-		Message: p.Message, Done: p.Done, Total: p.Total, Unit: p.Unit, Files: p.Files,
+		Message: wire(p.Message), Done: p.Done, Total: p.Total, Unit: p.Unit, Files: p.Files,
 	}}}
 }
 
@@ -49,11 +49,11 @@ func progressEvent(p Progress) *stagev1.Event {
 func eventFromProto(stage string, ev *stagev1.Event) (Event, bool) {
 	switch e := ev.GetEvent().(type) {
 	case *stagev1.Event_Log:
-		return Event{Stage: stage, Log: &LogLine{Level: e.Log.GetLevel(), Message: e.Log.GetMessage()}}, true
+		return Event{Stage: stage, Log: &LogLine{Level: e.Log.GetLevel(), Message: string(e.Log.GetMessage())}}, true
 	case *stagev1.Event_Progress:
 		p := e.Progress
 		return Event{Stage: stage, Progress: &Progress{
-			Message: p.GetMessage(), Done: p.GetDone(), Total: p.GetTotal(), Unit: p.GetUnit(), Files: p.GetFiles(),
+			Message: string(p.GetMessage()), Done: p.GetDone(), Total: p.GetTotal(), Unit: p.GetUnit(), Files: p.GetFiles(),
 		}}, true
 	}
 	return Event{}, false

@@ -68,7 +68,7 @@ func (h *hostClient) Journal(ctx context.Context, step, phase string, data map[s
 	if h.err != nil {
 		return h.err
 	}
-	_, err := h.c.Journal(ctx, &stagev1.JournalEntry{Stage: h.stage, Step: step, Phase: phase, Data: data})
+	_, err := h.c.Journal(ctx, &stagev1.JournalEntry{Stage: h.stage, Step: step, Phase: phase, Data: entriesToProto(data)})
 	return fromStatus("journal", err)
 }
 
@@ -78,7 +78,7 @@ func (h *hostClient) Exec(ctx context.Context, req ExecRequest) (int, error) {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	stream, err := h.c.Exec(ctx, &stagev1.ExecRequest{Argv: req.Argv, Env: req.Env, Stdin: req.Stdin})
+	stream, err := h.c.Exec(ctx, &stagev1.ExecRequest{Argv: wireList(req.Argv), Env: wireList(req.Env), Stdin: req.Stdin})
 	if err != nil {
 		return -1, fromStatus("exec", err)
 	}
@@ -116,7 +116,7 @@ func (h *hostClient) ReadFile(ctx context.Context, path string) ([]byte, error) 
 	if h.err != nil {
 		return nil, h.err
 	}
-	resp, err := h.c.ReadFile(ctx, &stagev1.ReadFileRequest{Path: path})
+	resp, err := h.c.ReadFile(ctx, &stagev1.ReadFileRequest{Path: wire(path)})
 	if err != nil {
 		return nil, fromStatus("read "+path, err)
 	}
@@ -127,7 +127,7 @@ func (h *hostClient) WriteFile(ctx context.Context, path string, data []byte, mo
 	if h.err != nil {
 		return h.err
 	}
-	_, err := h.c.WriteFile(ctx, &stagev1.WriteFileRequest{Path: path, Data: data, Mode: uint32(mode), MakeParents: makeParents})
+	_, err := h.c.WriteFile(ctx, &stagev1.WriteFileRequest{Path: wire(path), Data: data, Mode: uint32(mode), MakeParents: makeParents})
 	return fromStatus("write "+path, err)
 }
 
@@ -135,7 +135,7 @@ func (h *hostClient) Probe(ctx context.Context, path string) (Probe, error) {
 	if h.err != nil {
 		return Probe{}, h.err
 	}
-	resp, err := h.c.Probe(ctx, &stagev1.ProbeRequest{Path: path})
+	resp, err := h.c.Probe(ctx, &stagev1.ProbeRequest{Path: wire(path)})
 	if err != nil {
 		return Probe{}, fromStatus("probe "+path, err)
 	}
@@ -177,7 +177,7 @@ func (h *hostClient) Secret(ctx context.Context, name string) (string, error) {
 	if err != nil {
 		return "", fromStatus("secret "+name, err)
 	}
-	return resp.GetValue(), nil
+	return string(resp.GetValue()), nil
 }
 
 func (h *hostClient) ListeningPorts(ctx context.Context) ([]int, error) {

@@ -9,7 +9,6 @@ import (
 	"sync/atomic"
 
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"github.com/reinstall-dev/reinstall/plugin-sdk/proto/stagev1"
 )
@@ -41,7 +40,7 @@ func (s *hostServer) currentStage() string {
 }
 
 func (s *hostServer) Journal(ctx context.Context, e *stagev1.JournalEntry) (*stagev1.Empty, error) {
-	return &stagev1.Empty{}, toStatus(s.h.Journal(ctx, e.GetStep(), e.GetPhase(), nonNil(e.GetData())))
+	return &stagev1.Empty{}, toStatus(s.h.Journal(ctx, e.GetStep(), e.GetPhase(), entriesFromProto(e.GetData())))
 }
 
 func (s *hostServer) Exec(req *stagev1.ExecRequest, stream stagev1.HostServices_ExecServer) error {
@@ -52,8 +51,8 @@ func (s *hostServer) Exec(req *stagev1.ExecRequest, stream stagev1.HostServices_
 		return stream.Send(ev)
 	}
 	code, err := s.h.Exec(stream.Context(), ExecRequest{
-		Argv:   req.GetArgv(),
-		Env:    req.GetEnv(),
+		Argv:   textList(req.GetArgv()),
+		Env:    textList(req.GetEnv()),
 		Stdin:  req.GetStdin(),
 		Stdout: chunkWriter(func(p []byte) error { return send(&stagev1.ExecEvent{Event: &stagev1.ExecEvent_Stdout{Stdout: p}}) }),
 		Stderr: chunkWriter(func(p []byte) error { return send(&stagev1.ExecEvent{Event: &stagev1.ExecEvent_Stderr{Stderr: p}}) }),
@@ -76,7 +75,7 @@ func (w chunkWriter) Write(p []byte) (int, error) {
 }
 
 func (s *hostServer) ReadFile(ctx context.Context, req *stagev1.ReadFileRequest) (*stagev1.ReadFileResponse, error) {
-	data, err := s.h.ReadFile(ctx, req.GetPath())
+	data, err := s.h.ReadFile(ctx, string(req.GetPath()))
 	if err != nil {
 		return nil, toStatus(err)
 	}
@@ -84,12 +83,12 @@ func (s *hostServer) ReadFile(ctx context.Context, req *stagev1.ReadFileRequest)
 }
 
 func (s *hostServer) WriteFile(ctx context.Context, req *stagev1.WriteFileRequest) (*stagev1.Empty, error) {
-	err := s.h.WriteFile(ctx, req.GetPath(), req.GetData(), os.FileMode(req.GetMode()), req.GetMakeParents())
+	err := s.h.WriteFile(ctx, string(req.GetPath()), req.GetData(), os.FileMode(req.GetMode()), req.GetMakeParents())
 	return &stagev1.Empty{}, toStatus(err)
 }
 
 func (s *hostServer) Probe(ctx context.Context, req *stagev1.ProbeRequest) (*stagev1.ProbeResponse, error) {
-	p, err := s.h.Probe(ctx, req.GetPath())
+	p, err := s.h.Probe(ctx, string(req.GetPath()))
 	if err != nil {
 		return nil, toStatus(err)
 	}
@@ -125,7 +124,7 @@ func (s *hostServer) GetSecret(ctx context.Context, req *stagev1.GetSecretReques
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	return &stagev1.GetSecretResponse{Value: v}, nil
+	return &stagev1.GetSecretResponse{Value: wire(v)}, nil
 }
 
 func (s *hostServer) ListeningPorts(ctx context.Context, _ *stagev1.ListeningPortsRequest) (*stagev1.ListeningPortsResponse, error) {
@@ -146,13 +145,13 @@ func toStatus(err error) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, fs.ErrNotExist):
-		return status.Error(codes.NotFound, err.Error())
+		return statusError(codes.NotFound, err.Error())
 	case errors.Is(err, fs.ErrPermission):
-		return status.Error(codes.PermissionDenied, err.Error())
+		return statusError(codes.PermissionDenied, err.Error())
 	case errors.Is(err, context.Canceled):
-		return status.Error(codes.Canceled, err.Error())
+		return statusError(codes.Canceled, err.Error())
 	case errors.Is(err, context.DeadlineExceeded):
-		return status.Error(codes.DeadlineExceeded, err.Error())
+		return statusError(codes.DeadlineExceeded, err.Error())
 	}
-	return status.Error(codes.Unknown, err.Error())
+	return statusError(codes.Unknown, err.Error())
 }

@@ -14,7 +14,6 @@ import (
 	"golang.org/x/sys/unix"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 )
 
 // Serve serves p to the reinstall host on this process's stdio. It must be
@@ -134,6 +133,6 @@ func recoverStream(logger hclog.Logger) grpc.StreamServerInterceptor {
 func recoverCall(logger hclog.Logger, method string, err *error) {
 	if r := recover(); r != nil {
 		logger.Error("plugin panicked", "method", method, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
-		*err = status.Errorf(codes.Internal, "plugin panicked in %s: %v", method, r)
+		*err = statusError(codes.Internal, fmt.Sprintf("plugin panicked in %s: %v", method, r))
 	}
 }

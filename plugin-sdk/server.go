@@ -11,7 +11,6 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"github.com/reinstall-dev/reinstall/plugin-sdk/proto/stagev1"
 )
@@ -48,7 +47,7 @@ func (s *stageServer) GetSchema(_ context.Context, req *stagev1.GetSchemaRequest
 	}
 	var schema Schema
 	if err := s.guard("Schema", req.GetKind(), func() error { schema = st.Schema(); return nil }); err != nil {
-		return nil, status.Error(codes.Internal, err.Error())
+		return nil, statusError(codes.Internal, err.Error())
 	}
 	return &stagev1.GetSchemaResponse{Schema: schemaToProto(schema)}, nil
 }
@@ -64,7 +63,7 @@ func (s *stageServer) Validate(ctx context.Context, req *stagev1.ValidateRequest
 		return nil
 	})
 	if err != nil {
-		return nil, status.Error(codes.Internal, err.Error())
+		return nil, statusError(codes.Internal, err.Error())
 	}
 	return &stagev1.ValidateResponse{Diagnostics: diagnosticsToProto(diags)}, nil
 }
@@ -138,7 +137,7 @@ func (s *stageServer) guard(method, stage string, fn func() error) (err error) {
 func (s *stageServer) stage(kind string) (Stage, error) {
 	st, ok := s.impl.Stages[kind]
 	if !ok || st == nil {
-		return nil, status.Errorf(codes.NotFound, "plugin %s serves no %q stage (it serves %v)", s.impl.Name, kind, s.kinds())
+		return nil, statusError(codes.NotFound, fmt.Sprintf("plugin %s serves no %q stage (it serves %v)", s.impl.Name, kind, s.kinds()))
 	}
 	return st, nil
 }
