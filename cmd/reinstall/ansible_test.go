@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -103,9 +104,14 @@ func summary(r map[string]any) string {
 func TestAnsibleModule(t *testing.T) {
 	t.Parallel()
 	h := newTestHost(t)
-	h.createCTs(102, 103)
-	a := newAnsibleRun(t, h, map[string][]int{"node-a": {102}, "node-b": {103}})
-	trees := func() map[int]testenv.Tree { return map[int]testenv.Tree{102: h.treeOf(102), 103: h.treeOf(103)} }
+	h.createCTs(102, 103, 104)
+	a := newAnsibleRun(t, h, map[string][]int{"node-a": {102, 104}, "node-b": {103}})
+	trees := func() map[int]testenv.Tree {
+		return map[int]testenv.Tree{102: h.treeOf(102), 103: h.treeOf(103), 104: h.treeOf(104)}
+	}
+	all := func(res map[string]map[string]any) map[string]string {
+		return map[string]string{"102": summary(res["102"]), "103": summary(res["103"]), "104": summary(res["104"])}
+	}
 
 	// Check mode: the plan, changed, and nothing touched.
 	before := trees()
@@ -116,20 +122,23 @@ func TestAnsibleModule(t *testing.T) {
 	}
 	assertTrees(t, "after --check", before, trees())
 
-	// A serial run over the nodes: one node per batch (the hook's lines
-	// of the two runs do not interleave), each reinstalled.
+	// A serial run over the nodes: one node per batch, its containers one
+	// after the other (the hook's lines of the runs do not interleave),
+	// each reinstalled.
 	order := h.Path("order")
 	h.writeScript("vps.reinstall", fmt.Sprintf("#!/bin/sh\necho start $VEID >> %[1]s\nsleep 0.3\necho end $VEID >> %[1]s\nexit 128\n", order), 0o755)
 	out, code = a.playbook(t, "-e", "batch=b1", "-e", "reinstall_serial=1")
 	res = moduleResults(t, out)
-	want := map[string]string{"102": "changed=true failed=false rc=0 reason=<nil> replayed=<nil>", "103": "changed=true failed=false rc=0 reason=<nil> replayed=<nil>"}
-	if d := cmp.Diff(want, map[string]string{"102": summary(res["102"]), "103": summary(res["103"])}); d != "" || code != 0 {
+	changed := "changed=true failed=false rc=0 reason=<nil> replayed=<nil>"
+	want := map[string]string{"102": changed, "103": changed, "104": changed}
+	if d := cmp.Diff(want, all(res)); d != "" || code != 0 {
 		t.Fatalf("exit %d; results (-want +got):\n%s\n%s", code, d, out)
 	}
-	if got := readFile(t, order); got != "start 102\nend 102\nstart 103\nend 103\n" {
-		t.Errorf("the runs, in order:\n%s\nwant one node after the other (serial 1)", got)
+	assertFollowSchema(t, res)
+	if got := readFile(t, order); got != "start 102\nend 102\nstart 104\nend 104\nstart 103\nend 103\n" {
+		t.Errorf("the runs, in order:\n%s\nwant one node after the other (serial 1), its containers in turn", got)
 	}
-	for _, id := range []int{102, 103} {
+	for _, id := range []int{102, 103, 104} {
 		if !exists(h.Path(fmt.Sprintf("vz/private/%d/old/root/mine", id))) {
 			t.Errorf("%d was not reinstalled", id)
 		}
@@ -139,10 +148,12 @@ func TestAnsibleModule(t *testing.T) {
 	before = trees()
 	out, code = a.playbook(t, "-e", "batch=b1")
 	res = moduleResults(t, out)
-	want = map[string]string{"102": "changed=false failed=false rc=0 reason=<nil> replayed=true", "103": "changed=false failed=false rc=0 reason=<nil> replayed=true"}
-	if d := cmp.Diff(want, map[string]string{"102": summary(res["102"]), "103": summary(res["103"])}); d != "" || code != 0 {
+	replayed := "changed=false failed=false rc=0 reason=<nil> replayed=true"
+	want = map[string]string{"102": replayed, "103": replayed, "104": replayed}
+	if d := cmp.Diff(want, all(res)); d != "" || code != 0 {
 		t.Fatalf("replay: exit %d; results (-want +got):\n%s\n%s", code, d, out)
 	}
+	assertFollowSchema(t, res)
 	assertTrees(t, "after a replay", before, trees())
 
 	// A failing container: failed, its rc and reason; the rescue says so.
@@ -153,10 +164,35 @@ func TestAnsibleModule(t *testing.T) {
 	if got := summary(res["103"]); got != "changed=false failed=true rc=1 reason=stage-failed replayed=<nil>" || code == 0 {
 		t.Fatalf("a failing container: exit %d, %s\n%s", code, got, out)
 	}
+	assertFollowSchema(t, res)
 	if !strings.Contains(out, "103: rc 1 stage-failed: vps-reinstall:") {
 		t.Errorf("the rescue does not say what failed:\n%s", out)
 	}
 	assertTree(t, "103, rolled back", before[103], h.treeOf(103))
+}
+
+// moduleOnlyKeys are what the module and Ansible add to reinstall's result
+// object: the command run, its stderr (and Ansible's stderr_lines), the
+// loop's item.
+var moduleOnlyKeys = []string{"cmd", "stderr", "stderr_lines", "item", "ansible_loop_var", "invocation"}
+
+// assertFollowSchema: each module result, without what the module and
+// Ansible add to it, follows docs/result.schema.json.
+func assertFollowSchema(t *testing.T, res map[string]map[string]any) {
+	t.Helper()
+	for item, r := range res {
+		obj := map[string]any{}
+		for k, v := range r {
+			if !slices.Contains(moduleOnlyKeys, k) && !strings.HasPrefix(k, "_ansible") {
+				obj[k] = v
+			}
+		}
+		doc, err := json.Marshal(obj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Run("result of "+item, func(t *testing.T) { validateResult(t, string(doc)) })
+	}
 }
 
 func assertTrees(t *testing.T, when string, want, got map[int]testenv.Tree) {

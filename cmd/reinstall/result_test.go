@@ -27,6 +27,21 @@ var (
 // docs/result.schema.json, and decodes it.
 func parseResult(t *testing.T, stdout string) runResult {
 	t.Helper()
+	if strings.Count(stdout, "\n") != 1 || !strings.HasSuffix(stdout, "\n") {
+		t.Fatalf("stdout is not one line:\n%s", stdout)
+	}
+	validateResult(t, stdout)
+	var res runResult
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// validateResult checks that doc is a JSON object following
+// docs/result.schema.json.
+func validateResult(t *testing.T, doc string) {
+	t.Helper()
 	resultSchemaOnce.Do(func() {
 		c := jsonschema.NewCompiler()
 		c.AssertFormat()
@@ -35,21 +50,13 @@ func parseResult(t *testing.T, stdout string) runResult {
 	if resultSchemaErr != nil {
 		t.Fatalf("docs/result.schema.json: %v", resultSchemaErr)
 	}
-	if strings.Count(stdout, "\n") != 1 || !strings.HasSuffix(stdout, "\n") {
-		t.Fatalf("stdout is not one line:\n%s", stdout)
-	}
-	inst, err := jsonschema.UnmarshalJSON(strings.NewReader(stdout))
+	inst, err := jsonschema.UnmarshalJSON(strings.NewReader(doc))
 	if err != nil {
-		t.Fatalf("stdout is not JSON: %v\n%s", err, stdout)
+		t.Fatalf("not JSON: %v\n%s", err, doc)
 	}
 	if err := resultSchema.Validate(inst); err != nil {
-		t.Errorf("the result does not follow docs/result.schema.json: %v\n%s", err, stdout)
+		t.Errorf("the result does not follow docs/result.schema.json: %v\n%s", err, doc)
 	}
-	var res runResult
-	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
-		t.Fatal(err)
-	}
-	return res
 }
 
 // ignoreRunFields leaves out what differs from run to run.
