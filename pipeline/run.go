@@ -191,6 +191,9 @@ func (r *run) runStage(ctx context.Context, i int) (ran bool, err error) {
 	if diags.HasErrors() {
 		return false, diagError(diags)
 	}
+	if err := r.checkNewInit(i); err != nil {
+		return false, err
+	}
 	sr.config = config
 	sr.started = true
 	sr.entries = nil

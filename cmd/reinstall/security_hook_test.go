@@ -59,7 +59,7 @@ func TestHostileAreaLeftByHook(t *testing.T) {
 		{name: "the area replaced by a symlink to the host", hook: `rm -rf "$NEW"; ln -s "$C" "$NEW"`,
 			code: 1, lastLine: "reinstall: vps-reinstall: vps.reinstall exited 0 but left"},
 		{name: "a symlink loop at the top", hook: `rm -rf "$NEW/etc" "$NEW/sbin"; ln -s sbin "$NEW/etc"; ln -s etc "$NEW/sbin"`,
-			code: 1, lastLine: "reinstall: start: "},
+			code: 1, lastLine: "reinstall: swap: the new private area has no /sbin/test-init"},
 	}
 	host := newTestHost(t)
 	host.createCT()
