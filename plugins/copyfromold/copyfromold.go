@@ -2,11 +2,8 @@ package copyfromold
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"os"
 	"path"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -14,6 +11,7 @@ import (
 
 	"github.com/reinstall-dev/reinstall/internal/version"
 	sdk "github.com/reinstall-dev/reinstall/plugin-sdk"
+	"github.com/reinstall-dev/reinstall/plugins/internal/oldarea"
 )
 
 // Name is the plugin's name in pipelines (plugin = "copy-from-old").
@@ -96,11 +94,11 @@ func (stage) Run(ctx context.Context, req *sdk.RunRequest) (*sdk.Result, error) 
 		return nil, err
 	}
 	rc := req.Context
-	oldArea, err := oldAreaPath(rc)
+	old, err := oldarea.Find(rc)
 	if err != nil {
 		return nil, err
 	}
-	cp, err := newCopier(oldArea, rc.Private)
+	cp, err := newCopier(old.Path, rc.Private)
 	if err != nil {
 		return nil, err
 	}
@@ -146,21 +144,4 @@ func (stage) Run(ctx context.Context, req *sdk.RunRequest) (*sdk.Result, error) 
 		"paths":   strconv.Itoa(matched),
 		"entries": strconv.Itoa(cp.entries),
 	}}, nil
-}
-
-// oldAreaPath is where the swap put the old private area: its "old" output
-// (<VE_PRIVATE>/old, or <VE_PRIVATE>.previous when parked), else the first
-// of those that exists.
-func oldAreaPath(rc sdk.RunContext) (string, error) {
-	for _, outs := range rc.StageOutputs {
-		if outs["placement"] != "" && outs["old"] != "" {
-			return outs["old"], nil
-		}
-	}
-	for _, p := range []string{filepath.Join(rc.Private, "old"), rc.PrivatePrevious} {
-		if fi, err := os.Lstat(p); err == nil && fi.IsDir() {
-			return p, nil
-		}
-	}
-	return "", errors.New("no old private area: copy-from-old runs after the swap, which moves it to /old")
 }

@@ -13,6 +13,8 @@ import (
 
 	"github.com/reinstall-dev/reinstall/internal/testenv"
 	sdk "github.com/reinstall-dev/reinstall/plugin-sdk"
+	"github.com/reinstall-dev/reinstall/plugin-sdk/sdktest"
+	"github.com/reinstall-dev/reinstall/plugins/internal/oldarea"
 )
 
 func TestValidate(t *testing.T) {
@@ -176,19 +178,41 @@ func TestSymlinksOnTheWayAreNotFollowed(t *testing.T) {
 	}
 }
 
-func TestOldAreaPath(t *testing.T) {
-	dir := t.TempDir()
-	rc := sdk.RunContext{Private: filepath.Join(dir, "101"), PrivatePrevious: filepath.Join(dir, "101.previous"),
-		StageOutputs: map[string]map[string]string{"swap": {"old": "/from/swap", "placement": "parked"}}}
-	if got, err := oldAreaPath(rc); err != nil || got != "/from/swap" {
-		t.Errorf("with the swap's output: %q, %v", got, err)
+// TestRunFindsTheOldAreaByInode: copy-from-old copies from the directory
+// the swap reported by its inode, even after the running container moved
+// its /old and left a decoy there; without a swap's report it refuses
+// rather than guess from which path exists.
+func TestRunFindsTheOldAreaByInode(t *testing.T) {
+	_, private := areas(t)
+	write(t, filepath.Join(private, "old/etc/hostname"), "the customer's\n", 0o644, 0)
+	swap, err := oldarea.OutputsOf(filepath.Join(private, "old"), oldarea.PlacementOld)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(private, "old"), filepath.Join(private, "moved")); err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(private, "old/etc/hostname"), "a decoy\n", 0o644, 0)
+	rc := sdk.RunContext{CTID: 101, Private: private, PrivatePrevious: private + ".previous"}
+
+	c := sdktest.Serve(t, Plugin())
+	rc.StageOutputs = map[string]map[string]string{"swap": swap}
+	out := c.Run(sdk.KindConfigure, map[string]any{"paths": []string{"/etc/hostname"}}, rc)
+	if out.Failure != "" {
+		t.Fatalf("Run failed: %s", out.Failure)
+	}
+	data, err := os.ReadFile(filepath.Join(private, "etc/hostname"))
+	if err != nil || string(data) != "the customer's\n" {
+		t.Errorf("/etc/hostname = %q, %v; want the old area's, not the decoy's", data, err)
+	}
+
+	// A parked area that exists is not taken on its existence alone.
+	if err := os.MkdirAll(rc.PrivatePrevious, 0o700); err != nil {
+		t.Fatal(err)
 	}
 	rc.StageOutputs = nil
-	if _, err := oldAreaPath(rc); err == nil {
-		t.Error("no old area found, but no error")
-	}
-	os.MkdirAll(rc.PrivatePrevious, 0o700)
-	if got, _ := oldAreaPath(rc); got != rc.PrivatePrevious {
-		t.Errorf("parked old area: %q", got)
+	out = c.Run(sdk.KindConfigure, map[string]any{"paths": []string{"/etc/hostname"}}, rc)
+	if !strings.Contains(out.Failure, "no old private area: no swap stage ran before this stage") {
+		t.Errorf("without a swap's report: failure %q", out.Failure)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	sdk "github.com/reinstall-dev/reinstall/plugin-sdk"
+	"github.com/reinstall-dev/reinstall/plugins/internal/oldarea"
 )
 
 // recordingUI keeps the stage's log lines.
@@ -47,9 +48,13 @@ func areas(t *testing.T, newFiles, oldFiles map[string]string) sdk.RunContext {
 			}
 		}
 	}
+	swap, err := oldarea.OutputsOf(filepath.Join(private, "old"), oldarea.PlacementOld)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return sdk.RunContext{
 		CTID: 101, Private: private, PrivatePrevious: private + ".previous",
-		StageOutputs: map[string]map[string]string{"swap": {"old": filepath.Join(private, "old"), "placement": "old"}},
+		StageOutputs: map[string]map[string]string{"swap": swap},
 	}
 }
 
@@ -202,7 +207,7 @@ func TestRunResetPwDBAndNoOldArea(t *testing.T) {
 		t.Errorf("without a swap: %v", err)
 	}
 	elsewhere := rc
-	elsewhere.StageOutputs = map[string]map[string]string{"swap": {"old": "/etc", "placement": "old"}}
+	elsewhere.StageOutputs = map[string]map[string]string{"swap": oldarea.Outputs("/etc", oldarea.PlacementOld, 1, 1)}
 	if _, _, err := runStage(t, elsewhere); err == nil || !strings.Contains(err.Error(), "not at") {
 		t.Errorf("an old area outside the two places: %v", err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/reinstall-dev/reinstall/internal/hooks"
 	sdk "github.com/reinstall-dev/reinstall/plugin-sdk"
+	"github.com/reinstall-dev/reinstall/plugins/internal/oldarea"
 )
 
 // TestRunReadsEveryHookFirst: a hook too large to run fails the stage with
@@ -20,13 +21,17 @@ func TestRunReadsEveryHookFirst(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(private, "old"), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	swap, err := oldarea.OutputsOf(filepath.Join(private, "old"), oldarea.PlacementOld)
+	if err != nil {
+		t.Fatal(err)
+	}
 	writeSized(t, filepath.Join(root, hooks.Dir, "a.sh"), 10)
 	writeSized(t, filepath.Join(root, hooks.Dir, "b.sh"), hooks.MaxHookSize+1)
 	host := &execCountingHost{}
-	_, err := stage{}.Run(context.Background(), &sdk.RunRequest{
+	_, err = stage{}.Run(context.Background(), &sdk.RunRequest{
 		Context: sdk.RunContext{
 			CTID: 101, HostRoot: root, Private: private, PrivatePrevious: private + ".previous",
-			StageOutputs: map[string]map[string]string{"swap": {"old": filepath.Join(private, "old"), "placement": "old"}},
+			StageOutputs: map[string]map[string]string{"swap": swap},
 		},
 		Host: host, UI: nopUI{},
 	})

@@ -11,6 +11,7 @@ import (
 
 	"github.com/reinstall-dev/reinstall/internal/safefs"
 	sdk "github.com/reinstall-dev/reinstall/plugin-sdk"
+	"github.com/reinstall-dev/reinstall/plugins/internal/oldarea"
 )
 
 // Rollback puts the old area back at VE_PRIVATE (and the new one at the
@@ -46,7 +47,7 @@ func (stage) Rollback(ctx context.Context, req *sdk.RollbackRequest) error {
 			return fmt.Errorf("bring back the parked old area: %w", err)
 		}
 	default:
-		rel, err := findOld(rc.Private, ino, dev)
+		rel, err := oldarea.Search(rc.Private, ino, dev)
 		if err != nil {
 			return fmt.Errorf("the old private area (inode %d) is at none of %s, %s, %s: %w",
 				ino, rc.Private, rc.PrivateTmp, rc.PrivatePrevious, err)
@@ -74,18 +75,18 @@ func (stage) Rollback(ctx context.Context, req *sdk.RollbackRequest) error {
 func takeBackOld(req *sdk.RollbackRequest, rel []string, ino, dev uint64) error {
 	rc := req.Context
 	shown := filepath.Join(append([]string{rc.Private}, rel...)...)
-	newArea, err := openDir(rc.Private)
+	newArea, err := oldarea.OpenDir(rc.Private)
 	if err != nil {
 		return err
 	}
 	defer newArea.Close()
-	parent, err := openBeneath(newArea, rel[:len(rel)-1])
+	parent, err := oldarea.OpenBeneath(newArea, rel[:len(rel)-1])
 	if err != nil {
 		return fmt.Errorf("take back %s: %w", shown, err)
 	}
 	defer parent.Close()
 	name := rel[len(rel)-1]
-	old, err := openBeneath(parent, []string{name})
+	old, err := oldarea.OpenBeneath(parent, []string{name})
 	if err != nil {
 		return fmt.Errorf("take back %s: %w", shown, err)
 	}
@@ -102,7 +103,7 @@ func takeBackOld(req *sdk.RollbackRequest, rel []string, ino, dev uint64) error 
 			return err
 		}
 	}
-	tmpParent, err := openDir(filepath.Dir(rc.PrivateTmp))
+	tmpParent, err := oldarea.OpenDir(filepath.Dir(rc.PrivateTmp))
 	if err != nil {
 		return err
 	}
@@ -122,7 +123,7 @@ func takeBackOld(req *sdk.RollbackRequest, rel []string, ino, dev uint64) error 
 // clearFlags clears the immutable and append-only flags of the directory
 // at path (never through a symlink).
 func clearFlags(req *sdk.RollbackRequest, path string) error {
-	dir, err := openDir(path)
+	dir, err := oldarea.OpenDir(path)
 	if err != nil {
 		return err
 	}

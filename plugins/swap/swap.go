@@ -13,6 +13,7 @@ import (
 	"github.com/reinstall-dev/reinstall/internal/safefs"
 	"github.com/reinstall-dev/reinstall/internal/version"
 	sdk "github.com/reinstall-dev/reinstall/plugin-sdk"
+	"github.com/reinstall-dev/reinstall/plugins/internal/oldarea"
 )
 
 // Plugin returns the swap plugin.
@@ -34,6 +35,8 @@ type stage struct{}
 var outputs = []sdk.Output{
 	{Name: "old", Type: "string", Description: "the host path of the old private area after the exchange"},
 	{Name: "placement", Type: "string", Description: "old (inside the new area, as /old) or parked (beside it, <VE_PRIVATE>.previous)"},
+	{Name: oldarea.OutputInode, Type: "string", Description: "the old private area's inode number, by which later stages find it wherever the container moved it"},
+	{Name: oldarea.OutputDevice, Type: "string", Description: "the device number of the old private area's file system"},
 }
 
 func (stage) Schema() sdk.Schema                                   { return sdk.Schema{Outputs: outputs} }
@@ -56,6 +59,9 @@ func (stage) Run(ctx context.Context, req *sdk.RunRequest) (*sdk.Result, error) 
 		return nil, fmt.Errorf("private area: %w", err)
 	}
 	oldID := map[string]string{"ino": strconv.FormatUint(st.Ino, 10), "dev": strconv.FormatUint(st.Dev, 10)}
+	report := func(path, placement string) map[string]string {
+		return oldarea.Outputs(path, placement, st.Ino, st.Dev)
+	}
 	if err := req.Host.Journal(ctx, stepExchange, sdk.PhaseBegin, oldID); err != nil {
 		return nil, err
 	}
@@ -76,7 +82,7 @@ func (stage) Run(ctx context.Context, req *sdk.RunRequest) (*sdk.Result, error) 
 		if err := req.Host.Journal(ctx, stepParkOld, sdk.PhaseDone, oldID); err != nil {
 			return nil, err
 		}
-		return &sdk.Result{Outputs: map[string]string{"old": rc.PrivatePrevious, "placement": "parked"}}, nil
+		return &sdk.Result{Outputs: report(rc.PrivatePrevious, oldarea.PlacementParked)}, nil
 	}
 	if err := req.Host.Journal(ctx, stepPlaceOld, sdk.PhaseBegin, oldID); err != nil {
 		return nil, err
@@ -87,7 +93,7 @@ func (stage) Run(ctx context.Context, req *sdk.RunRequest) (*sdk.Result, error) 
 	if err := req.Host.Journal(ctx, stepPlaceOld, sdk.PhaseDone, oldID); err != nil {
 		return nil, err
 	}
-	return &sdk.Result{Outputs: map[string]string{"old": filepath.Join(rc.Private, "old"), "placement": "old"}}, nil
+	return &sdk.Result{Outputs: report(filepath.Join(rc.Private, "old"), oldarea.PlacementOld)}, nil
 }
 
 // checkNewArea refuses to swap when the new area has nowhere to put the old
@@ -136,12 +142,12 @@ func stopContainer(ctx context.Context, req *sdk.RunRequest) error {
 // placeOld moves the old area (now at the temporary path) to <new>/old by a
 // rename between directory fds, so no symlink in the new area is followed.
 func placeOld(rc sdk.RunContext) error {
-	parent, err := openDir(filepath.Dir(rc.PrivateTmp))
+	parent, err := oldarea.OpenDir(filepath.Dir(rc.PrivateTmp))
 	if err != nil {
 		return err
 	}
 	defer parent.Close()
-	newArea, err := openDir(rc.Private)
+	newArea, err := oldarea.OpenDir(rc.Private)
 	if err != nil {
 		return err
 	}
@@ -150,12 +156,4 @@ func placeOld(rc sdk.RunContext) error {
 		return fmt.Errorf("move the old area to %s/old: %w", rc.Private, err)
 	}
 	return nil
-}
-
-func openDir(path string) (*os.File, error) {
-	f, err := os.OpenFile(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	return f, nil
 }

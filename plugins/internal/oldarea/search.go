@@ -1,4 +1,4 @@
-package swap
+package oldarea
 
 import (
 	"errors"
@@ -11,20 +11,20 @@ import (
 
 // Bounds of the search for the old area inside the new one: a container may
 // have moved its /old anywhere, but a hostile tree must not stall the
-// rollback.
+// stage or the rollback that searches.
 const (
 	searchDepth   = 4     // levels below the new area's top
 	searchEntries = 10000 // directory entries looked at in all
 )
 
-// errNotFound is a search that ended without finding the old area.
-var errNotFound = errors.New("not found")
+// ErrNotFound is a search that ended without finding the old area.
+var ErrNotFound = errors.New("not found")
 
-// findOld looks for the directory with inode ino on dev inside the new area
+// Search looks for the directory with inode ino on dev inside the new area
 // at root, breadth first, never through a symlink and never into another
 // file system, and returns its path below root as components.
-func findOld(root string, ino, dev uint64) ([]string, error) {
-	top, err := openDir(root)
+func Search(root string, ino, dev uint64) ([]string, error) {
+	top, err := OpenDir(root)
 	if err != nil {
 		return nil, err
 	}
@@ -39,7 +39,7 @@ func findOld(root string, ino, dev uint64) ([]string, error) {
 	for len(queue) > 0 && budget > 0 {
 		rel := queue[0]
 		queue = queue[1:]
-		dir, err := openBeneath(top, rel)
+		dir, err := OpenBeneath(top, rel)
 		if err != nil {
 			continue // changed meanwhile: not a place the old area can be
 		}
@@ -64,14 +64,14 @@ func findOld(root string, ino, dev uint64) ([]string, error) {
 		dir.Close()
 	}
 	if budget <= 0 {
-		return nil, fmt.Errorf("%w within the first %d entries of %s (searched %d levels deep, no symlink followed)", errNotFound, searchEntries, root, searchDepth)
+		return nil, fmt.Errorf("%w within the first %d entries of %s (searched %d levels deep, no symlink followed)", ErrNotFound, searchEntries, root, searchDepth)
 	}
-	return nil, fmt.Errorf("%w within %d levels of %s (no symlink followed)", errNotFound, searchDepth, root)
+	return nil, fmt.Errorf("%w within %d levels of %s (no symlink followed)", ErrNotFound, searchDepth, root)
 }
 
-// openBeneath opens the directory at the components rel below dir, one
+// OpenBeneath opens the directory at the components rel below dir, one
 // component at a time, refusing symlinks.
-func openBeneath(dir *os.File, rel []string) (*os.File, error) {
+func OpenBeneath(dir *os.File, rel []string) (*os.File, error) {
 	// "." is a new open file description: reading it moves no offset of dir's.
 	fd, err := unix.Openat(int(dir.Fd()), ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -86,4 +86,13 @@ func openBeneath(dir *os.File, rel []string) (*os.File, error) {
 		fd = next
 	}
 	return os.NewFile(uintptr(fd), dir.Name()), nil
+}
+
+// OpenDir opens a directory, not through a symlink.
+func OpenDir(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	return f, nil
 }
