@@ -5,6 +5,8 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/reinstall-dev/reinstall/pipeline/journal"
 )
 
 // Stage kinds, in the order a pipeline may use them.
@@ -67,7 +69,7 @@ type Pipeline struct {
 	pluginDirRecorded bool
 	// recordedPlugins, in a recovery of a format 2 journal, are the only
 	// external plugin files it launches (by name, pinned to their SHA-256).
-	recordedPlugins map[string]RecordedPlugin
+	recordedPlugins map[string]journal.RecordedPlugin
 
 	// values holds the input variables' values once assigned; unset ones
 	// are unknown while validating.

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/reinstall-dev/reinstall/pipeline/journal"
 )
 
 // Fault injection for the crash-safety suite, compiled only with the
@@ -23,7 +25,7 @@ import (
 // the safefs package itself.
 var faultSpec = os.Getenv("REINSTALL_FAULT")
 
-func (r *run) faultAfterRecord(rec Record) {
+func (r *run) faultAfterRecord(rec journal.Record) {
 	if path, ok := strings.CutPrefix(faultSpec, "copy-journal:"); ok {
 		// A dry run: keep a copy of every record, for the suite to learn
 		// which records plugins write.

@@ -2,7 +2,9 @@
 
 package pipeline
 
+import "github.com/reinstall-dev/reinstall/pipeline/journal"
+
 // Release builds have no fault injection: these hooks do nothing.
-func (r *run) faultAfterRecord(Record) {}
-func (r *run) faultDuringExec()        {}
-func faultEnv() []string               { return nil }
+func (r *run) faultAfterRecord(journal.Record) {}
+func (r *run) faultDuringExec()                {}
+func faultEnv() []string                       { return nil }

@@ -16,6 +16,7 @@ import (
 	"github.com/reinstall-dev/reinstall/internal/pluginhost"
 	"github.com/reinstall-dev/reinstall/internal/runtime"
 	"github.com/reinstall-dev/reinstall/internal/safefs"
+	"github.com/reinstall-dev/reinstall/pipeline/journal"
 	sdk "github.com/reinstall-dev/reinstall/plugin-sdk"
 )
 
@@ -35,7 +36,7 @@ func (s *services) Journal(_ context.Context, step, phase string, data map[strin
 		return fmt.Errorf("journal: phase %q is neither begin nor done", phase)
 	}
 	entry := sdk.JournalEntry{Stage: cur.stage.Name, Step: step, Phase: phase, Data: data}
-	if err := s.r.journal.Append(Record{Type: RecordStep, Stage: cur.stage.Name, Kind: cur.stage.Kind, Step: step, Phase: phase, Data: data}); err != nil {
+	if err := s.r.journal.Append(journal.Record{Type: journal.RecordStep, Stage: cur.stage.Name, Kind: cur.stage.Kind, Step: step, Phase: phase, Data: data}); err != nil {
 		return err
 	}
 	cur.entries = append(cur.entries, entry)

@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/reinstall-dev/reinstall/pipeline/journal"
 	sdk "github.com/reinstall-dev/reinstall/plugin-sdk"
 )
 
@@ -149,7 +150,7 @@ func TestRecordedVariablesRoundTrip(t *testing.T) {
 	}
 	// The recorded source is decoded; the file it came from is gone.
 	file := filepath.Join(t.TempDir(), "p.hcl")
-	back, err := loadRecordedPipeline(Options{}, &RunHeader{Format: JournalFormat, Pipeline: file, PipelineSource: []byte(variablesPipeline), Vars: rec})
+	back, err := loadRecordedPipeline(Options{}, &journal.Header{Format: journal.Format, Pipeline: file, PipelineSource: []byte(variablesPipeline), Vars: rec})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/reinstall-dev/reinstall/internal/pluginhost"
 	"github.com/reinstall-dev/reinstall/internal/vz"
+	"github.com/reinstall-dev/reinstall/pipeline/journal"
 
 	ctyjson "github.com/zclconf/go-cty/cty/json"
 )
@@ -54,9 +55,9 @@ func (p *Pipeline) RecordedVariables() map[string]json.RawMessage {
 // variable values it recorded (the others are unknown). A format 1 journal
 // recorded no source: its pipeline file (or the embedded default) is read
 // again, as the binaries that wrote such journals did.
-func loadRecordedPipeline(o Options, hdr *RunHeader) (*Pipeline, error) {
+func loadRecordedPipeline(o Options, hdr *journal.Header) (*Pipeline, error) {
 	filename, src := hdr.Pipeline, hdr.PipelineSource
-	if hdr.format() < 2 {
+	if hdr.Version() < 2 {
 		var err error
 		if filename, src, err = pipelineSource(Options{Host: o.Host, PipelineFile: pipelineFileOf(hdr)}); err != nil {
 			return nil, refused("pipeline: %v", err)
@@ -83,10 +84,10 @@ func loadRecordedPipeline(o Options, hdr *RunHeader) (*Pipeline, error) {
 	// The interrupted run's external plugins, from where it found them,
 	// whatever the caller's environment says now.
 	p.PluginDir, p.pluginDirRecorded = hdr.PluginDir, true
-	if hdr.format() >= 2 {
+	if hdr.Version() >= 2 {
 		p.recordedPlugins = hdr.Plugins
 		if p.recordedPlugins == nil {
-			p.recordedPlugins = map[string]RecordedPlugin{}
+			p.recordedPlugins = map[string]journal.RecordedPlugin{}
 		}
 	}
 	return p, nil
@@ -94,8 +95,8 @@ func loadRecordedPipeline(o Options, hdr *RunHeader) (*Pipeline, error) {
 
 // recordPlugins resolves every external plugin the pipeline's stages use
 // and hashes its file, for the journal header.
-func recordPlugins(h *vz.Host, p *Pipeline) (map[string]RecordedPlugin, error) {
-	out := map[string]RecordedPlugin{}
+func recordPlugins(h *vz.Host, p *Pipeline) (map[string]journal.RecordedPlugin, error) {
+	out := map[string]journal.RecordedPlugin{}
 	for _, s := range p.Stages {
 		if _, done := out[s.Plugin]; done || slices.Contains(BuiltinPlugins, s.Plugin) {
 			continue
@@ -108,7 +109,7 @@ func recordPlugins(h *vz.Host, p *Pipeline) (map[string]RecordedPlugin, error) {
 		if err != nil {
 			return nil, fmt.Errorf("plugin %s: %w", s.Plugin, err)
 		}
-		out[s.Plugin] = RecordedPlugin{Path: spec.Path, SHA256: sum}
+		out[s.Plugin] = journal.RecordedPlugin{Path: spec.Path, SHA256: sum}
 	}
 	if len(out) == 0 {
 		return nil, nil

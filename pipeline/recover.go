@@ -11,6 +11,7 @@ import (
 	"github.com/reinstall-dev/reinstall/internal/pluginhost"
 	"github.com/reinstall-dev/reinstall/internal/runtime"
 	"github.com/reinstall-dev/reinstall/internal/vz"
+	"github.com/reinstall-dev/reinstall/pipeline/journal"
 )
 
 // Recovery outcomes.
@@ -53,7 +54,7 @@ func Recover(ctx context.Context, o Options) (string, error) {
 	if _, err := os.Lstat(path); errors.Is(err, os.ErrNotExist) {
 		return RecoveredNothing, nil
 	}
-	j, records, err := OpenJournal(path)
+	j, records, err := journal.Open(path)
 	if errors.Is(err, vz.ErrNotRegular) {
 		return "", &Error{Code: ExitRefused, Stage: "recover", Reason: ReasonRefused, Err: err}
 	}
@@ -61,12 +62,13 @@ func Recover(ctx context.Context, o Options) (string, error) {
 		return "", recoverError(err)
 	}
 	r.journal = j
-	j.afterAppend = r.faultAfterRecord
+	j.OnAppend(r.faultAfterRecord)
+	replayed := journal.Replay(records)
 	if len(records) == 0 || records[0].Header == nil {
 		// The run died while creating its journal: nothing else happened.
 		return RecoveredNoProgress, r.finishJournal()
 	}
-	hdr := records[0].Header
+	hdr := replayed.Header
 	if err := r.useRecordedRuntime(hdr); err != nil {
 		return "", recoverError(fmt.Errorf("container runtime: %w", err))
 	}
@@ -76,13 +78,13 @@ func Recover(ctx context.Context, o Options) (string, error) {
 	if err := killCgroup(hdr.Cgroup); err != nil {
 		return "", recoverError(fmt.Errorf("end the interrupted run's processes: %w", err))
 	}
-	if err := r.restore(ctx, hdr, records); err != nil {
+	if err := r.restore(ctx, replayed); err != nil {
 		return "", recoverError(err)
 	}
 	if err := r.checkSkipRollback(); err != nil {
 		return "", err
 	}
-	if r.committed(records) {
+	if replayed.Committed {
 		if err := r.rollForward(ctx); err != nil {
 			return "", recoverError(err)
 		}
@@ -94,14 +96,15 @@ func Recover(ctx context.Context, o Options) (string, error) {
 	if err := r.restoreRunState(); err != nil {
 		return "", recoverError(err)
 	}
-	if err := r.journal.Append(Record{Type: RecordRolledBack}); err != nil {
+	if err := r.journal.Append(journal.Record{Type: journal.RecordRolledBack}); err != nil {
 		return "", recoverError(err)
 	}
 	return RecoveredRollback, r.finishJournal()
 }
 
-// restore rebuilds the run's state from its journal header and records.
-func (r *run) restore(ctx context.Context, hdr *RunHeader, records []Record) error {
+// restore rebuilds the run's state from its replayed journal.
+func (r *run) restore(ctx context.Context, replayed *journal.Run) error {
+	hdr := replayed.Header
 	ct, err := r.host.LoadContainer(r.ctid)
 	if err != nil {
 		return err
@@ -121,29 +124,18 @@ func (r *run) restore(ctx context.Context, hdr *RunHeader, records []Record) err
 	if err := r.preparePlugins(ctx); err != nil {
 		return err
 	}
-	byName := map[string]*stageRun{}
 	for _, sr := range r.stages {
-		byName[sr.stage.Name] = sr
-	}
-	for _, rec := range records {
-		sr := byName[rec.Stage]
-		if sr == nil {
+		st := replayed.Stage(sr.stage.Name)
+		if st == nil {
 			continue
 		}
-		switch {
-		case rec.Type == RecordStageBegin:
-			sr.started, sr.config, sr.entries, sr.outputs = true, rec.Config, nil, nil
-		case rec.Type == RecordStep:
-			sr.entries = append(sr.entries, stepEntry(rec))
-		case rec.Type == RecordStageDone:
-			sr.outputs = rec.Data
-			if sr.outputs == nil {
-				sr.outputs = map[string]string{}
-			}
-			r.rc.StageOutputs[rec.Stage] = rec.Data
-		case rec.Type == RecordRollback && slices.Contains([]string{"done", rollbackDiscarded, rollbackSkipped}, rec.Phase):
-			sr.started, sr.entries, sr.outputs = false, nil, nil
+		if st.Outputs != nil {
+			r.rc.StageOutputs[st.Name] = st.Outputs
 		}
+		if st.State.Settled() {
+			continue
+		}
+		sr.started, sr.config, sr.entries, sr.outputs = true, st.Config, st.Steps, st.Outputs
 	}
 	return nil
 }
@@ -189,22 +181,13 @@ func (r *run) checkSkipRollback() error {
 	return nil
 }
 
-func (r *run) committed(records []Record) bool {
-	for _, rec := range records {
-		if rec.Type == RecordCommit {
-			return true
-		}
-	}
-	return false
-}
-
 func (r *run) finishJournal() error {
 	err := r.journal.Finish()
 	r.journal = nil
 	return err
 }
 
-func pipelineFileOf(hdr *RunHeader) string {
+func pipelineFileOf(hdr *journal.Header) string {
 	if hdr.Pipeline == DefaultFilename {
 		return ""
 	}

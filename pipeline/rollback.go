@@ -13,6 +13,7 @@ import (
 
 	"github.com/reinstall-dev/reinstall/internal/runtime"
 	"github.com/reinstall-dev/reinstall/internal/vz"
+	"github.com/reinstall-dev/reinstall/pipeline/journal"
 )
 
 // rollbackTimeout bounds each stage's rollback; it runs on a fresh context
@@ -27,7 +28,7 @@ func (r *run) fail(stage string, cause error) error {
 		rbErr = r.restoreRunState()
 	}
 	if rbErr == nil {
-		rbErr = r.journal.Append(Record{Type: RecordRolledBack})
+		rbErr = r.journal.Append(journal.Record{Type: journal.RecordRolledBack})
 	}
 	if rbErr == nil {
 		if err := r.journal.Finish(); err != nil {
@@ -44,18 +45,6 @@ func (r *run) fail(stage string, cause error) error {
 	}
 	return stageError(stage, cause, rbErr)
 }
-
-// Phases of a stage's rollback records, besides begin and done.
-const (
-	// rollbackFailed: the stage's Rollback returned an error; a recovery
-	// tries it again.
-	rollbackFailed = "failed"
-	// rollbackDiscarded: the stage's Rollback failed, but its work was in
-	// the new private area, which the rollback discarded.
-	rollbackDiscarded = "discarded"
-	// rollbackSkipped: the operator skipped it (recover --skip-rollback).
-	rollbackSkipped = "skipped"
-)
 
 // rollback undoes the started stages in [from, to) in reverse order, each in
 // its plugin (started afresh if it died) with the entries it journaled. A
@@ -75,7 +64,7 @@ func (r *run) rollback(from, to int) error {
 		}
 		if slices.Contains(r.o.SkipRollback, sr.stage.Name) {
 			r.o.Logger.Warn("rollback skipped as --skip-rollback says: what the stage did stays in place", "stage", sr.stage.Name)
-			if err := r.journal.Append(Record{Type: RecordRollback, Stage: sr.stage.Name, Kind: sr.stage.Kind, Phase: rollbackSkipped}); err != nil {
+			if err := r.journal.Append(journal.Record{Type: journal.RecordRollback, Stage: sr.stage.Name, Kind: sr.stage.Kind, Phase: journal.RollbackSkipped}); err != nil {
 				return err
 			}
 			r.rolledBack(sr)
@@ -86,7 +75,7 @@ func (r *run) rollback(from, to int) error {
 			r.rolledBack(sr)
 			continue
 		}
-		if r.journal.broken != nil {
+		if r.journal.Broken() != nil {
 			return fmt.Errorf("roll back stage %s: %w", sr.stage.Name, err)
 		}
 		stuck.add(sr.stage, err)
@@ -94,7 +83,7 @@ func (r *run) rollback(from, to int) error {
 			return stuck
 		}
 		r.o.Logger.Warn("stage rollback failed; rolling back the others", "stage", sr.stage.Name, "error", err)
-		if err := r.journal.Append(Record{Type: RecordRollback, Stage: sr.stage.Name, Kind: sr.stage.Kind, Phase: rollbackFailed, Data: map[string]string{"error": err.Error()}}); err != nil {
+		if err := r.journal.Append(journal.Record{Type: journal.RecordRollback, Stage: sr.stage.Name, Kind: sr.stage.Kind, Phase: journal.RollbackFailed, Data: map[string]string{"error": err.Error()}}); err != nil {
 			return err
 		}
 		failed = append(failed, sr)
@@ -107,7 +96,7 @@ func (r *run) rollback(from, to int) error {
 	}
 	for _, sr := range failed {
 		r.o.Logger.Warn("the stage's rollback failed, but its work was in the new private area, which is discarded", "stage", sr.stage.Name)
-		if err := r.journal.Append(Record{Type: RecordRollback, Stage: sr.stage.Name, Kind: sr.stage.Kind, Phase: rollbackDiscarded}); err != nil {
+		if err := r.journal.Append(journal.Record{Type: journal.RecordRollback, Stage: sr.stage.Name, Kind: sr.stage.Kind, Phase: journal.RollbackDiscarded}); err != nil {
 			return err
 		}
 		r.rolledBack(sr)
@@ -194,7 +183,7 @@ func (r *run) rollbackStage(sr *stageRun) error {
 	ctx, cancel := context.WithTimeout(context.Background(), rollbackTimeout)
 	defer cancel()
 	s := sr.stage
-	if err := r.journal.Append(Record{Type: RecordRollback, Stage: s.Name, Kind: s.Kind, Phase: "begin"}); err != nil {
+	if err := r.journal.Append(journal.Record{Type: journal.RecordRollback, Stage: s.Name, Kind: s.Kind, Phase: journal.RollbackBegin}); err != nil {
 		return err
 	}
 	p, err := r.plugin(ctx, s.Plugin)
@@ -206,7 +195,7 @@ func (r *run) rollbackStage(sr *stageRun) error {
 	if err := p.Rollback(ctx, s.Kind, withoutSensitive(sr.config, sr.sensitive), r.stageContext(s), sr.entries, r.pluginEvents(s)); err != nil {
 		return err
 	}
-	return r.journal.Append(Record{Type: RecordRollback, Stage: s.Name, Kind: s.Kind, Phase: "done"})
+	return r.journal.Append(journal.Record{Type: journal.RecordRollback, Stage: s.Name, Kind: s.Kind, Phase: journal.RollbackDone})
 }
 
 // reprovision handles a hook's exit 128: the temporary area is discarded by

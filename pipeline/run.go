@@ -13,6 +13,7 @@ import (
 
 	"github.com/reinstall-dev/reinstall/internal/pluginhost"
 	"github.com/reinstall-dev/reinstall/internal/vz"
+	"github.com/reinstall-dev/reinstall/pipeline/journal"
 	sdk "github.com/reinstall-dev/reinstall/plugin-sdk"
 )
 
@@ -33,7 +34,7 @@ type run struct {
 	launcher           *pluginhost.Launcher
 	plugins            map[string]*pluginhost.Plugin
 	stages             []*stageRun
-	journal            *Journal
+	journal            *journal.Journal
 	// origIno/origDev identify the old private area's directory, so the host
 	// can tell which area sits at VE_PRIVATE at any moment.
 	origIno, origDev uint64
@@ -68,7 +69,7 @@ func (r *run) execute(ctx context.Context) error {
 	for i := 0; i < len(r.stages); i++ {
 		sr := r.stages[i]
 		if i == commitAt {
-			if err := r.journal.Append(Record{Type: RecordCommit}); err != nil {
+			if err := r.journal.Append(journal.Record{Type: journal.RecordCommit}); err != nil {
 				return r.fail(sr.stage.Name, err)
 			}
 			if err := r.writeOSTemplate(); err != nil {
@@ -99,7 +100,7 @@ func (r *run) execute(ctx context.Context) error {
 		}
 	}
 	if commitAt == len(r.stages) {
-		if err := r.journal.Append(Record{Type: RecordCommit}); err != nil {
+		if err := r.journal.Append(journal.Record{Type: journal.RecordCommit}); err != nil {
 			return r.fail(StagePreflight, err)
 		}
 		if err := r.writeOSTemplate(); err != nil {
@@ -116,18 +117,18 @@ func (r *run) execute(ctx context.Context) error {
 
 // begin creates the journal: the first change on disk.
 func (r *run) begin() error {
-	j, err := CreateJournal(r.host.JournalPath(r.ctid))
+	j, err := journal.Create(r.host.JournalPath(r.ctid))
 	if err != nil {
 		return &Error{Code: ExitRefused, Stage: StagePreflight, Err: err}
 	}
 	r.journal = j
-	j.afterAppend = r.faultAfterRecord
+	j.OnAppend(r.faultAfterRecord)
 	plugins, err := recordPlugins(r.host, r.pipeline)
 	if err != nil {
 		return r.abandonJournal(err)
 	}
-	hdr := &RunHeader{
-		Format:         JournalFormat,
+	hdr := &journal.Header{
+		Format:         journal.Format,
 		PipelineSource: r.pipeline.Source,
 		Plugins:        plugins,
 		StopGrace:      r.o.StopGrace,
@@ -145,7 +146,7 @@ func (r *run) begin() error {
 	if r.cgroup != nil {
 		hdr.Cgroup = r.cgroup.dir
 	}
-	if err := j.Append(Record{Type: RecordRun, Header: hdr}); err != nil {
+	if err := j.Append(journal.Record{Type: journal.RecordRun, Header: hdr}); err != nil {
 		return r.abandonJournal(err)
 	}
 	return nil
@@ -197,7 +198,7 @@ func (r *run) runStage(ctx context.Context, i int) (ran bool, err error) {
 	sr.config = config
 	sr.started = true
 	sr.entries = nil
-	if err := r.journal.Append(Record{Type: RecordStageBegin, Stage: s.Name, Kind: s.Kind, Plugin: s.Plugin, Config: withoutSensitive(config, sr.sensitive)}); err != nil {
+	if err := r.journal.Append(journal.Record{Type: journal.RecordStageBegin, Stage: s.Name, Kind: s.Kind, Plugin: s.Plugin, Config: withoutSensitive(config, sr.sensitive)}); err != nil {
 		return true, err
 	}
 	r.emit(Event{Type: EventStageStarted, Stage: s.Name, Kind: s.Kind, Plugin: s.Plugin, Index: i + 1, Count: len(r.stages)})
@@ -220,7 +221,7 @@ func (r *run) runStage(ctx context.Context, i int) (ran bool, err error) {
 			r.rc.Options.Extra["mode"] = mode
 		}
 	}
-	if err := r.journal.Append(Record{Type: RecordStageDone, Stage: s.Name, Kind: s.Kind, Data: res.Outputs}); err != nil {
+	if err := r.journal.Append(journal.Record{Type: journal.RecordStageDone, Stage: s.Name, Kind: s.Kind, Data: res.Outputs}); err != nil {
 		return true, err
 	}
 	r.emit(Event{Type: EventStageFinished, Stage: s.Name, Kind: s.Kind, Plugin: s.Plugin, Index: i + 1, Count: len(r.stages), Duration: time.Since(began)})

@@ -9,6 +9,7 @@ import (
 
 	"github.com/reinstall-dev/reinstall/internal/runtime"
 	"github.com/reinstall-dev/reinstall/internal/vz"
+	"github.com/reinstall-dev/reinstall/pipeline/journal"
 )
 
 // decodeRuntime reads the pipeline block's `runtime` attribute: a constant
@@ -57,7 +58,7 @@ func useRuntime(o *Options, p *Pipeline) error {
 // useRecordedRuntime gives a recovery the runtime its run recorded, unless
 // the caller set o.Runtime; a journal that recorded none leaves the choice to
 // --runtime, else "auto".
-func (r *run) useRecordedRuntime(hdr *RunHeader) error {
+func (r *run) useRecordedRuntime(hdr *journal.Header) error {
 	if r.o.Runtime != nil || hdr.Runtime == "" {
 		return useRuntime(&r.o, nil)
 	}

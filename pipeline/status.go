@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"strings"
+
+	"github.com/reinstall-dev/reinstall/pipeline/journal"
 )
 
 // Pending describes an unfinished reinstall found in a container's journal.
@@ -33,7 +35,7 @@ func Status(o Options) (*Pending, error) {
 		return nil, refused("%v", err)
 	}
 	path := o.Host.JournalPath(ctid)
-	records, err := ReadJournal(path)
+	records, err := journal.Read(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
@@ -44,37 +46,18 @@ func Status(o Options) (*Pending, error) {
 	if name, ok := o.Host.LXCName(ctid); ok {
 		p.CTID, p.CT = 0, name
 	}
-	state := map[string]string{}
-	var order []string
-	for _, rec := range records {
-		switch rec.Type {
-		case RecordRun:
-			p.RunID, p.PID = rec.Header.Context.RunID, rec.Header.ReinstallPID
-			p.Runtime, p.SetOSTemplate = rec.Header.Runtime, rec.Header.SetOSTemplate
-		case RecordStageBegin:
-			if _, ok := state[rec.Stage]; !ok {
-				order = append(order, rec.Stage)
-			}
-			state[rec.Stage] = "begun"
-		case RecordStageDone:
-			state[rec.Stage] = "done"
-		case RecordRollback:
-			switch rec.Phase {
-			case "done":
-				state[rec.Stage] = "rolled back"
-			case rollbackFailed:
-				state[rec.Stage] = "rollback failed: " + rec.Data["error"]
-			case rollbackDiscarded:
-				state[rec.Stage] = "rollback failed; discarded with the new private area"
-			case rollbackSkipped:
-				state[rec.Stage] = "rollback skipped (--skip-rollback)"
-			}
-		case RecordCommit:
-			p.Committed = true
-		}
+	run := journal.Replay(records)
+	if hdr := run.Header; hdr != nil {
+		p.RunID, p.PID = hdr.Context.RunID, hdr.ReinstallPID
+		p.Runtime, p.SetOSTemplate = hdr.Runtime, hdr.SetOSTemplate
 	}
-	for _, name := range order {
-		p.Stages = append(p.Stages, name+": "+state[name])
+	p.Committed = run.Committed
+	for _, st := range run.Stages {
+		state := st.State.String()
+		if st.State == journal.Unrolled {
+			state += ": " + st.RollbackError
+		}
+		p.Stages = append(p.Stages, st.Name+": "+state)
 	}
 	p.Alive = p.PID > 0 && processAlive(p.PID)
 	switch {

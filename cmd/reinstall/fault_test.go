@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/reinstall-dev/reinstall/pipeline"
+	"github.com/reinstall-dev/reinstall/pipeline/journal"
 )
 
 // The crash-safety suite (contract §5): kill the host or a plugin with
@@ -157,13 +158,13 @@ func faultRecords(t *testing.T, m faultMode, pluginSteps bool) []int {
 	if r := h.cliEnv([]string{"REINSTALL_FAULT=copy-journal:" + copyPath}, args...); r.code != 0 {
 		t.Fatalf("dry run: exit %d\n%s", r.code, r.stderr)
 	}
-	records, err := pipeline.ReadJournal(copyPath)
+	records, err := journal.Read(copyPath)
 	if err != nil || len(records) < 10 {
 		t.Fatalf("dry run journal copy: %d records, %v", len(records), err)
 	}
 	var seqs []int
 	for _, rec := range records {
-		if !pluginSteps || rec.Type == pipeline.RecordStep {
+		if !pluginSteps || rec.Type == journal.RecordStep {
 			seqs = append(seqs, rec.Seq)
 		}
 	}
@@ -196,7 +197,7 @@ func checkAllowedState(t *testing.T, h *testHost, m faultMode, before map[string
 
 // journalCgroup reads the run's cgroup from its journal, if any.
 func journalCgroup(h *testHost) string {
-	records, err := pipeline.ReadJournal(h.Path("vz/lock/101.journal"))
+	records, err := journal.Read(h.Path("vz/lock/101.journal"))
 	if err != nil || len(records) == 0 || records[0].Header == nil {
 		return ""
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/reinstall-dev/reinstall/internal/testenv"
 	"github.com/reinstall-dev/reinstall/pipeline"
+	"github.com/reinstall-dev/reinstall/pipeline/journal"
 )
 
 // TestOSTemplateRecover kills the host right after the commit record, before
@@ -40,7 +41,7 @@ func TestOSTemplateRecover(t *testing.T) {
 			if r.code == 0 {
 				t.Fatal("the fault point was never reached")
 			}
-			records, err := pipeline.ReadJournal(h.Path("vz/lock/101.journal"))
+			records, err := journal.Read(h.Path("vz/lock/101.journal"))
 			if err != nil || len(records) == 0 || records[0].Header == nil {
 				t.Fatalf("journal after the crash: %v", err)
 			}
@@ -88,12 +89,12 @@ func ostemplateCommitRecord(t *testing.T) int {
 	if r := h.cliEnv([]string{"REINSTALL_FAULT=copy-journal:" + copyPath}, "--ostemplate", otherTemplate, "101"); r.code != 0 {
 		t.Fatalf("dry run: exit %d\n%s", r.code, r.stderr)
 	}
-	records, err := pipeline.ReadJournal(copyPath)
+	records, err := journal.Read(copyPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, rec := range records {
-		if rec.Type == pipeline.RecordCommit {
+		if rec.Type == journal.RecordCommit {
 			return rec.Seq
 		}
 	}

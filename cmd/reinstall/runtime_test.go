@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/reinstall-dev/reinstall/pipeline"
+	"github.com/reinstall-dev/reinstall/pipeline/journal"
 )
 
 // fakeTool is a fake vzctl or prlctl (testdata/fake-<name>) installed as
@@ -348,13 +349,13 @@ func TestToolRuntimeRecoverUsesJournaledRuntime(t *testing.T) {
 }
 
 // journalHeader reads the header of container 101's journal.
-func journalHeader(t *testing.T, h *testHost) *pipeline.RunHeader {
+func journalHeader(t *testing.T, h *testHost) *journal.Header {
 	t.Helper()
 	matches, _ := filepath.Glob(h.Path("vz/lock/101.journal"))
 	if len(matches) != 1 {
 		t.Fatalf("no journal left by the crashed run")
 	}
-	records, err := pipeline.ReadJournal(matches[0])
+	records, err := journal.Read(matches[0])
 	if err != nil || len(records) == 0 || records[0].Header == nil {
 		t.Fatalf("journal: %v, %d records", err, len(records))
 	}

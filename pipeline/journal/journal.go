@@ -1,4 +1,4 @@
-package pipeline
+package journal
 
 import (
 	"bytes"
@@ -27,6 +27,20 @@ const (
 	RecordFinished   = "finished"    // the run ended; the journal is about to go
 )
 
+// Phases of a stage's rollback records.
+const (
+	RollbackBegin = "begin"
+	RollbackDone  = "done"
+	// RollbackFailed: the stage's Rollback returned an error; a recovery
+	// tries it again.
+	RollbackFailed = "failed"
+	// RollbackDiscarded: the stage's Rollback failed, but its work was in
+	// the new private area, which the rollback discarded.
+	RollbackDiscarded = "discarded"
+	// RollbackSkipped: the operator skipped it (recover --skip-rollback).
+	RollbackSkipped = "skipped"
+)
+
 // Record is one line of the journal.
 type Record struct {
 	Seq    int               `json:"seq"`
@@ -39,19 +53,19 @@ type Record struct {
 	Phase  string            `json:"phase,omitempty"`
 	Data   map[string]string `json:"data,omitempty"`
 	Config json.RawMessage   `json:"config,omitempty"`
-	Header *RunHeader        `json:"header,omitempty"`
+	Header *Header           `json:"header,omitempty"`
 }
 
-// JournalFormat is the version of the journal format this binary writes,
+// Format is the version of the journal format this binary writes,
 // in the run record's header. Format 1 (journals without the field) recorded
 // no pipeline source and no plugin files: recovering one reads the pipeline
 // file again, as the binaries that wrote it did. Format 2 records everything
 // recovery needs, which then reads nothing else.
-const JournalFormat = 2
+const Format = 2
 
-// RunHeader is what recovery needs to know about a run.
-type RunHeader struct {
-	// Format is the journal format (JournalFormat); 0 reads as 1.
+// Header is what recovery needs to know about a run.
+type Header struct {
+	// Format is the journal format (the constant Format); 0 reads as 1.
 	Format       int            `json:"format,omitempty"`
 	Context      sdk.RunContext `json:"context"`
 	Pipeline     string         `json:"pipeline"`
@@ -88,9 +102,9 @@ type RecordedPlugin struct {
 	SHA256 string `json:"sha256"`
 }
 
-// format is the header's journal format, 1 for one written before formats
+// Version is the header's journal format, 1 for one written before formats
 // were recorded.
-func (h *RunHeader) format() int {
+func (h *Header) Version() int {
 	if h.Format == 0 {
 		return 1
 	}
@@ -100,11 +114,11 @@ func (h *RunHeader) format() int {
 // checkFormat refuses a journal written in a newer format than this
 // binary knows: recovering it with this one could change what it means.
 func checkFormat(first Record) error {
-	if first.Header == nil || first.Header.format() <= JournalFormat {
+	if first.Header == nil || first.Header.Version() <= Format {
 		return nil
 	}
 	return fmt.Errorf("written in journal format %d, but this reinstall reads formats up to %d: recover with the reinstall binary that wrote it (or a newer one)",
-		first.Header.Format, JournalFormat)
+		first.Header.Format, Format)
 }
 
 // Journal is an append-only, fsynced record of a run at $LOCKDIR/<CTID>.journal.
@@ -118,8 +132,8 @@ type Journal struct {
 	broken error
 }
 
-// CreateJournal creates a new journal; one left from an earlier run is an error.
-func CreateJournal(path string) (*Journal, error) {
+// Create creates a new journal; one left from an earlier run is an error.
+func Create(path string) (*Journal, error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|os.O_APPEND|unix.O_CLOEXEC, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("create journal: %w", err)
@@ -131,10 +145,10 @@ func CreateJournal(path string) (*Journal, error) {
 	return &Journal{path: path, f: f}, nil
 }
 
-// OpenJournal reopens an existing journal to append to it (recovery). A
+// Open reopens an existing journal to append to it (recovery). A
 // torn last line is cut off first, so that the next record starts a line.
-func OpenJournal(path string) (*Journal, []Record, error) {
-	records, complete, err := readJournal(path)
+func Open(path string) (*Journal, []Record, error) {
+	records, complete, err := read(path)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -152,6 +166,14 @@ func OpenJournal(path string) (*Journal, []Record, error) {
 	}
 	return j, records, nil
 }
+
+// OnAppend sets f to see every record once it is on disk (the crash-safety
+// suite kills the process there).
+func (j *Journal) OnAppend(f func(Record)) { j.afterAppend = f }
+
+// Broken is the first write or fsync that failed (every later Append fails
+// with it), nil while the journal is whole.
+func (j *Journal) Broken() error { return j.broken }
 
 // Path returns the journal's file name.
 func (j *Journal) Path() string { return j.path }
@@ -202,31 +224,31 @@ func (j *Journal) Finish() error {
 // Close closes the journal and keeps it on disk (recovery will need it).
 func (j *Journal) Close() error { return j.f.Close() }
 
-// ReadJournal reads every complete record of a journal. A torn last line
+// Read reads every complete record of a journal. A torn last line
 // (no newline: the run died while writing it) is normal and ignored, since
 // the step it announced was never started. Any other line that does not
 // decode is corruption, refused with its line number: recovery never guesses
 // past it.
-func ReadJournal(path string) ([]Record, error) {
-	records, _, err := readJournal(path)
+func Read(path string) ([]Record, error) {
+	records, _, err := read(path)
 	return records, err
 }
 
-// readJournal is ReadJournal that also returns the length of the complete
+// read is Read that also returns the length of the complete
 // lines, where an append must start after a torn last line.
-func readJournal(path string) ([]Record, int64, error) {
+func read(path string) ([]Record, int64, error) {
 	data, err := vz.ReadStateFile(path) // a FIFO or a symlink is refused, never read
 	if err != nil {
 		return nil, 0, fmt.Errorf("read journal: %w", err)
 	}
-	records, complete, err := parseJournal(path, data)
+	records, complete, err := parse(path, data)
 	return records, int64(complete), err
 }
 
-// parseJournal decodes the newline-terminated records of data and returns
+// parse decodes the newline-terminated records of data and returns
 // them with the length of those lines; what follows the last newline is a
 // torn record.
-func parseJournal(path string, data []byte) ([]Record, int, error) {
+func parse(path string, data []byte) ([]Record, int, error) {
 	var records []Record
 	complete := bytes.LastIndexByte(data, '\n') + 1
 	for n, line := range bytes.SplitAfter(data[:complete], []byte("\n")) {
@@ -235,7 +257,7 @@ func parseJournal(path string, data []byte) ([]Record, int, error) {
 		}
 		var r Record
 		if err := json.Unmarshal(line, &r); err != nil {
-			return nil, 0, &CorruptJournalError{Path: path, Line: n + 1, Err: err}
+			return nil, 0, &CorruptError{Path: path, Line: n + 1, Err: err}
 		}
 		if n == 0 {
 			if err := checkFormat(r); err != nil {
@@ -247,20 +269,20 @@ func parseJournal(path string, data []byte) ([]Record, int, error) {
 	return records, complete, nil
 }
 
-// CorruptJournalError is a journal record that does not decode and is not
+// CorruptError is a journal record that does not decode and is not
 // the torn last line of a crash.
-type CorruptJournalError struct {
+type CorruptError struct {
 	Path string
 	Line int
 	Err  error
 }
 
-func (e *CorruptJournalError) Error() string {
+func (e *CorruptError) Error() string {
 	return fmt.Sprintf("journal %s: line %d is corrupt (%v); only a torn last line is what a crash leaves, so nothing is skipped "+
 		"or truncated: inspect the file, repair that line, then run the command again", e.Path, e.Line, e.Err)
 }
 
-func (e *CorruptJournalError) Unwrap() error { return e.Err }
+func (e *CorruptError) Unwrap() error { return e.Err }
 
 // cutTornTail truncates f to its complete lines and fsyncs it.
 func cutTornTail(f *os.File, complete int64) error {
@@ -289,6 +311,7 @@ func syncDir(dir string) error {
 	return nil
 }
 
-func stepEntry(rec Record) sdk.JournalEntry {
+// StepEntry is a step record as the plugin that journaled it sees it.
+func StepEntry(rec Record) sdk.JournalEntry {
 	return sdk.JournalEntry{Stage: rec.Stage, Step: rec.Step, Phase: rec.Phase, Data: rec.Data}
 }

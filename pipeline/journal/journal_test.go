@@ -1,9 +1,10 @@
-package pipeline
+package journal
 
 import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -15,7 +16,7 @@ import (
 func writeRecords(t *testing.T, types ...string) (string, []byte) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "101.journal")
-	j, err := CreateJournal(path)
+	j, err := Create(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,14 +52,14 @@ func TestJournalTornLastRecordIsIgnored(t *testing.T) {
 	if err := os.WriteFile(path, torn, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	records, err := ReadJournal(path)
+	records, err := Read(path)
 	if err != nil {
 		t.Fatalf("a torn last record: %v", err)
 	}
 	if d := cmp.Diff([]string{RecordRun, RecordStageBegin}, recordTypes(records)); d != "" {
 		t.Errorf("records (-want +got):\n%s", d)
 	}
-	j, _, err := OpenJournal(path)
+	j, _, err := Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +67,7 @@ func TestJournalTornLastRecordIsIgnored(t *testing.T) {
 		t.Fatal(err)
 	}
 	j.Close()
-	records, err = ReadJournal(path)
+	records, err = Read(path)
 	if err != nil {
 		t.Fatalf("after appending past a torn record: %v", err)
 	}
@@ -103,16 +104,16 @@ func TestJournalCorruptRecordIsRefused(t *testing.T) {
 			if err := os.WriteFile(path, []byte(bad), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			_, err := ReadJournal(path)
-			var ce *CorruptJournalError
+			_, err := Read(path)
+			var ce *CorruptError
 			if !errors.As(err, &ce) || ce.Line != tt.line || ce.Path != path {
-				t.Fatalf("ReadJournal: %v; want a CorruptJournalError at %s line %d", err, path, tt.line)
+				t.Fatalf("Read: %v; want a CorruptError at %s line %d", err, path, tt.line)
 			}
-			if !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "line "+itoa(tt.line)) {
+			if !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "line "+strconv.Itoa(tt.line)) {
 				t.Errorf("the message does not name the journal and line: %v", err)
 			}
-			if _, _, err := OpenJournal(path); !errors.As(err, &ce) {
-				t.Errorf("OpenJournal: %v, want the corruption refused", err)
+			if _, _, err := Open(path); !errors.As(err, &ce) {
+				t.Errorf("Open: %v, want the corruption refused", err)
 			}
 			if after, _ := os.ReadFile(path); string(after) != bad {
 				t.Error("the corrupt journal was changed")
@@ -124,16 +125,16 @@ func TestJournalCorruptRecordIsRefused(t *testing.T) {
 // A journal in a newer format than this binary knows is refused.
 func TestJournalNewerFormatIsRefused(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "101.journal")
-	j, err := CreateJournal(path)
+	j, err := Create(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := j.Append(Record{Type: RecordRun, Header: &RunHeader{Format: JournalFormat + 1}}); err != nil {
+	if err := j.Append(Record{Type: RecordRun, Header: &Header{Format: Format + 1}}); err != nil {
 		t.Fatal(err)
 	}
 	j.Close()
-	if _, err := ReadJournal(path); err == nil || !strings.Contains(err.Error(), "journal format") {
-		t.Errorf("ReadJournal: %v, want the newer format refused", err)
+	if _, err := Read(path); err == nil || !strings.Contains(err.Error(), "journal format") {
+		t.Errorf("Read: %v, want the newer format refused", err)
 	}
 }
 
@@ -141,7 +142,7 @@ func TestJournalNewerFormatIsRefused(t *testing.T) {
 // nothing is announced as recorded after an unknown state on disk.
 func TestJournalAppendErrorsStick(t *testing.T) {
 	path, _ := writeRecords(t)
-	j, _, err := OpenJournal(path)
+	j, _, err := Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
