@@ -1,10 +1,14 @@
 package main
 
 import (
+	"errors"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/reinstall-dev/reinstall/internal/testenv"
 )
 
 // The real-OS tests boot the Debian 12 systemd template
@@ -135,4 +139,62 @@ func TestRealOSReinstallStopKeepsOldAndAccounts(t *testing.T) {
 		t.Errorf("/old/home/alice/notes.txt inside the new container: %q", got)
 	}
 	h.assertClean()
+}
+
+// TestRealOSPasswordsAcrossTemplates reinstalls a Debian container with
+// a busybox without /etc/shadow and then with Debian again: the customer's
+// password cannot survive the first, and each run says so as a warning on
+// the terminal, in its log file and as a --json event, never silently.
+func TestRealOSPasswordsAcrossTemplates(t *testing.T) {
+	h := newDebianHost(t)
+	const hash = `$6$saltsalt$4NP3b0AiPDbD0ilb5cqE7Gz0d0OT2Fq5Q1yrqA3S0V7yWpQ2nZbVQW6o0cqW0W5cJ8sYQyIYH2wGk7kK4LQ9v/`
+	appendPrivate := func(rel, line string) {
+		f, err := os.OpenFile(h.private(rel), os.O_APPEND|os.O_WRONLY, 0)
+		must(t, err)
+		_, err = f.WriteString(line)
+		must(t, errors.Join(err, f.Close()))
+	}
+	appendPrivate("etc/passwd", "alice:x:1500:1500::/home/alice:/bin/bash\n")
+	appendPrivate("etc/shadow", "alice:"+hash+":19600:0:99999:7:::\n")
+	appendPrivate("etc/group", "alice:x:1500:\n")
+
+	// A busybox template without /etc/shadow (as LXC's and vzctl's are).
+	rootfs := t.TempDir()
+	must(t, testenv.BuildRootfs(rootfs, "busybox.example"))
+	must(t, os.Remove(filepath.Join(rootfs, "etc/shadow")))
+	_, err := testenv.PackTemplate(rootfs, h.Path("vz/template/cache"), "busybox-noshadow", ".tar.gz")
+	must(t, err)
+
+	// Debian -> busybox: the hash has nowhere to go.
+	r := h.mustCLI("--json", "--no-health", "--ostemplate", "busybox-noshadow", "101")
+	const lost = "/etc/shadow: the new container has none, so the password of the old container's user alice cannot be kept"
+	var warned bool
+	var logFile string
+	for _, ev := range parseEvents(t, r.stdout) {
+		if ev.Type == "stage-log" && ev.Stage == "credentials" && ev.Level == "warn" && strings.Contains(ev.Message, lost) {
+			warned = true
+		}
+		if ev.LogFile != "" {
+			logFile = ev.LogFile
+		}
+	}
+	if !warned {
+		t.Errorf("no --json warn event %q:\n%s", lost, r.stdout)
+	}
+	if logFile == "" || !strings.Contains(readFile(t, logFile), "alice cannot be kept") {
+		t.Errorf("the run's log file %q does not carry the warning", logFile)
+	}
+	if strings.Contains(readFile(t, h.private("etc/passwd")), hash) || exists(h.private("etc/shadow")) {
+		t.Error("the hash was moved somewhere in the busybox container")
+	}
+
+	// busybox -> Debian: alice's passwd line says "x", with no shadow behind.
+	r = h.mustCLI("--no-health", "--stop", "--ostemplate", testenv.DebianTemplateName, "101")
+	const none = "/etc/shadow: the old container has none, though its /etc/passwd says the password of user alice is there"
+	if !strings.Contains(r.stderr, none) {
+		t.Errorf("the terminal output lacks %q:\n%s", none, r.stderr)
+	}
+	if !strings.Contains(readFile(t, h.private("etc/passwd")), "alice:x:1500:1500::/home/alice:/bin/bash\n") {
+		t.Errorf("alice's account was not kept:\n%s", readFile(t, h.private("etc/passwd")))
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -49,14 +50,16 @@ func (stage) Run(ctx context.Context, req *sdk.RunRequest) (*sdk.Result, error) 
 	var changed []string
 	added := 0
 	idMismatch := map[string]map[string]bool{} // database -> names kept for a differing id
+	addedTo := map[string][]string{}           // database -> names added from the old one
 	for _, db := range Databases {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		rep, err := mergeFile(db, old.Path, rc.Private, idMismatch[db.IDsFrom], req.UI)
+		rep, err := mergeFile(db, old.Path, rc.Private, idMismatch[db.IDsFrom], addedTo[db.IDsFrom], req.UI)
 		if err != nil {
 			return nil, err
 		}
+		addedTo[db.Name] = rep.Added
 		if len(rep.IDMismatch) > 0 {
 			idMismatch[db.Name] = map[string]bool{}
 			for _, name := range rep.IDMismatch {
@@ -77,12 +80,26 @@ func (stage) Run(ctx context.Context, req *sdk.RunRequest) (*sdk.Result, error) 
 // either side lacks, or that is not a regular file reached without a
 // symlink, is skipped with a message: the old area is the old container's,
 // untrusted, and never read through a link. Only a failed write fails.
-// keepNew are the names whose template line stays (see Database.Merge).
-func mergeFile(db Database, oldArea, newArea string, keepNew map[string]bool, ui sdk.UI) (Report, error) {
+// keepNew are the names whose template line stays (see Database.Merge);
+// added are those the merge of db.IDsFrom added from the old container.
+// Where the passwords of shadow (or gshadow) cannot be kept, because one
+// side has no such file, a warning names the accounts.
+func mergeFile(db Database, oldArea, newArea string, keepNew map[string]bool, added []string, ui sdk.UI) (Report, error) {
 	rel := "etc/" + db.Name
 	path := "/" + rel
 	oldData, _, err := safefs.ReadFileBeneath(oldArea, rel)
 	switch {
+	case errors.Is(err, os.ErrNotExist) && db.Name == Shadow.Name:
+		// The old container lost its shadow file to an earlier reinstall
+		// (from a template without one): its shadowed accounts had no
+		// password there, and have none here.
+		if shadowed := shadowedIn(oldArea, db.IDsFrom, added); len(shadowed) > 0 {
+			ui.Log("warn", fmt.Sprintf("%s: the old container has none, though its /etc/%s says the password of %s %s is there: %s no password to keep (set it again in the new container)",
+				path, db.IDsFrom, pluralNoun(len(shadowed), db.Entry), shownList(shadowed), itThey(len(shadowed))))
+			return Report{}, nil
+		}
+		ui.Log("info", fmt.Sprintf("%s: the old container has none; nothing to merge", path))
+		return Report{}, nil
 	case errors.Is(err, os.ErrNotExist):
 		ui.Log("info", fmt.Sprintf("%s: the old container has none; nothing to merge", path))
 		return Report{}, nil
@@ -92,6 +109,16 @@ func mergeFile(db Database, oldArea, newArea string, keepNew map[string]bool, ui
 	}
 	newData, mode, err := safefs.ReadFileBeneath(newArea, rel)
 	switch {
+	case errors.Is(err, os.ErrNotExist) && db.IDsFrom != "":
+		// A template without shadow (busybox) after one with it (Debian):
+		// the old passwords have nowhere to go.
+		if lost := db.withPassword(oldData); len(lost) > 0 {
+			ui.Log("warn", fmt.Sprintf("%s: the new container has none, so the password of the old container's %s %s cannot be kept (set it again in the new container)",
+				path, pluralNoun(len(lost), db.Entry), shownList(lost)))
+			return Report{}, nil
+		}
+		ui.Log("info", fmt.Sprintf("%s: the new container has none; nothing to merge into", path))
+		return Report{}, nil
 	case errors.Is(err, os.ErrNotExist):
 		ui.Log("info", fmt.Sprintf("%s: the new container has none; nothing to merge into", path))
 		return Report{}, nil
@@ -139,4 +166,37 @@ func shownList(names []string) string {
 		out[i] = shown(n)
 	}
 	return strings.Join(out, ", ")
+}
+
+// pluralNoun is noun for one, nouns for more: "user", "users".
+func pluralNoun(n int, noun string) string {
+	if n == 1 {
+		return noun
+	}
+	return noun + "s"
+}
+
+func itThey(n int) string {
+	if n == 1 {
+		return "it has"
+	}
+	return "they have"
+}
+
+// shadowedIn lists the names of added whose password field in the old
+// area's /etc/<db> (passwd or group) is "x", which says "in the shadow
+// file". (The template's own accounts keep the template's lines.)
+func shadowedIn(oldArea, db string, added []string) []string {
+	data, _, err := safefs.ReadFileBeneath(oldArea, "etc/"+db)
+	if err != nil {
+		return nil
+	}
+	var names []string
+	for _, l := range splitLines(data) {
+		f := strings.Split(l, ":")
+		if len(f) >= 2 && f[1] == "x" && slices.Contains(added, f[0]) && !slices.Contains(names, f[0]) {
+			names = append(names, f[0])
+		}
+	}
+	return names
 }

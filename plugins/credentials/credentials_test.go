@@ -228,3 +228,55 @@ func mustSymlink(t *testing.T, target, link string) {
 		t.Fatal(err)
 	}
 }
+
+// TestLostPasswordsWarn: across templates with and without /etc/shadow
+// (Debian, then busybox, then Debian again), a password that cannot be
+// kept is a warning naming its accounts; the template's own accounts and
+// accounts without a password draw none.
+func TestLostPasswordsWarn(t *testing.T) {
+	const (
+		debianPasswd = "root:x:0:0:root:/root:/bin/bash\nalice:x:1500:1500::/home/alice:/bin/bash\nbob:x:1501:1501::/home/bob:/bin/bash\n"
+		debianShadow = "root:*:19000:0:99999:7:::\nalice:$6$a$b:19600:0:99999:7:::\nbob:!:19600:0:99999:7:::\n"
+		bbPasswd     = "root:x:0:0:root:/root:/bin/sh\n"
+	)
+	tests := []struct {
+		name               string
+		newFiles, oldFiles map[string]string
+		wantWarn           []string // exact warn lines
+	}{
+		{
+			name:     "Debian to busybox: the template has no shadow",
+			newFiles: map[string]string{"passwd": bbPasswd},
+			oldFiles: map[string]string{"passwd": debianPasswd, "shadow": debianShadow},
+			wantWarn: []string{"warn: /etc/shadow: the new container has none, so the password of the old container's user alice cannot be kept (set it again in the new container)"},
+		},
+		{
+			name:     "busybox to Debian: the old container had lost its shadow",
+			newFiles: map[string]string{"passwd": "root:x:0:0:root:/root:/bin/bash\n", "shadow": "root:*:19000:0:99999:7:::\n"},
+			oldFiles: map[string]string{"passwd": debianPasswd},
+			wantWarn: []string{"warn: /etc/shadow: the old container has none, though its /etc/passwd says the password of users alice, bob is there: they have no password to keep (set it again in the new container)"},
+		},
+		{
+			name:     "busybox to busybox",
+			newFiles: map[string]string{"passwd": bbPasswd},
+			oldFiles: map[string]string{"passwd": bbPasswd},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, ui, err := runStage(t, areas(t, tt.newFiles, tt.oldFiles))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var warns []string
+			for _, l := range ui.lines {
+				if strings.HasPrefix(l, "warn: ") {
+					warns = append(warns, l)
+				}
+			}
+			if d := cmp.Diff(tt.wantWarn, warns); d != "" {
+				t.Errorf("warnings (-want +got):\n%s\nall lines:\n%s", d, ui.text())
+			}
+		})
+	}
+}

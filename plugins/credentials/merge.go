@@ -152,6 +152,25 @@ func (db Database) Merge(newData, oldData []byte, keepNew map[string]bool) ([]by
 	return []byte(strings.Join(lines, "\n") + "\n"), rep
 }
 
+// withPassword lists the names of data's entries (shadow or gshadow) that
+// hold a password: a password field that is not empty, "*" or "x" once a
+// lock's leading "!"s are taken away.
+func (db Database) withPassword(data []byte) []string {
+	var names []string
+	for _, l := range splitLines(data) {
+		f, ok := db.parse(l)
+		if !ok || slices.Contains(names, f[0]) {
+			continue
+		}
+		switch strings.TrimLeft(f[1], "!") {
+		case "", "*", "x":
+			continue
+		}
+		names = append(names, f[0])
+	}
+	return names
+}
+
 // keptForID is the warning for the old line of a name whose db.IDsFrom
 // entry is the template's because the id differs.
 func (db Database) keptForID(name string, inNew bool) string {
