@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"strings"
@@ -46,10 +47,14 @@ func (s *services) Journal(_ context.Context, step, phase string, data map[strin
 // Exec runs a command inside the running container.
 func (s *services) Exec(ctx context.Context, req sdk.ExecRequest) (int, error) {
 	s.r.faultDuringExec()
+	stdin := io.Reader(bytes.NewReader(req.Stdin))
+	if req.StdinReader != nil {
+		stdin = io.MultiReader(stdin, req.StdinReader)
+	}
 	return s.r.o.Runtime.Exec(ctx, s.r.ctid, runtime.ExecRequest{
 		Argv:   req.Argv,
 		Env:    req.Env,
-		Stdin:  bytes.NewReader(req.Stdin),
+		Stdin:  stdin,
 		Stdout: req.Stdout,
 		Stderr: req.Stderr,
 	})

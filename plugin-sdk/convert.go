@@ -98,6 +98,9 @@ func runContextToProto(rc RunContext, hostServicesID uint32) *stagev1.RunContext
 	for name, values := range rc.StageOutputs {
 		out.StageOutputs[name] = &stagev1.Outputs{Values: entriesToProto(values)}
 	}
+	if hostServicesID != 0 {
+		out.HostCapabilities = hostCapabilities
+	}
 	return out
 }
 

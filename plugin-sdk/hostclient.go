@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
+	"slices"
 	"sync"
 
 	"github.com/hashicorp/go-plugin"
@@ -33,8 +33,9 @@ type hostDialer struct {
 }
 
 // forStage returns the Host of one stage call; it is never nil, and on error
-// its calls fail with that error.
-func (d *hostDialer) forStage(stage string, id uint32) (*hostClient, error) {
+// its calls fail with that error. caps are the host's capabilities
+// (RunContext.host_capabilities).
+func (d *hostDialer) forStage(stage string, id uint32, caps []string) (*hostClient, error) {
 	if id == 0 {
 		return &hostClient{stage: stage, err: errNoHostServices}, nil
 	}
@@ -52,7 +53,7 @@ func (d *hostDialer) forStage(stage string, id uint32) (*hostClient, error) {
 		}
 		d.id, d.conn, d.client = id, conn, stagev1.NewHostServicesClient(conn)
 	}
-	return &hostClient{stage: stage, c: d.client}, nil
+	return &hostClient{stage: stage, c: d.client, streamStdin: slices.Contains(caps, capExecStdinStream)}, nil
 }
 
 // hostClient is the Host a stage gets: HostServices calls over the broker.
@@ -60,6 +61,8 @@ type hostClient struct {
 	stage string
 	c     stagev1.HostServicesClient
 	err   error
+	// streamStdin: the host takes an Exec's stdin in several requests.
+	streamStdin bool
 }
 
 var _ Host = (*hostClient)(nil)
@@ -70,46 +73,6 @@ func (h *hostClient) Journal(ctx context.Context, step, phase string, data map[s
 	}
 	_, err := h.c.Journal(ctx, &stagev1.JournalEntry{Stage: h.stage, Step: step, Phase: phase, Data: entriesToProto(data)})
 	return fromStatus("journal", err)
-}
-
-func (h *hostClient) Exec(ctx context.Context, req ExecRequest) (int, error) {
-	if h.err != nil {
-		return -1, h.err
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	stream, err := h.c.Exec(ctx, &stagev1.ExecRequest{Argv: wireList(req.Argv), Env: wireList(req.Env), Stdin: req.Stdin})
-	if err != nil {
-		return -1, fromStatus("exec", err)
-	}
-	for {
-		ev, err := stream.Recv()
-		if errors.Is(err, io.EOF) {
-			return -1, errors.New("host exec: the stream ended without an exit code")
-		}
-		if err != nil {
-			return -1, fromStatus("exec", err)
-		}
-		switch e := ev.GetEvent().(type) {
-		case *stagev1.ExecEvent_Stdout:
-			err = writeTo(req.Stdout, e.Stdout)
-		case *stagev1.ExecEvent_Stderr:
-			err = writeTo(req.Stderr, e.Stderr)
-		case *stagev1.ExecEvent_ExitCode:
-			return int(e.ExitCode), nil
-		}
-		if err != nil {
-			return -1, fmt.Errorf("host exec: copy output: %w", err)
-		}
-	}
-}
-
-func writeTo(w io.Writer, p []byte) error {
-	if w == nil {
-		return nil
-	}
-	_, err := w.Write(p)
-	return err
 }
 
 func (h *hostClient) ReadFile(ctx context.Context, path string) ([]byte, error) {

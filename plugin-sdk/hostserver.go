@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io/fs"
 	"os"
-	"sync"
 	"sync/atomic"
 
 	"google.golang.org/grpc/codes"
@@ -41,37 +40,6 @@ func (s *hostServer) currentStage() string {
 
 func (s *hostServer) Journal(ctx context.Context, e *stagev1.JournalEntry) (*stagev1.Empty, error) {
 	return &stagev1.Empty{}, toStatus(s.h.Journal(ctx, e.GetStep(), e.GetPhase(), entriesFromProto(e.GetData())))
-}
-
-func (s *hostServer) Exec(req *stagev1.ExecRequest, stream stagev1.HostServices_ExecServer) error {
-	var mu sync.Mutex // the runtime may copy stdout and stderr concurrently
-	send := func(ev *stagev1.ExecEvent) error {
-		mu.Lock()
-		defer mu.Unlock()
-		return stream.Send(ev)
-	}
-	code, err := s.h.Exec(stream.Context(), ExecRequest{
-		Argv:   textList(req.GetArgv()),
-		Env:    textList(req.GetEnv()),
-		Stdin:  req.GetStdin(),
-		Stdout: chunkWriter(func(p []byte) error { return send(&stagev1.ExecEvent{Event: &stagev1.ExecEvent_Stdout{Stdout: p}}) }),
-		Stderr: chunkWriter(func(p []byte) error { return send(&stagev1.ExecEvent{Event: &stagev1.ExecEvent_Stderr{Stderr: p}}) }),
-	})
-	if err != nil {
-		return toStatus(err)
-	}
-	return send(&stagev1.ExecEvent{Event: &stagev1.ExecEvent_ExitCode{ExitCode: int32(code)}})
-}
-
-// chunkWriter sends every Write as one message (Send marshals before it
-// returns, so p is not retained).
-type chunkWriter func([]byte) error
-
-func (w chunkWriter) Write(p []byte) (int, error) {
-	if err := w(p); err != nil {
-		return 0, err
-	}
-	return len(p), nil
 }
 
 func (s *hostServer) ReadFile(ctx context.Context, req *stagev1.ReadFileRequest) (*stagev1.ReadFileResponse, error) {

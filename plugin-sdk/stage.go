@@ -162,11 +162,15 @@ type Host interface {
 
 // ExecRequest is a command to run inside the container.
 type ExecRequest struct {
-	Argv   []string
-	Env    []string
-	Stdin  []byte
-	Stdout io.Writer
-	Stderr io.Writer
+	Argv []string
+	Env  []string
+	// The command's stdin is Stdin, then StdinReader (if not nil) to its
+	// end. Either may be of any size: it is streamed to the host in
+	// messages of at most 1 MiB (a gRPC message is at most 4 MiB).
+	Stdin       []byte
+	StdinReader io.Reader
+	Stdout      io.Writer
+	Stderr      io.Writer
 }
 
 // Probe is the answer of Host.Probe.

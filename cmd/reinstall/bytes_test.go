@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -127,4 +128,26 @@ func containsString(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// A vps.configure larger than gRPC's 4 MiB limit of a message runs whole:
+// here a 5 MiB here-document lands byte for byte in the new container.
+func TestLargeConfigureRunsWhole(t *testing.T) {
+	t.Parallel()
+	h := newTestHost(t)
+	h.createCT()
+	var data strings.Builder
+	for i := 0; data.Len() < 5<<20; i++ {
+		fmt.Fprintf(&data, "line %07d of a large configure script\n", i)
+	}
+	h.writeScript("vps.reinstall", "#!/bin/sh\nexit 0\n", 0o755)
+	h.writeScript("vps.configure", "cat > /big <<'DATA'\n"+data.String()+"DATA\necho configured\n", 0o644)
+	r := h.mustCLI("101")
+	if got := readFile(t, h.private("big")); got != data.String() {
+		t.Errorf("/big holds %d bytes, want the script's %d", len(got), data.Len())
+	}
+	if !strings.Contains(r.stderr, "vps-configure: configured") {
+		t.Errorf("the script did not run to its end:\n%s", r.stderr)
+	}
+	h.assertClean()
 }

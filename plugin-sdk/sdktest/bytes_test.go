@@ -1,6 +1,7 @@
 package sdktest
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -135,6 +136,51 @@ func TestEscapeInvalidUTF8(t *testing.T) {
 		}
 		if !strings.Contains(tc.want, `\x`) && tc.in != tc.want {
 			t.Errorf("valid text %q changed", tc.in)
+		}
+	}
+}
+
+// execStage runs `cat` with the stdin its config says: bytes, or a reader.
+type execStage struct{ stdin []byte }
+
+func (execStage) Schema() sdk.Schema                                   { return sdk.Schema{} }
+func (execStage) Validate(context.Context, sdk.Config) sdk.Diagnostics { return nil }
+
+func (s execStage) Run(ctx context.Context, req *sdk.RunRequest) (*sdk.Result, error) {
+	var out strings.Builder
+	r := sdk.ExecRequest{Argv: []string{"cat"}, Stdout: &out}
+	if req.Context.Options.Extra["reader"] != "" {
+		r.StdinReader = bytes.NewReader(s.stdin)
+	} else {
+		r.Stdin = s.stdin
+	}
+	code, err := req.Host.Exec(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	return &sdk.Result{Outputs: map[string]string{"exit": fmt.Sprint(code), "stdout length": fmt.Sprint(out.Len())}}, nil
+}
+
+// An Exec's stdin of any size reaches the host whole, past gRPC's 4 MiB
+// limit of a message, given as bytes or as a reader.
+func TestExecStdinPastTheMessageLimit(t *testing.T) {
+	stdin := bytes.Repeat([]byte("0123456789abcde\n"), 9<<20/16+3)
+	for _, reader := range []string{"", "reader"} {
+		c := Serve(t, &sdk.Plugin{Name: "exec", Version: "1", Stages: map[string]sdk.Stage{sdk.KindConfigure: execStage{stdin: stdin}}})
+		c.Host.ExecFunc = func(_ context.Context, req sdk.ExecRequest) (int, error) {
+			_, err := req.Stdout.Write(req.Stdin[:1000])
+			return 0, err
+		}
+		out := c.Run(sdk.KindConfigure, nil, sdk.RunContext{Options: sdk.Options{Extra: map[string]string{"reader": reader}}})
+		if out.Failure != "" {
+			t.Fatalf("reader %q: Run failed: %s", reader, out.Failure)
+		}
+		calls := c.Host.ExecCalls()
+		if len(calls) != 1 || !bytes.Equal(calls[0].Stdin, stdin) {
+			t.Fatalf("reader %q: the host got %d calls, want 1 with the %d bytes of stdin", reader, len(calls), len(stdin))
+		}
+		if d := cmp.Diff(map[string]string{"exit": "0", "stdout length": "1000"}, out.Result.Outputs); d != "" {
+			t.Errorf("reader %q: outputs (-want +got):\n%s", reader, d)
 		}
 	}
 }

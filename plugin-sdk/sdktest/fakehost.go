@@ -3,6 +3,7 @@ package sdktest
 import (
 	"context"
 	"fmt"
+	"io"
 	"io/fs"
 	"maps"
 	"os"
@@ -147,6 +148,13 @@ func (h *FakeHost) Journal(ctx context.Context, step, phase string, data map[str
 }
 
 func (h *FakeHost) Exec(ctx context.Context, req sdk.ExecRequest) (int, error) {
+	if req.StdinReader != nil {
+		rest, err := io.ReadAll(req.StdinReader)
+		if err != nil {
+			return -1, fmt.Errorf("read stdin: %w", err)
+		}
+		req.Stdin, req.StdinReader = append(slices.Clone(req.Stdin), rest...), nil
+	}
 	code, err := 0, error(nil)
 	if h.ExecFunc != nil {
 		code, err = h.ExecFunc(ctx, req)

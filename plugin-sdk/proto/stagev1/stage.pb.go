@@ -846,7 +846,9 @@ type RunContext struct {
 	// Outputs of the stages that ran before this one, by stage name.
 	StageOutputs   map[string]*Outputs `protobuf:"bytes,16,rep,name=stage_outputs,json=stageOutputs,proto3" json:"stage_outputs,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	HostServicesId uint32              `protobuf:"varint,17,opt,name=host_services_id,json=hostServicesId,proto3" json:"host_services_id,omitempty"`
-	LogLevel       string              `protobuf:"bytes,18,opt,name=log_level,json=logLevel,proto3" json:"log_level,omitempty"`
+	// Optional host-service features of this host: "exec-stdin-stream".
+	HostCapabilities []string `protobuf:"bytes,21,rep,name=host_capabilities,json=hostCapabilities,proto3" json:"host_capabilities,omitempty"`
+	LogLevel         string   `protobuf:"bytes,18,opt,name=log_level,json=logLevel,proto3" json:"log_level,omitempty"`
 	// Keys of the container's configuration (<CTID>.conf over vz.conf).
 	Config []*Entry `protobuf:"bytes,19,rep,name=config,proto3" json:"config,omitempty"`
 	// The container as scripts name it (vps.reinstall --veid, VEID): the
@@ -1003,6 +1005,13 @@ func (x *RunContext) GetHostServicesId() uint32 {
 		return x.HostServicesId
 	}
 	return 0
+}
+
+func (x *RunContext) GetHostCapabilities() []string {
+	if x != nil {
+		return x.HostCapabilities
+	}
+	return nil
 }
 
 func (x *RunContext) GetLogLevel() string {
@@ -1581,10 +1590,11 @@ func (x *JournalEntry) GetData() []*Entry {
 }
 
 type ExecRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Argv          [][]byte               `protobuf:"bytes,1,rep,name=argv,proto3" json:"argv,omitempty"`
-	Env           [][]byte               `protobuf:"bytes,2,rep,name=env,proto3" json:"env,omitempty"`
-	Stdin         []byte                 `protobuf:"bytes,3,opt,name=stdin,proto3" json:"stdin,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// argv and env: in the first request only.
+	Argv          [][]byte `protobuf:"bytes,1,rep,name=argv,proto3" json:"argv,omitempty"`
+	Env           [][]byte `protobuf:"bytes,2,rep,name=env,proto3" json:"env,omitempty"`
+	Stdin         []byte   `protobuf:"bytes,3,opt,name=stdin,proto3" json:"stdin,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2318,7 +2328,7 @@ const file_stagev1_stage_proto_rawDesc = "" +
 	"\vconfig_json\x18\x02 \x01(\fR\n" +
 	"configJson\x128\n" +
 	"\acontext\x18\x03 \x01(\v2\x1e.reinstall.stage.v1.RunContextR\acontext\x12:\n" +
-	"\aentries\x18\x04 \x03(\v2 .reinstall.stage.v1.JournalEntryR\aentries\"\x9b\x06\n" +
+	"\aentries\x18\x04 \x03(\v2 .reinstall.stage.v1.JournalEntryR\aentries\"\xc8\x06\n" +
 	"\n" +
 	"RunContext\x12\x15\n" +
 	"\x06run_id\x18\x01 \x01(\tR\x05runId\x12\x1d\n" +
@@ -2343,7 +2353,8 @@ const file_stagev1_stage_proto_rawDesc = "" +
 	"\bhostname\x18\x0e \x01(\fR\bhostname\x125\n" +
 	"\aoptions\x18\x0f \x01(\v2\x1b.reinstall.stage.v1.OptionsR\aoptions\x12U\n" +
 	"\rstage_outputs\x18\x10 \x03(\v20.reinstall.stage.v1.RunContext.StageOutputsEntryR\fstageOutputs\x12(\n" +
-	"\x10host_services_id\x18\x11 \x01(\rR\x0ehostServicesId\x12\x1b\n" +
+	"\x10host_services_id\x18\x11 \x01(\rR\x0ehostServicesId\x12+\n" +
+	"\x11host_capabilities\x18\x15 \x03(\tR\x10hostCapabilities\x12\x1b\n" +
 	"\tlog_level\x18\x12 \x01(\tR\blogLevel\x121\n" +
 	"\x06config\x18\x13 \x03(\v2\x19.reinstall.stage.v1.EntryR\x06config\x12\x12\n" +
 	"\x04veid\x18\x14 \x01(\fR\x04veid\x1a\\\n" +
@@ -2430,10 +2441,10 @@ const file_stagev1_stage_proto_rawDesc = "" +
 	"\tGetSchema\x12$.reinstall.stage.v1.GetSchemaRequest\x1a%.reinstall.stage.v1.GetSchemaResponse\x12U\n" +
 	"\bValidate\x12#.reinstall.stage.v1.ValidateRequest\x1a$.reinstall.stage.v1.ValidateResponse\x12B\n" +
 	"\x03Run\x12\x1e.reinstall.stage.v1.RunRequest\x1a\x19.reinstall.stage.v1.Event0\x01\x12L\n" +
-	"\bRollback\x12#.reinstall.stage.v1.RollbackRequest\x1a\x19.reinstall.stage.v1.Event0\x012\x9f\a\n" +
+	"\bRollback\x12#.reinstall.stage.v1.RollbackRequest\x1a\x19.reinstall.stage.v1.Event0\x012\xa1\a\n" +
 	"\fHostServices\x12F\n" +
-	"\aJournal\x12 .reinstall.stage.v1.JournalEntry\x1a\x19.reinstall.stage.v1.Empty\x12H\n" +
-	"\x04Exec\x12\x1f.reinstall.stage.v1.ExecRequest\x1a\x1d.reinstall.stage.v1.ExecEvent0\x01\x12U\n" +
+	"\aJournal\x12 .reinstall.stage.v1.JournalEntry\x1a\x19.reinstall.stage.v1.Empty\x12J\n" +
+	"\x04Exec\x12\x1f.reinstall.stage.v1.ExecRequest\x1a\x1d.reinstall.stage.v1.ExecEvent(\x010\x01\x12U\n" +
 	"\bReadFile\x12#.reinstall.stage.v1.ReadFileRequest\x1a$.reinstall.stage.v1.ReadFileResponse\x12L\n" +
 	"\tWriteFile\x12$.reinstall.stage.v1.WriteFileRequest\x1a\x19.reinstall.stage.v1.Empty\x12L\n" +
 	"\x05Probe\x12 .reinstall.stage.v1.ProbeRequest\x1a!.reinstall.stage.v1.ProbeResponse\x12Q\n" +

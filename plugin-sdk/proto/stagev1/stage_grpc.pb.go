@@ -325,8 +325,12 @@ const (
 type HostServicesClient interface {
 	// Journal appends an entry to the run's journal and fsyncs it before it answers.
 	Journal(ctx context.Context, in *JournalEntry, opts ...grpc.CallOption) (*Empty, error)
-	// Exec runs a command inside the container's namespaces and root.
-	Exec(ctx context.Context, in *ExecRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ExecEvent], error)
+	// Exec runs a command inside the container's namespaces and root. The
+	// first ExecRequest holds argv, env and the start of stdin; to a host that
+	// announces "exec-stdin-stream" in RunContext.host_capabilities, later
+	// ones hold the rest of stdin (at most 1 MiB each), which ends with the
+	// client's stream. A plugin built before the stream sends one request.
+	Exec(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[ExecRequest, ExecEvent], error)
 	// ReadFile, WriteFile and Probe are confined to the new private area.
 	ReadFile(ctx context.Context, in *ReadFileRequest, opts ...grpc.CallOption) (*ReadFileResponse, error)
 	WriteFile(ctx context.Context, in *WriteFileRequest, opts ...grpc.CallOption) (*Empty, error)
@@ -361,24 +365,18 @@ func (c *hostServicesClient) Journal(ctx context.Context, in *JournalEntry, opts
 	return out, nil
 }
 
-func (c *hostServicesClient) Exec(ctx context.Context, in *ExecRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ExecEvent], error) {
+func (c *hostServicesClient) Exec(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[ExecRequest, ExecEvent], error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	stream, err := c.cc.NewStream(ctx, &HostServices_ServiceDesc.Streams[0], HostServices_Exec_FullMethodName, cOpts...)
 	if err != nil {
 		return nil, err
 	}
 	x := &grpc.GenericClientStream[ExecRequest, ExecEvent]{ClientStream: stream}
-	if err := x.ClientStream.SendMsg(in); err != nil {
-		return nil, err
-	}
-	if err := x.ClientStream.CloseSend(); err != nil {
-		return nil, err
-	}
 	return x, nil
 }
 
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
-type HostServices_ExecClient = grpc.ServerStreamingClient[ExecEvent]
+type HostServices_ExecClient = grpc.BidiStreamingClient[ExecRequest, ExecEvent]
 
 func (c *hostServicesClient) ReadFile(ctx context.Context, in *ReadFileRequest, opts ...grpc.CallOption) (*ReadFileResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
@@ -479,8 +477,12 @@ func (c *hostServicesClient) ListeningPorts(ctx context.Context, in *ListeningPo
 type HostServicesServer interface {
 	// Journal appends an entry to the run's journal and fsyncs it before it answers.
 	Journal(context.Context, *JournalEntry) (*Empty, error)
-	// Exec runs a command inside the container's namespaces and root.
-	Exec(*ExecRequest, grpc.ServerStreamingServer[ExecEvent]) error
+	// Exec runs a command inside the container's namespaces and root. The
+	// first ExecRequest holds argv, env and the start of stdin; to a host that
+	// announces "exec-stdin-stream" in RunContext.host_capabilities, later
+	// ones hold the rest of stdin (at most 1 MiB each), which ends with the
+	// client's stream. A plugin built before the stream sends one request.
+	Exec(grpc.BidiStreamingServer[ExecRequest, ExecEvent]) error
 	// ReadFile, WriteFile and Probe are confined to the new private area.
 	ReadFile(context.Context, *ReadFileRequest) (*ReadFileResponse, error)
 	WriteFile(context.Context, *WriteFileRequest) (*Empty, error)
@@ -508,7 +510,7 @@ type UnimplementedHostServicesServer struct{}
 func (UnimplementedHostServicesServer) Journal(context.Context, *JournalEntry) (*Empty, error) {
 	return nil, status.Error(codes.Unimplemented, "method Journal not implemented")
 }
-func (UnimplementedHostServicesServer) Exec(*ExecRequest, grpc.ServerStreamingServer[ExecEvent]) error {
+func (UnimplementedHostServicesServer) Exec(grpc.BidiStreamingServer[ExecRequest, ExecEvent]) error {
 	return status.Error(codes.Unimplemented, "method Exec not implemented")
 }
 func (UnimplementedHostServicesServer) ReadFile(context.Context, *ReadFileRequest) (*ReadFileResponse, error) {
@@ -578,15 +580,11 @@ func _HostServices_Journal_Handler(srv interface{}, ctx context.Context, dec fun
 }
 
 func _HostServices_Exec_Handler(srv interface{}, stream grpc.ServerStream) error {
-	m := new(ExecRequest)
-	if err := stream.RecvMsg(m); err != nil {
-		return err
-	}
-	return srv.(HostServicesServer).Exec(m, &grpc.GenericServerStream[ExecRequest, ExecEvent]{ServerStream: stream})
+	return srv.(HostServicesServer).Exec(&grpc.GenericServerStream[ExecRequest, ExecEvent]{ServerStream: stream})
 }
 
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
-type HostServices_ExecServer = grpc.ServerStreamingServer[ExecEvent]
+type HostServices_ExecServer = grpc.BidiStreamingServer[ExecRequest, ExecEvent]
 
 func _HostServices_ReadFile_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ReadFileRequest)
@@ -803,6 +801,7 @@ var HostServices_ServiceDesc = grpc.ServiceDesc{
 			StreamName:    "Exec",
 			Handler:       _HostServices_Exec_Handler,
 			ServerStreams: true,
+			ClientStreams: true,
 		},
 	},
 	Metadata: "stagev1/stage.proto",
