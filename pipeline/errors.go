@@ -109,6 +109,7 @@ var sentinelReasons = []struct {
 	{safefs.ErrSymlinkedArea, ReasonPrivateSymlink},
 	{safefs.ErrMountInside, ReasonMountInside},
 	{vz.ErrAreaOverlap, ReasonConfigInvalid},
+	{vz.ErrSystemDirectory, ReasonConfigInvalid},
 }
 
 // ExitCode returns the process exit code for an error from this package.

@@ -74,6 +74,22 @@ func preflight(ctx context.Context, o Options) (_ *run, err error) {
 	return r, nil
 }
 
+// checkStartValues refuses the config values the start after the swap
+// would refuse, so that they fail here, before anything is stopped or
+// changed: a HOSTNAME sethostname(2) cannot take (over 64 bytes, or other
+// than letters, digits, '-', '.', '_'), an INIT that is no absolute path.
+func checkStartValues(ct *vz.Container) error {
+	if ct.Hostname != "" {
+		if err := runtime.CheckHostname(ct.Hostname); err != nil {
+			return fmt.Errorf("%s: HOSTNAME: %w", ct.ConfigPath, err)
+		}
+	}
+	if !filepath.IsAbs(ct.Init) {
+		return fmt.Errorf("%s: INIT=%q: must be an absolute path inside the container", ct.ConfigPath, ct.Init)
+	}
+	return nil
+}
+
 // checkNoJournal refuses a container whose last reinstall did not finish.
 func checkNoJournal(h *vz.Host, ctid int) error {
 	if _, err := os.Lstat(h.JournalPath(ctid)); err == nil {
@@ -103,6 +119,9 @@ type checkedContainer struct {
 func checkContainer(ctx context.Context, o Options, ctid int, name string) (*checkedContainer, error) {
 	ct, err := o.Host.LoadContainerChecked(ctid) // with CheckIsolation, contract §6
 	if err != nil {
+		return nil, refused("%w", withReason(ReasonConfigInvalid, err))
+	}
+	if err := checkStartValues(ct); err != nil {
 		return nil, refused("%w", withReason(ReasonConfigInvalid, err))
 	}
 	if name == "" {
@@ -231,4 +250,27 @@ func ctidOf(ct *vz.Container) int {
 		return 0
 	}
 	return ct.ID
+}
+
+// RefuseUnfinished refuses (exit 3) to act on a container whose reinstall
+// did not finish: its journal is there and no live run owns it. Starting,
+// stopping or entering it then would run a half-built new area or let the
+// container write to /old; only `reinstall recover` may touch it. holding
+// tells that the caller took the container's lock itself, so no live run
+// can own the journal; otherwise a run holding the lock (whose own steps
+// call back, as a vzctl or prlctl wrapper does) is let through.
+func RefuseUnfinished(h *vz.Host, ctid int, holding bool, stage string) error {
+	if _, err := os.Lstat(h.JournalPath(ctid)); errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if !holding {
+		if held, err := h.LockHeld(ctid); err != nil {
+			return &Error{Code: ExitRefused, Stage: stage, Err: err}
+		} else if held {
+			return nil
+		}
+	}
+	return &Error{Code: ExitRecover, Stage: stage, Reason: ReasonJournalUnfinished, Err: fmt.Errorf(
+		"the last reinstall of container %s did not finish (journal %s); run `%s`",
+		h.Label(ctid), h.JournalPath(ctid), recoverCommand(h, ctid))}
 }

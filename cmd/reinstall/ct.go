@@ -76,6 +76,12 @@ func openCT(g *globals, arg, status string) (*ctTarget, error) {
 	return t, nil
 }
 
+// refuseUnfinished refuses (exit 3) a command on a container whose last
+// reinstall did not finish: only `reinstall recover` may act on it.
+func (t *ctTarget) refuseUnfinished(command string) error {
+	return pipeline.RefuseUnfinished(t.host, t.ct.ID, t.lock != nil, command)
+}
+
 func (t *ctTarget) close() {
 	if t.releaseRuntimeLock != nil {
 		t.releaseRuntimeLock()
@@ -195,6 +201,9 @@ func newCTStartCommand(g *globals) *cobra.Command {
 				return err
 			}
 			defer t.close()
+			if err := t.refuseUnfinished("ct start"); err != nil {
+				return err
+			}
 			if err := errors.Join(t.host.CheckIsolation(t.ct), safefs.CheckPrivateArea(t.ct.Private)); err != nil {
 				return err
 			}
@@ -217,6 +226,9 @@ func newCTStopCommand(g *globals) *cobra.Command {
 				return err
 			}
 			defer t.close()
+			if err := t.refuseUnfinished("ct stop"); err != nil {
+				return err
+			}
 			ctx := runtime.WithStopNote(cmd.Context(), func(level, msg string) {
 				if level == "warn" {
 					fmt.Fprintln(g.stderr, "reinstall: warning: "+msg)
@@ -257,6 +269,9 @@ func newCTExecCommand(g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			t, err := openCT(g, args[0], "")
 			if err != nil {
+				return err
+			}
+			if err := t.refuseUnfinished("ct exec"); err != nil {
 				return err
 			}
 			argv := args[1:]

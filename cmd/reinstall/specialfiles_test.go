@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/reinstall-dev/reinstall/internal/testenv"
+	"github.com/reinstall-dev/reinstall/internal/vz"
 )
 
 // A FIFO where a host state or config file belongs (the lock, the journal,
@@ -145,4 +146,60 @@ func TestUnknownContainerLeavesNoTrace(t *testing.T) {
 		}
 		assertTree(t, fmt.Sprintf("the host after %v", args), before, after)
 	}
+}
+
+// While a reinstall is unfinished (its journal is there and no live run
+// owns it), `ct start`, `ct stop` and `ct exec` are refused with exit 3 and
+// the command that gets out: they would start the half-built new area or
+// let the container write to /old. A live run holding the lock (whose
+// runtime wrapper calls back with --skiplock) is let through.
+func TestCtCommandsRefuseUnfinishedReinstall(t *testing.T) {
+	t.Parallel()
+	h := newTestHost(t)
+	h.createCT()
+	journal := h.Path("vz/lock/101.journal")
+	if err := os.WriteFile(journal, []byte(`{"seq":1,"type":"run"}`+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	want := "run `reinstall recover 101`"
+	refused := func(args ...string) {
+		t.Helper()
+		r := h.runBounded(t, args...)
+		if r.code != 3 || !strings.Contains(r.lastLine(), want) || !strings.Contains(r.lastLine(), journal) {
+			t.Errorf("%v: exit %d, want 3 and %q naming the journal\n%s", args, r.code, want, r.stderr)
+		}
+	}
+	refused("ct", "start", "101")
+	refused("ct", "start", "--skiplock", "101")
+	if st := h.status(); st != "stopped" {
+		t.Fatalf("container %s after a refused start", st)
+	}
+
+	// A live run holds the lock: its own calls go through.
+	host, err := vz.OpenHost(h.Root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	host.Log = func(string) {}
+	lock, err := host.Lock(101, "reinstalling")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.mustCLI("ct", "start", "--skiplock", "101")
+	if out := h.exec("echo inside"); out != "inside\n" {
+		t.Errorf("ct exec during the live run: %q", out)
+	}
+	lock.Release()
+
+	// The run died: nothing but recover may touch the container.
+	refused("ct", "exec", "101", "--", "/bin/true")
+	refused("ct", "stop", "101")
+	refused("ct", "stop", "--skiplock", "101")
+	if st := h.status(); st != "running" {
+		t.Errorf("container %s after a refused stop", st)
+	}
+	if err := os.Remove(journal); err != nil {
+		t.Fatal(err)
+	}
+	h.mustCLI("ct", "stop", "101")
 }

@@ -11,9 +11,10 @@ import (
 // maxHostname is HOST_NAME_MAX: sethostname(2) refuses longer names.
 const maxHostname = 64
 
-// checkHostname accepts what sethostname(2) and /etc/hostname can hold:
+// CheckHostname accepts what sethostname(2) and /etc/hostname can hold
+// (preflight checks a config's HOSTNAME with it, before anything changes):
 // 1-64 bytes of letters, digits, '-', '.' and '_'.
-func checkHostname(h string) error {
+func CheckHostname(h string) error {
 	if h == "" || len(h) > maxHostname {
 		return fmt.Errorf("hostname %q: must be 1-%d characters", h, maxHostname)
 	}

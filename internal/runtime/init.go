@@ -271,7 +271,7 @@ func hostnameFromEtc() string {
 	b, _ := io.ReadAll(io.LimitReader(f, 256))
 	h, _, _ := strings.Cut(string(b), "\n")
 	h = strings.TrimSpace(h)
-	if checkHostname(h) != nil {
+	if CheckHostname(h) != nil {
 		return ""
 	}
 	return h

@@ -206,7 +206,7 @@ func (s Spec) check() error {
 		return fmt.Errorf("private area %s: not a directory", s.Private)
 	}
 	if s.Hostname != "" {
-		return checkHostname(s.Hostname)
+		return CheckHostname(s.Hostname)
 	}
 	return nil
 }

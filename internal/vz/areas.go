@@ -93,6 +93,9 @@ func (h *Host) CheckIsolation(ct *Container) error {
 			return fmt.Errorf("%w: VE_PRIVATE %s of container %d and %s %s", ErrAreaOverlap, ct.Private, ct.ID, what, hostDirs[what])
 		}
 	}
+	if err := h.checkSystemDirs(ct); err != nil {
+		return err
+	}
 	others, err := h.otherContainers(ct.ID)
 	if err != nil {
 		return err

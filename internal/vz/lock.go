@@ -220,3 +220,30 @@ func sameFile(f *os.File, path string) (bool, error) {
 	}
 	return os.SameFile(a, b), nil
 }
+
+// LockHeld tells, without taking or removing anything, whether a live
+// process holds ctid's lock: the file is flocked, or names a live pid other
+// than this process (a vzctl-style lock). A missing lock file is not held.
+func (h *Host) LockHeld(ctid int) (bool, error) {
+	path := h.LockPath(ctid)
+	f, err := OpenStateFile(path, os.O_RDONLY, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("lock file: %w", err)
+	}
+	defer f.Close()
+	switch err := unix.Flock(int(f.Fd()), unix.LOCK_SH|unix.LOCK_NB); {
+	case errors.Is(err, unix.EWOULDBLOCK):
+		return true, nil
+	case err != nil:
+		return false, fmt.Errorf("%s: flock: %w", path, err)
+	}
+	pid, _, err := readLockFile(f)
+	if err != nil {
+		return false, fmt.Errorf("%s: %w", path, err)
+	}
+	alive, _ := pidAlive(pid)
+	return alive && pid != os.Getpid(), nil
+}
