@@ -16,7 +16,7 @@ func newPluginsCommand(g *globals) *cobra.Command {
 		Use:   "plugins",
 		Short: "Inspect the stage plugins: the built-ins and those found in the plugin directories",
 	}
-	cmd.AddCommand(newPluginsListCommand(g))
+	cmd.AddCommand(newPluginsListCommand(g), newPluginsLockCommand(g))
 	return cmd
 }
 
