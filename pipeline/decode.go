@@ -38,18 +38,33 @@ func stageSpec(plugin string, schema sdk.Schema) (hcldec.ObjectSpec, error) {
 	return spec, nil
 }
 
-// decodeBody evaluates a stage's plugin-owned attributes. Values that are
-// not known yet (they read outputs of stages that have not run) are sent as
-// null and named in unknown.
-func decodeBody(s *Stage, spec hcldec.ObjectSpec, ctx *hcl.EvalContext) (configJSON []byte, unknown []string, diags hcl.Diagnostics) {
+// decodedBody is a stage body evaluated for its plugin.
+type decodedBody struct {
+	// config is the body as a JSON object.
+	config []byte
+	// unknown names the attributes not known yet (they read outputs of
+	// stages that have not run): null in config.
+	unknown []string
+	// derived names the attributes whose value is computed from a
+	// sensitive variable: never journaled or shown.
+	derived []string
+	// secrets are the string values derived from sensitive variables,
+	// which the run hides wherever text leaves it.
+	secrets []string
+}
+
+// decodeBody evaluates a stage's plugin-owned attributes.
+func decodeBody(s *Stage, spec hcldec.ObjectSpec, ctx *hcl.EvalContext) (decodedBody, hcl.Diagnostics) {
+	var out decodedBody
 	val, diags := hcldec.Decode(s.Body, spec, ctx)
 	if diags.HasErrors() {
-		return nil, nil, suggestAttributes(diags, spec)
+		return out, suggestAttributes(diags, spec)
 	}
 	if md := markedDiags(val); md.HasErrors() {
-		return nil, nil, md
+		return out, md
 	}
-	val, _ = val.UnmarkDeep()
+	val, out.derived, out.secrets = unmarkSensitive(val)
+	var unknown []string
 	attrs := map[string]cty.Value{}
 	for name := range spec {
 		v := val.GetAttr(name)
@@ -66,9 +81,9 @@ func decodeBody(s *Stage, spec hcldec.ObjectSpec, ctx *hcl.EvalContext) (configJ
 	if len(attrs) == 0 {
 		obj = cty.EmptyObjectVal
 	}
-	out, err := ctyjson.Marshal(obj, obj.Type())
+	config, err := ctyjson.Marshal(obj, obj.Type())
 	if err != nil {
-		return nil, nil, hcl.Diagnostics{{
+		return out, hcl.Diagnostics{{
 			Severity: hcl.DiagError,
 			Summary:  "Cannot encode stage configuration",
 			Detail:   err.Error(),
@@ -76,7 +91,8 @@ func decodeBody(s *Stage, spec hcldec.ObjectSpec, ctx *hcl.EvalContext) (configJ
 		}}
 	}
 	slices.Sort(unknown)
-	return out, unknown, nil
+	out.config, out.unknown = config, unknown
+	return out, nil
 }
 
 // suggestAttributes adds a "did you mean" to unsupported-argument errors,

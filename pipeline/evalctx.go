@@ -4,6 +4,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/reinstall-dev/reinstall/internal/redact"
 	sdk "github.com/reinstall-dev/reinstall/plugin-sdk"
 )
 
@@ -22,6 +23,9 @@ type evalScope struct {
 	// badOutput hears of an output a plugin returned that does not convert
 	// to its declared type.
 	badOutput func(stage, name, value string)
+	// secrets collects the text of sensitive values met while checking;
+	// nil: a set of the check's own.
+	secrets *redact.Secrets
 	// noContainer: validation without a container, so ct.* and opts.* are
 	// not known.
 	noContainer bool

@@ -169,6 +169,8 @@ func stageLogLevel(level string) string {
 }
 
 func (r *run) emit(ev Event) {
+	ev.Message = r.secrets.String(ev.Message)
+	ev.Error = r.secrets.String(ev.Error)
 	ev.RunID = r.runID
 	if ct, ok := r.host.LXCName(r.ctid); ok {
 		ev.CT = ct

@@ -124,7 +124,7 @@ func Plan(ctx context.Context, o Options) (*RunPlan, error) {
 	if err := checkRequiredPlugins(r.host, p); err != nil {
 		return nil, refused("%v", err)
 	}
-	scope := &evalScope{rc: rc, pipeline: p, outputs: map[string]map[string]string{}, pending: allStages(p)}
+	scope := &evalScope{rc: rc, pipeline: p, outputs: map[string]map[string]string{}, pending: allStages(p), secrets: r.secrets}
 	checked, diags, err := checkStages(ctx, p, r.stagePlugin, scope)
 	if err != nil {
 		return nil, err
@@ -182,8 +182,9 @@ func planStage(p *Pipeline, i int, cs *checkedStage, rc sdk.RunContext, running 
 		switch {
 		case string(v) == "null" && !slices.Contains(cs.unknown, k):
 			continue // not set
-		case slices.Contains(cs.run.sensitive, k):
+		case slices.Contains(cs.run.sensitive, k) || slices.Contains(cs.derived, k):
 			ps.Config[k] = "(sensitive)"
+			cfg[k] = json.RawMessage(`"(sensitive)"`)
 		case slices.Contains(cs.unknown, k):
 			ps.Config[k] = "(known during the run)"
 		default:

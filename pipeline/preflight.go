@@ -36,7 +36,7 @@ func preflight(ctx context.Context, o Options) (_ *run, err error) {
 		}
 		return nil, refused("lock container %s: %v", o.Host.Label(ctid), err)
 	}
-	r := &run{o: o, host: o.Host, lock: lock, ctid: ctid, plugins: map[string]*pluginhost.Plugin{}}
+	r := &run{o: o, host: o.Host, lock: lock, ctid: ctid, plugins: map[string]*pluginhost.Plugin{}, secrets: secretsOf(o)}
 	defer func() {
 		if err != nil {
 			r.close()

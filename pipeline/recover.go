@@ -48,7 +48,7 @@ func Recover(ctx context.Context, o Options) (string, error) {
 		}
 		return "", &Error{Code: ExitRecover, Stage: "recover", Err: err}
 	}
-	r := &run{o: o, host: o.Host, lock: lock, ctid: ctid, plugins: map[string]*pluginhost.Plugin{}}
+	r := &run{o: o, host: o.Host, lock: lock, ctid: ctid, plugins: map[string]*pluginhost.Plugin{}, secrets: secretsOf(o)}
 	defer r.close()
 	path := o.Host.JournalPath(ctid)
 	if _, err := os.Lstat(path); errors.Is(err, os.ErrNotExist) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/reinstall-dev/reinstall/internal/redact"
 	"github.com/reinstall-dev/reinstall/internal/runtime"
 	"github.com/reinstall-dev/reinstall/internal/vz"
 )
@@ -59,6 +60,11 @@ type Options struct {
 	// SkipRollback names stages whose rollback a recovery skips (recover
 	// --skip-rollback), journaled and logged: what they did stays in place.
 	SkipRollback []string
+	// Secrets collects every secret value the run meets (sensitive
+	// variables and attributes, values derived from them); the run hides
+	// them in its events and errors, and the caller should pass its log
+	// writers through it (Secrets.Writer). Nil: the run keeps its own.
+	Secrets *redact.Secrets
 }
 
 // SitePipeline is the site's pipeline file, used when present (under --root).

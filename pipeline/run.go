@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hcldec"
 
 	"github.com/reinstall-dev/reinstall/internal/pluginhost"
+	"github.com/reinstall-dev/reinstall/internal/redact"
 	"github.com/reinstall-dev/reinstall/internal/vz"
 	"github.com/reinstall-dev/reinstall/pipeline/journal"
 	sdk "github.com/reinstall-dev/reinstall/plugin-sdk"
@@ -41,6 +42,16 @@ type run struct {
 	current          *stageRun
 	// continued names the stages that failed and were continued past.
 	continued []string
+	// secrets are hidden in everything the run emits.
+	secrets *redact.Secrets
+}
+
+// secretsOf is the caller's secret set, or a new one.
+func secretsOf(o Options) *redact.Secrets {
+	if o.Secrets != nil {
+		return o.Secrets
+	}
+	return &redact.Secrets{}
 }
 
 // stageRun is a stage's state within the run.
@@ -48,6 +59,8 @@ type stageRun struct {
 	stage     *Stage
 	spec      hcldec.ObjectSpec
 	sensitive []string
+	// derived names the attributes computed from sensitive variables.
+	derived []string
 	// declared are the outputs the plugin's schema declares (non-nil once
 	// the schema is known).
 	declared []sdk.Output
@@ -182,28 +195,36 @@ func (r *run) runStage(ctx context.Context, i int) (ran bool, err error) {
 	ectx := r.scope(false).context()
 	run, _, diags := evalWhen(s, ectx)
 	if diags.HasErrors() {
-		return false, diagError(diags)
+		return false, diagError(redactDiags(r.secrets, diags))
 	}
 	if !run {
 		r.emit(Event{Type: EventStageSkipped, Stage: s.Name, Kind: s.Kind, Plugin: s.Plugin, Index: i + 1, Count: len(r.stages), Message: "when is false"})
 		return false, nil
 	}
-	config, _, diags := decodeBody(s, sr.spec, ectx)
+	dec, diags := decodeBody(s, sr.spec, ectx)
 	if diags.HasErrors() {
-		return false, diagError(diags)
+		return false, diagError(redactDiags(r.secrets, diags))
 	}
 	if err := r.checkNewInit(i); err != nil {
 		return false, err
 	}
-	sr.config = config
+	r.secrets.Add(dec.secrets...)
+	r.secrets.Add(configStrings(dec.config, sr.sensitive)...)
+	sr.config = dec.config
+	sr.derived = dec.derived
 	sr.started = true
 	sr.entries = nil
-	if err := r.journal.Append(journal.Record{Type: journal.RecordStageBegin, Stage: s.Name, Kind: s.Kind, Plugin: s.Plugin, Config: withoutSensitive(config, sr.sensitive)}); err != nil {
+	if err := r.journal.Append(journal.Record{Type: journal.RecordStageBegin, Stage: s.Name, Kind: s.Kind, Plugin: s.Plugin, Config: withoutSensitive(dec.config, union(sr.sensitive, sr.derived))}); err != nil {
 		return true, err
 	}
 	r.emit(Event{Type: EventStageStarted, Stage: s.Name, Kind: s.Kind, Plugin: s.Plugin, Index: i + 1, Count: len(r.stages)})
 	began := time.Now()
 	res, err := r.callRun(ctx, sr)
+	err = r.secrets.Error(err)
+	if res != nil {
+		// What a plugin returns is hidden like what it prints.
+		res.Outputs = r.secrets.Map(res.Outputs)
+	}
 	if err != nil {
 		r.emit(Event{Type: EventStageFailed, Stage: s.Name, Kind: s.Kind, Plugin: s.Plugin, Index: i + 1, Count: len(r.stages), Duration: time.Since(began), Error: err.Error()})
 		return true, err
@@ -278,7 +299,7 @@ func (r *run) stageContext(s *Stage) sdk.RunContext {
 // outputs are unknown; during the run, those of stages that have not run
 // (or were skipped, or failed and were continued past) are null.
 func (r *run) scope(validating bool) *evalScope {
-	e := &evalScope{rc: r.rc, pipeline: r.pipeline, outputs: map[string]map[string]string{}, pending: map[string]bool{}, declared: map[string][]sdk.Output{}}
+	e := &evalScope{rc: r.rc, pipeline: r.pipeline, secrets: r.secrets, outputs: map[string]map[string]string{}, pending: map[string]bool{}, declared: map[string][]sdk.Output{}}
 	e.badOutput = func(stage, name, value string) {
 		r.o.Logger.Warn("a stage returned an output that is not of its declared type; it reads as null", "stage", stage, "output", name, "value", value)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hcldec"
 
 	"github.com/reinstall-dev/reinstall/internal/pluginhost"
+	"github.com/reinstall-dev/reinstall/internal/redact"
 	"github.com/reinstall-dev/reinstall/internal/runtime"
 	"github.com/reinstall-dev/reinstall/internal/vz"
 	sdk "github.com/reinstall-dev/reinstall/plugin-sdk"
@@ -54,7 +55,7 @@ func Validate(ctx context.Context, o Options) (*Validation, error) {
 		v.Diags = append(v.Diags, requiredPluginsDiag(v.Pipeline, err))
 		return v, nil
 	}
-	scope := &evalScope{pipeline: v.Pipeline, noContainer: true, pending: allStages(v.Pipeline)}
+	scope := &evalScope{pipeline: v.Pipeline, noContainer: true, pending: allStages(v.Pipeline), secrets: r.secrets}
 	_, diags, err := checkStages(ctx, v.Pipeline, r.stagePlugin, scope)
 	if err != nil {
 		return nil, err
@@ -118,7 +119,7 @@ func startCheckRun(o Options, p *Pipeline) (*run, func(), error) {
 	// pipeline touches no container and no file.
 	o.Runtime = noRuntime{}
 	o.Events = func(Event) {}
-	r := &run{o: o, host: o.Host, pipeline: p, runID: newRunID(), plugins: map[string]*pluginhost.Plugin{}}
+	r := &run{o: o, host: o.Host, pipeline: p, runID: newRunID(), plugins: map[string]*pluginhost.Plugin{}, secrets: secretsOf(o)}
 	cleanup := func() {
 		r.close()
 		os.RemoveAll(socketDir)
@@ -170,6 +171,8 @@ type checkedStage struct {
 	// has errors.
 	config  []byte
 	unknown []string
+	// derived names the attributes computed from sensitive variables.
+	derived []string
 	// when and whenKnown are the when expression's value before the run.
 	when, whenKnown bool
 }
@@ -191,6 +194,13 @@ func checkStages(ctx context.Context, p *Pipeline, launch func(context.Context, 
 	if od := p.checkOutputReads(scope.declared); od.HasErrors() {
 		return checked, dedupe(append(diags, od...)), nil
 	}
+	// Diagnostics may quote values (a function's error, a plugin's
+	// message): sensitive ones are hidden.
+	secrets := scope.secrets
+	if secrets == nil {
+		secrets = &redact.Secrets{}
+	}
+	secrets.Add(p.sensitiveValues()...)
 	ectx, ld := scope.contextWithLocals()
 	diags = append(diags, ld...)
 	for i, cs := range checked {
@@ -202,22 +212,27 @@ func checkStages(ctx context.Context, p *Pipeline, launch func(context.Context, 
 			diags = append(diags, refs...)
 			continue
 		}
-		config, unknown, d := decodeBody(s, cs.run.spec, ectx)
+		dec, d := decodeBody(s, cs.run.spec, ectx)
 		diags = append(diags, d...)
 		if d.HasErrors() {
 			continue
 		}
-		cs.config, cs.unknown = config, unknown
+		cs.config, cs.unknown, cs.derived = dec.config, dec.unknown, dec.derived
+		secrets.Add(dec.secrets...)
+		secrets.Add(configStrings(dec.config, cs.run.sensitive)...)
 		var wd hcl.Diagnostics
 		cs.when, cs.whenKnown, wd = evalWhen(s, ectx)
 		diags = append(diags, wd...)
-		pd, err := pl.Validate(ctx, s.Kind, withoutSensitive(config, cs.run.sensitive), withSensitiveUnknown(unknown, cs.run.sensitive))
+		// The plugin checks neither sensitive attributes nor values
+		// derived from sensitive variables: they are unknown to it.
+		hidden := union(cs.run.sensitive, dec.derived)
+		pd, err := pl.Validate(ctx, s.Kind, withoutSensitive(dec.config, hidden), withSensitiveUnknown(dec.unknown, hidden))
 		if err != nil {
-			return nil, nil, &Error{Code: ExitRefused, Stage: s.Name, Err: err}
+			return nil, nil, &Error{Code: ExitRefused, Stage: s.Name, Err: secrets.Error(err)}
 		}
 		diags = append(diags, pluginDiagnostics(s, pd)...)
 	}
-	return checked, dedupe(diags), nil
+	return checked, redactDiags(secrets, dedupe(diags)), nil
 }
 
 // stageSchemas starts each stage's plugin, checks it serves the stage's

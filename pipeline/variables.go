@@ -291,6 +291,9 @@ func (p *Pipeline) variableObject() cty.Value {
 		if !ok {
 			val = cty.UnknownVal(v.Type)
 		}
+		if v.Sensitive {
+			val = val.Mark(sensitiveMark)
+		}
 		vals[v.Name] = val
 	}
 	return cty.ObjectVal(vals)

@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"golang.org/x/sys/unix"
 
+	"github.com/reinstall-dev/reinstall/internal/redact"
 	"github.com/reinstall-dev/reinstall/internal/termsafe"
 	"github.com/reinstall-dev/reinstall/internal/vz"
 	"github.com/reinstall-dev/reinstall/pipeline"
@@ -34,6 +35,8 @@ type runLog struct {
 	mu   sync.Mutex // shared by every logger writing the file
 	// events writes events and the result, at trace level and above.
 	events hclog.Logger
+	// secrets are hidden in everything written to the file.
+	secrets *redact.Secrets
 }
 
 // openRunLog creates the log file of a run of container ctid started at
@@ -41,7 +44,7 @@ type runLog struct {
 // directory is opened without following a symlink and must be owned by
 // this user (it is made 0700); the file is created in it, never through a
 // symlink.
-func openRunLog(h *vz.Host, ctid int, start time.Time) (*runLog, error) {
+func openRunLog(h *vz.Host, ctid int, start time.Time, secrets *redact.Secrets) (*runLog, error) {
 	dir := h.Path(logDir)
 	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
 		return nil, fmt.Errorf("log directory: %w", err)
@@ -67,7 +70,7 @@ func openRunLog(h *vz.Host, ctid int, start time.Time) (*runLog, error) {
 		if err != nil {
 			return nil, fmt.Errorf("log file %s: %w", filepath.Join(dir, name), err)
 		}
-		l := &runLog{path: filepath.Join(dir, name), file: os.NewFile(uintptr(fd), filepath.Join(dir, name))}
+		l := &runLog{path: filepath.Join(dir, name), file: os.NewFile(uintptr(fd), filepath.Join(dir, name)), secrets: secrets}
 		l.events = hclog.New(l.options("reinstall", hclog.Trace))
 		return l, nil
 	}
@@ -106,7 +109,7 @@ func (l *runLog) options(name string, level hclog.Level) *hclog.LoggerOptions {
 	return &hclog.LoggerOptions{
 		Name:       name,
 		Level:      level,
-		Output:     termsafe.Writer{W: l.file},
+		Output:     termsafe.Writer{W: l.secrets.Writer(l.file)},
 		Mutex:      &l.mu,
 		TimeFn:     func() time.Time { return time.Now().UTC() },
 		TimeFormat: "2006-01-02T15:04:05.000Z",

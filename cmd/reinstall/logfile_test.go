@@ -136,7 +136,7 @@ func TestRunLogDirectoryIsNotFollowed(t *testing.T) {
 			must(t, os.MkdirAll(filepath.Dir(dir), 0o755))
 			must(t, os.Mkdir(elsewhere, 0o755))
 			tc.setup(t, dir, elsewhere)
-			l, err := openRunLog(h, 101, time.Now())
+			l, err := openRunLog(h, 101, time.Now(), nil)
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
 					t.Errorf("openRunLog: %v, want an error saying %q", err, tc.err)

@@ -60,6 +60,7 @@ exits with the code the reinstall would be refused with.`,
 				NewRuntime:   g.runtimeSelector(h).New,
 				Logger:       g.logger(),
 				SelfExe:      "/proc/self/exe",
+				Secrets:      g.secrets,
 			})
 			if err != nil {
 				return err

@@ -20,6 +20,13 @@ import (
 // live: one that says how wide it is (a pseudo-terminal nobody sized, as
 // some tools leave it, gets plain lines; the list would draw nothing).
 func isTerminal(w io.Writer) bool {
+	for {
+		u, ok := w.(interface{ Unwrap() io.Writer })
+		if !ok {
+			break
+		}
+		w = u.Unwrap()
+	}
 	f, ok := w.(*os.File)
 	if !ok || !isatty.IsTerminal(f.Fd()) {
 		return false

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/reinstall-dev/reinstall/internal/redact"
 	"github.com/reinstall-dev/reinstall/internal/requests"
 	"github.com/reinstall-dev/reinstall/internal/termsafe"
 	"github.com/reinstall-dev/reinstall/internal/vz"
@@ -75,6 +76,7 @@ type runReport struct {
 	state    func() string // the container's state, for a result the run did not report
 	finished bool          // a run-finished event was seen
 	endState string        // the state run-finished reported
+	secrets  *redact.Secrets
 }
 
 // eventView is the operator's view of a run on stderr. As an io.Writer it
@@ -87,7 +89,7 @@ type eventView interface {
 
 // start begins the report of a run of command (reinstall or recover).
 func (o *runOutput) start(g *globals, command string) *runReport {
-	r := &runReport{command: command, started: time.Now()}
+	r := &runReport{command: command, started: time.Now(), secrets: g.secrets}
 	stderr := g.stderr
 	switch {
 	case o.json:
@@ -129,7 +131,7 @@ func (r *runReport) openLog(h *vz.Host, target string, state func(ctid int) (str
 			return st
 		}
 	}
-	l, err := openRunLog(h, ctid, r.started)
+	l, err := openRunLog(h, ctid, r.started, r.secrets)
 	if err != nil {
 		r.Logger.Warn("this run has no log file", "error", err)
 		return ctid

@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/spf13/cobra"
 
+	"github.com/reinstall-dev/reinstall/internal/redact"
 	"github.com/reinstall-dev/reinstall/internal/runtime"
 	"github.com/reinstall-dev/reinstall/internal/vz"
 	"github.com/reinstall-dev/reinstall/pipeline"
@@ -30,6 +31,9 @@ type globals struct {
 	stderr      io.Writer
 	output      runOutput // --json, --quiet and the report of a run
 	toolWarning sync.Once // the warning vzctl or prlctl under --root draws (runtime.go)
+	// secrets are the secret values a run met: stdout, stderr and the log
+	// file pass through them.
+	secrets *redact.Secrets
 }
 
 // host opens --root's layout; with --runtime lxc its containers are those
@@ -72,7 +76,8 @@ func execute(args []string) int {
 	// A closed stdout or stderr pipe (`reinstall 101 | head`) must not kill
 	// a run halfway: writes fail instead, and the run goes on.
 	signal.Ignore(syscall.SIGPIPE)
-	g := &globals{stdout: os.Stdout, stderr: os.Stderr}
+	secrets := &redact.Secrets{}
+	g := &globals{stdout: secrets.Writer(os.Stdout), stderr: secrets.Writer(os.Stderr), secrets: secrets}
 	cmd := newRootCommand(g)
 	cmd.SetArgs(args)
 	cmd.SetOut(g.stdout)
@@ -225,5 +230,6 @@ func (g *globals) runOptions(h *vz.Host, target string, report *runReport) pipel
 		LogFile:     report.LogFile,
 		Events:      report.Event,
 		SelfExe:     "/proc/self/exe",
+		Secrets:     g.secrets,
 	}
 }

@@ -58,7 +58,7 @@ the pipeline is valid and 1 with every problem, shown in its source, when not.`,
 			if err != nil {
 				return err
 			}
-			o := pipeline.Options{Host: h, Vars: vars, VarFiles: vf.files, Logger: g.logger(), SelfExe: "/proc/self/exe"}
+			o := pipeline.Options{Host: h, Vars: vars, VarFiles: vf.files, Logger: g.logger(), SelfExe: "/proc/self/exe", Secrets: g.secrets}
 			if len(args) == 1 {
 				o.PipelineFile = args[0]
 			}

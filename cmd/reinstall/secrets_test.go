@@ -1,0 +1,151 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	sdk "github.com/reinstall-dev/reinstall/plugin-sdk"
+)
+
+// The test binary doubles as the "leaky" plugin (envLeakyPlugin set): a
+// stage that echoes its secret through every channel a plugin has.
+const envLeakyPlugin = "REINSTALL_TEST_LEAKY"
+
+func init() {
+	if os.Getenv(envLeakyPlugin) != "" {
+		sdk.Serve(&sdk.Plugin{Name: "leaky", Version: "0.0.1", Stages: map[string]sdk.Stage{sdk.KindConfigure: leakyStage{}}})
+		os.Exit(0)
+	}
+}
+
+type leakyConfig struct {
+	Token string `hcl:"token" sensitive:"true"`
+	// Note is an ordinary attribute the pipeline computes from the token.
+	Note string `hcl:"note"`
+	// Journal is copied to Copy while the stage runs.
+	Journal string `hcl:"journal"`
+	Copy    string `hcl:"copy"`
+	Fail    bool   `hcl:"fail,optional"`
+}
+
+type leakyStage struct{}
+
+func (leakyStage) Schema() sdk.Schema {
+	s := sdk.MustSchemaFromStruct(leakyConfig{})
+	s.Outputs = []sdk.Output{{Name: "echo", Type: "string"}}
+	return s
+}
+
+func (leakyStage) Validate(context.Context, sdk.Config) sdk.Diagnostics { return nil }
+
+func (leakyStage) Run(ctx context.Context, req *sdk.RunRequest) (*sdk.Result, error) {
+	var c leakyConfig
+	if err := req.Config.Decode(&c); err != nil {
+		return nil, err
+	}
+	token, err := req.Host.Secret(ctx, "token")
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(os.Stderr, "stderr: %s %s\n", token, c.Note)
+	req.Logger.Warn("logger: " + token + " " + c.Note)
+	req.UI.Log(sdk.LevelWarn, "ui: "+token+" "+c.Note)
+	data, err := os.ReadFile(c.Journal)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(c.Copy, data, 0o600); err != nil {
+		return nil, err
+	}
+	if c.Fail {
+		return nil, errors.New("error: " + token + " " + c.Note)
+	}
+	return &sdk.Result{Outputs: map[string]string{"echo": token + " " + c.Note}}, nil
+}
+
+// TestPluginCannotLeakSecrets: a plugin that prints its sensitive attribute
+// and a value derived from a sensitive variable on stderr, through its
+// logger, UI.Log, its outputs and its error: neither reaches the terminal,
+// the --json events, the log file or the journal; "(sensitive)" stands in.
+func TestPluginCannotLeakSecrets(t *testing.T) {
+	t.Parallel()
+	const token = "Hunter2-Token"
+	for _, fail := range []bool{false, true} {
+		t.Run(fmt.Sprintf("fail=%v", fail), func(t *testing.T) {
+			t.Parallel()
+			h := newTestHost(t)
+			h.createCT()
+			installPlugin(t, h.Path(sitePluginDir), "leaky", fmt.Appendf(nil, "#!/bin/sh\nexec env %s=1 %s\n", envLeakyPlugin, os.Args[0]), 0o755)
+			journalCopy := filepath.Join(t.TempDir(), "journal")
+			file := h.writePipelineFile("leaky.hcl", fmt.Sprintf(`variable "token" {
+  type      = string
+  sensitive = true
+}
+
+pipeline "leaky" {
+  stage "provision" "template" {}
+  stage "swap" "swap" {}
+  stage "start" "start" {}
+  stage "configure" "leaky" {
+    plugin  = "leaky"
+    token   = var.token
+    note    = "note-${lower(var.token)}"
+    journal = %q
+    copy    = %q
+    fail    = %v
+  }
+  stage "configure" "after" {
+    plugin = "script"
+    script = "/etc/vz/conf/${try(stage.leaky.echo, "none")}"
+  }
+  stage "backup-retention" "retention" {}
+}
+`, h.Path("vz/lock/101.journal"), journalCopy, fail))
+			r := h.cli("--json", "--pipeline", file, "--var", "token="+token, "101")
+			if (r.code != 0) != fail {
+				t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+			}
+			logs, _ := filepath.Glob(filepath.Join(h.Path(logDir), "*.log"))
+			if len(logs) != 1 {
+				t.Fatalf("log files: %v", logs)
+			}
+			places := map[string]string{
+				"stdout (events)": r.stdout,
+				"stderr":          r.stderr,
+				"log file":        readFile(t, logs[0]),
+				"journal":         readFile(t, journalCopy),
+			}
+			for what, text := range places {
+				for _, secret := range []string{token, strings.ToLower(token)} {
+					if strings.Contains(text, secret) {
+						t.Errorf("%s holds %q:\n%s", what, secret, text)
+					}
+				}
+			}
+			if !strings.Contains(places["journal"], `"note":null`) || !strings.Contains(places["journal"], `"token":null`) {
+				t.Errorf("the journal does not record the sensitive attributes as null:\n%s", places["journal"])
+			}
+			for _, want := range []string{"ui: (sensitive) (sensitive)"} {
+				if !strings.Contains(r.stdout, want) {
+					t.Errorf("the events do not say %q:\n%s", want, r.stdout)
+				}
+			}
+			// (Raw stderr lines reach the log through the same logger when
+			// they are forwarded; here it is enough that none holds the secret.)
+			wantLog := []string{"logger: (sensitive) (sensitive)"}
+			if fail {
+				wantLog = append(wantLog, "error: (sensitive) (sensitive)")
+			}
+			for _, want := range wantLog {
+				if !strings.Contains(places["log file"], want) {
+					t.Errorf("the log does not say %q:\n%s", want, places["log file"])
+				}
+			}
+		})
+	}
+}
