@@ -140,7 +140,7 @@ func (w logFileWriter) Write(p []byte) (int, error) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return termsafe.Writer{W: l.file}.Write(p)
+	return termsafe.Writer{W: l.secrets.Writer(l.file)}.Write(p)
 }
 
 // sink receives the host's log (hclog) at debug level and above.

@@ -135,9 +135,7 @@ pipeline "leaky" {
 					t.Errorf("the events do not say %q:\n%s", want, r.stdout)
 				}
 			}
-			// (Raw stderr lines reach the log through the same logger when
-			// they are forwarded; here it is enough that none holds the secret.)
-			wantLog := []string{"logger: (sensitive) (sensitive)"}
+			wantLog := []string{"stderr: (sensitive) (sensitive)", "logger: (sensitive) (sensitive)"}
 			if fail {
 				wantLog = append(wantLog, "error: (sensitive) (sensitive)")
 			}
