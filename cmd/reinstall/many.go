@@ -45,18 +45,19 @@ func reinstallMany(ctx context.Context, g *globals, cmd *cobra.Command, targets 
 	sem := make(chan struct{}, parallel)
 	var wg sync.WaitGroup
 	for i, target := range targets {
+		ctid := ctidOf(g, target)
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
 		}
 		if ctx.Err() != nil {
-			results[i] = notStarted(target)
+			results[i] = notStarted(target, ctid)
 			continue
 		}
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			results[i] = runOne(ctx, out, argv, target)
+			results[i] = runOne(ctx, out, argv, target, ctid)
 		}()
 	}
 	wg.Wait()
@@ -143,12 +144,27 @@ func (o *manyOutput) stderrLine(target string, line string) {
 	fmt.Fprintf(o.stderr, "reinstall %s: %s\n", target, rest)
 }
 
-// runOne runs one container's reinstall and returns its result.
-func runOne(ctx context.Context, out *manyOutput, argv []string, target string) runResult {
+// ctidOf is the container target names (0: none), for the result of a
+// run that gave none.
+func ctidOf(g *globals, target string) int {
+	h, err := g.host()
+	if err != nil {
+		return 0
+	}
+	ctid, _, err := h.Resolve(target)
+	if err != nil {
+		return 0
+	}
+	return ctid
+}
+
+// runOne runs the reinstall of target (container ctid) and returns its
+// result.
+func runOne(ctx context.Context, out *manyOutput, argv []string, target string, ctid int) runResult {
 	began := time.Now()
 	resultR, resultW, err := os.Pipe()
 	if err != nil {
-		return died(target, began, err)
+		return died(target, ctid, began, err)
 	}
 	defer resultR.Close()
 	args := append(append(append([]string{}, argv...), "--json", "--result-fd=3", "--"), target)
@@ -160,7 +176,7 @@ func runOne(ctx context.Context, out *manyOutput, argv []string, target string) 
 	stderr, _ := c.StderrPipe()
 	if err := c.Start(); err != nil {
 		resultW.Close()
-		return died(target, began, err)
+		return died(target, ctid, began, err)
 	}
 	resultW.Close()
 	var wg sync.WaitGroup
@@ -175,7 +191,7 @@ func runOne(ctx context.Context, out *manyOutput, argv []string, target string) 
 		if werr == nil {
 			werr = fmt.Errorf("no result: %v", err)
 		}
-		return died(target, began, werr)
+		return died(target, ctid, began, werr)
 	}
 	return res
 }
@@ -191,16 +207,16 @@ func scanLines(r io.Reader, line func([]byte)) {
 
 // died is the result of a run that ended without one (killed): what it
 // left is not known, so recover is what to do.
-func died(target string, began time.Time, err error) runResult {
-	return runResult{Changed: true, Failed: true, RC: pipeline.ExitRecover, Reason: pipeline.ReasonRecoverNeeded, Target: target,
+func died(target string, ctid int, began time.Time, err error) runResult {
+	return runResult{Changed: true, Failed: true, RC: pipeline.ExitRecover, Reason: pipeline.ReasonRecoverNeeded, Target: target, CTID: ctid,
 		Msg:       fmt.Sprintf("the run of %s ended without a result (%v): see reinstall status %s", target, err, target),
 		DurationS: seconds(time.Since(began))}
 }
 
 // notStarted is the result of a run an interrupt kept from starting.
-func notStarted(target string) runResult {
+func notStarted(target string, ctid int) runResult {
 	return runResult{Failed: true, RC: pipeline.ExitFailed, Reason: pipeline.ReasonInterrupted, Stage: pipeline.StagePreflight,
-		Target: target, Msg: "interrupted before it started"}
+		Target: target, CTID: ctid, Msg: "interrupted before it started"}
 }
 
 // sumResults is the result of a command over several containers.
