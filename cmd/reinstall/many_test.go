@@ -184,3 +184,52 @@ func TestReinstallSeveralInterrupted(t *testing.T) {
 		})
 	}
 }
+
+// The exit code of a command over several real runs is the most serious
+// of theirs (3, then 1, 9, 32, 2), and the result gives each run's own.
+func TestReinstallSeveralMostSeriousCode(t *testing.T) {
+	t.Parallel()
+	h := newTestHost(t)
+	// 101 reinstalls; 102's hook fails (1); 103 runs without --stop (32);
+	// 104 is locked (9); 105 has an earlier run's journal (3); 4242 is no
+	// container (2).
+	h.createCTs(101, 102, 103, 104, 105)
+	started := h.Path("105-hook")
+	h.writeScript("vps.reinstall", fmt.Sprintf("#!/bin/sh\ncase $VEID in\n102) exit 5 ;;\n105) touch %s; exec sleep 60 ;;\nesac\nexit 128\n", started), 0o755)
+	h.killDuring(func() bool { return exists(started) }, "105")
+	h.mustCLI("ct", "start", "103")
+	sleep := exec.Command("sleep", "300")
+	if err := sleep.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sleep.Process.Kill(); sleep.Wait() })
+	if err := os.WriteFile(h.Path("vz/lock/104.lck"), fmt.Appendf(nil, "%d\n", sleep.Process.Pid), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	wantRC := map[string]int{"101": 0, "102": 1, "103": 32, "104": 9, "105": 3, "4242": 2}
+	for _, tc := range []struct {
+		targets []string
+		want    int
+	}{
+		{[]string{"101", "4242"}, 2}, // 101 reinstalled: it runs now
+		{[]string{"4242", "103"}, 32},
+		{[]string{"103", "104", "4242"}, 9},
+		{[]string{"104", "102", "103"}, 1},
+		{[]string{"102", "105", "104", "4242"}, 3},
+	} {
+		r := h.cli(append([]string{"--output=result", "--parallel", "2"}, tc.targets...)...)
+		res := parseResult(t, r.stdout)
+		if r.code != tc.want || res.RC != tc.want {
+			t.Errorf("%v: exit %d, result rc %d; want %d\n%s", tc.targets, r.code, res.RC, tc.want, r.stderr)
+		}
+		var got, want []string
+		for i, c := range res.Results {
+			got = append(got, fmt.Sprintf("%s rc=%d", c.Target, c.RC))
+			want = append(want, fmt.Sprintf("%s rc=%d", tc.targets[i], wantRC[tc.targets[i]]))
+		}
+		if d := cmp.Diff(want, got); d != "" {
+			t.Errorf("%v: each run's code (-want +got):\n%s", tc.targets, d)
+		}
+	}
+	h.cli("recover", "105")
+}
