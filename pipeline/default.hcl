@@ -10,8 +10,12 @@ pipeline "default" {
     script = "/etc/vz/conf/vps.reinstall"
   }
 
-  # Exchange the areas; the old one appears as /old in the new container.
-  stage "swap" "swap" {}
+  # Exchange the areas; the old one appears as /old in the new container
+  # (with --skipbackup, in mode "custom" only; in mode "default" it is parked
+  # beside the new one until the retention stage deletes it).
+  stage "swap" "swap" {
+    mode = try(stage.vps-reinstall.mode, "default")
+  }
 
   stage "start" "start" {}
 

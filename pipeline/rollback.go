@@ -107,7 +107,7 @@ func (r *run) rollback(from, to int) error {
 // rolledBack forgets a stage's run once it is undone.
 func (r *run) rolledBack(sr *stageRun) {
 	sr.started = false
-	sr.outputs = nil
+	sr.outputs, sr.reprovision = nil, false
 	sr.entries = nil
 	delete(r.rc.StageOutputs, sr.stage.Name)
 }

@@ -67,7 +67,9 @@ type stageRun struct {
 	config   []byte
 	started  bool
 	outputs  map[string]string
-	entries  []sdk.JournalEntry
+	// reprovision: the stage asked for the temporary area to be provisioned again.
+	reprovision bool
+	entries     []sdk.JournalEntry
 }
 
 // execute runs every stage in order. A failure before the point of no
@@ -106,7 +108,7 @@ func (r *run) execute(ctx context.Context) error {
 			}
 			return r.fail(sr.stage.Name, err)
 		}
-		if ran && sr.outputs != nil && r.reprovisionRequested(sr) {
+		if ran && sr.outputs != nil && sr.reprovision {
 			if err := r.reprovision(ctx, i); err != nil {
 				return r.fail(sr.stage.Name, err)
 			}
@@ -233,28 +235,13 @@ func (r *run) runStage(ctx context.Context, i int) (ran bool, err error) {
 	if sr.outputs == nil {
 		sr.outputs = map[string]string{}
 	}
-	if res.Reprovision {
-		sr.outputs[reprovisionKey] = "true"
-	}
+	sr.reprovision = res.Reprovision
 	r.rc.StageOutputs[s.Name] = res.Outputs
-	if s.Kind == KindReinstallHook {
-		if mode := res.Outputs["mode"]; mode != "" {
-			r.rc.Options.Extra["mode"] = mode
-		}
-	}
 	if err := r.journal.Append(journal.Record{Type: journal.RecordStageDone, Stage: s.Name, Kind: s.Kind, Data: res.Outputs}); err != nil {
 		return true, err
 	}
 	r.emit(Event{Type: EventStageFinished, Stage: s.Name, Kind: s.Kind, Plugin: s.Plugin, Index: i + 1, Count: len(r.stages), Duration: time.Since(began)})
 	return true, nil
-}
-
-// reprovisionKey marks, in a stage's outputs kept by the host, that the
-// stage asked for its temporary area to be provisioned again.
-const reprovisionKey = "\x00reprovision"
-
-func (r *run) reprovisionRequested(sr *stageRun) bool {
-	return sr.outputs[reprovisionKey] == "true"
 }
 
 // callRun runs one stage in its plugin with the stage's timeout.
@@ -309,9 +296,7 @@ func (r *run) scope(validating bool) *evalScope {
 			e.declared[sr.stage.Name] = sr.declared
 		}
 		if sr.outputs != nil {
-			out := maps.Clone(sr.outputs)
-			delete(out, reprovisionKey)
-			ran[sr.stage.Name] = out
+			ran[sr.stage.Name] = maps.Clone(sr.outputs)
 		}
 	}
 	for _, s := range r.pipeline.Stages {

@@ -10,7 +10,9 @@ pipeline "contract" {
   stage "reinstall-hook" "vps-reinstall" {
     script = "/etc/vz/conf/vps.reinstall"
   }
-  stage "swap" "swap" {}
+  stage "swap" "swap" {
+    mode = try(stage.vps-reinstall.mode, "default")
+  }
   stage "start" "start" {}
   stage "configure" "vps-configure" {
     script = "/etc/vz/conf/vps.configure"

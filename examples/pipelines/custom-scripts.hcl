@@ -28,7 +28,9 @@ pipeline "custom-scripts" {
     timeout = "10m"
   }
 
-  stage "swap" "swap" {}
+  stage "swap" "swap" {
+    mode = try(stage.site-reinstall.mode, "default")
+  }
 
   stage "start" "start" {}
 

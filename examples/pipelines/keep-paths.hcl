@@ -19,7 +19,9 @@ pipeline "keep-paths" {
     script = "/etc/vz/conf/vps.reinstall"
   }
 
-  stage "swap" "swap" {}
+  stage "swap" "swap" {
+    mode = try(stage.vps-reinstall.mode, "default")
+  }
 
   stage "start" "start" {}
 

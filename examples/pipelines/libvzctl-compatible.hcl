@@ -13,7 +13,9 @@ pipeline "libvzctl-compatible" {
     when = stage.vps-reinstall.mode == "default"
   }
 
-  stage "swap" "swap" {}
+  stage "swap" "swap" {
+    mode = try(stage.vps-reinstall.mode, "default")
+  }
 
   stage "start" "start" {}
 

@@ -39,8 +39,39 @@ var outputs = []sdk.Output{
 	{Name: oldarea.OutputDevice, Type: "string", Description: "the device number of the old private area's file system"},
 }
 
-func (stage) Schema() sdk.Schema                                   { return sdk.Schema{Outputs: outputs} }
-func (stage) Validate(context.Context, sdk.Config) sdk.Diagnostics { return nil }
+// config is the stage's body.
+type config struct {
+	Mode string `hcl:"mode,optional" description:"the reinstall hook's mode, wired from its output (mode = try(stage.<hook>.mode, \"default\")): custom keeps the old area at /old even with --skipbackup; default (the default) parks it beside the new one then"`
+}
+
+// Schema is the body's attributes and the outputs.
+func (stage) Schema() sdk.Schema {
+	s := sdk.MustSchemaFromStruct(config{})
+	s.Outputs = outputs
+	return s
+}
+
+// Validate checks the mode, once it is known.
+func (stage) Validate(_ context.Context, cfg sdk.Config) sdk.Diagnostics {
+	if !cfg.IsKnown("mode") {
+		return nil
+	}
+	var c config
+	if err := cfg.Decode(&c); err != nil {
+		return sdk.Diagnostics{{Summary: err.Error()}}
+	}
+	switch c.Mode {
+	case "", modeCustom, modeDefault:
+		return nil
+	}
+	return sdk.Diagnostics{{Summary: "Invalid hook mode", Detail: fmt.Sprintf("mode is %q; want %q or %q (the reinstall hook's mode output)", c.Mode, modeCustom, modeDefault), Attribute: "mode"}}
+}
+
+// The reinstall hook's modes.
+const (
+	modeCustom  = "custom"
+	modeDefault = "default"
+)
 
 // Run swaps the areas. The old area goes to <VE_PRIVATE>/old, except in
 // default mode with --skipbackup, where it is parked at <VE_PRIVATE>.previous.
@@ -71,7 +102,11 @@ func (stage) Run(ctx context.Context, req *sdk.RunRequest) (*sdk.Result, error) 
 	if err := req.Host.Journal(ctx, stepExchange, sdk.PhaseDone, oldID); err != nil {
 		return nil, err
 	}
-	parked := rc.Options.SkipBackup && rc.Options.Extra["mode"] != "custom"
+	var c config
+	if err := req.Config.Decode(&c); err != nil {
+		return nil, err
+	}
+	parked := rc.Options.SkipBackup && c.Mode != modeCustom
 	if parked {
 		if err := req.Host.Journal(ctx, stepParkOld, sdk.PhaseBegin, oldID); err != nil {
 			return nil, err
