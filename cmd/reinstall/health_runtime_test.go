@@ -60,11 +60,11 @@ func TestHealthThroughToolRuntimes(t *testing.T) {
 				execVerb := map[string]string{"vzctl": "exec2", "prlctl": "exec"}[tool]
 				var checks []string
 				for _, c := range calls {
-					if len(c) == 4 && c[1] == execVerb {
-						switch {
-						case strings.HasPrefix(c[3], "for f in /proc/net/tcp /proc/net/tcp6;"):
+					if slices.Contains(c, execVerb) { // the command line last
+						switch line := c[len(c)-1]; {
+						case strings.HasPrefix(line, "for f in /proc/net/tcp /proc/net/tcp6;"):
 							checks = append(checks, "tcp tables")
-						case strings.HasSuffix(c[3], " VEID=101 test -f /etc/motd"):
+						case strings.HasSuffix(line, " VEID=101 test -f /etc/motd"):
 							checks = append(checks, "command")
 						}
 					}
