@@ -149,7 +149,10 @@ func (r *run) forward(stage string, ev pluginhost.Event) {
 	}
 	switch {
 	case ev.Log != nil:
-		r.emit(Event{Type: EventStageLog, Stage: stage, Kind: kind, Plugin: plugin, Level: stageLogLevel(ev.Log.Level), Message: strings.TrimRight(ev.Log.Message, "\n")})
+		line := Event{Type: EventStageLog, Stage: stage, Kind: kind, Plugin: plugin, Level: stageLogLevel(ev.Log.Level), Message: strings.TrimRight(ev.Log.Message, "\n")}
+		if r.outputCaps.admit(line) {
+			r.emit(line)
+		}
 	case ev.Progress != nil:
 		r.emit(Event{Type: EventStageProgress, Stage: stage, Kind: kind, Plugin: plugin, Message: ev.Progress.Message, Done: ev.Progress.Done, Total: ev.Progress.Total, Unit: ev.Progress.Unit, Files: ev.Progress.Files})
 	}

@@ -192,7 +192,9 @@ func (r *run) rollbackStage(sr *stageRun) error {
 	}
 	r.current = sr
 	defer func() { r.current = nil }()
-	if err := p.Rollback(ctx, s.Kind, withoutSensitive(sr.config, sr.sensitive), r.stageContext(s), sr.entries, r.pluginEvents(s)); err != nil {
+	err = p.Rollback(ctx, s.Kind, withoutSensitive(sr.config, sr.sensitive), r.stageContext(s), sr.entries, r.pluginEvents(s))
+	r.stageOutputEnded(s.Name)
+	if err != nil {
 		return err
 	}
 	return r.journal.Append(journal.Record{Type: journal.RecordRollback, Stage: s.Name, Kind: s.Kind, Phase: journal.RollbackDone})

@@ -44,6 +44,8 @@ type run struct {
 	continued []string
 	// secrets are hidden in everything the run emits.
 	secrets *redact.Secrets
+	// outputCaps bounds what each stage prints.
+	outputCaps outputCaps
 }
 
 // secretsOf is the caller's secret set, or a new one.
@@ -222,6 +224,7 @@ func (r *run) runStage(ctx context.Context, i int) (ran bool, err error) {
 	r.emit(Event{Type: EventStageStarted, Stage: s.Name, Kind: s.Kind, Plugin: s.Plugin, Index: i + 1, Count: len(r.stages)})
 	began := time.Now()
 	res, err := r.callRun(ctx, sr)
+	r.stageOutputEnded(s.Name)
 	err = r.secrets.Error(err)
 	if res != nil {
 		// What a plugin returns is hidden like what it prints.
@@ -310,19 +313,26 @@ func (r *run) scope(validating bool) *evalScope {
 	return e
 }
 
-// stageTimeout is the stage's timeout, or the default for its plugin: none
-// for the two scripts (contract §2.2), generous limits for the rest.
+// stageTimeout is the stage's timeout, or the default for its kind:
+// generous limits, so that a script or plugin that hangs (a hook waiting
+// on a terminal, a runaway loop) ends in a rollback instead of holding the
+// container stopped and its lock for ever. A stage's timeout attribute
+// sets another.
 func stageTimeout(s *Stage) time.Duration {
-	if s.Timeout > 0 || s.Plugin == "script" {
+	if s.Timeout > 0 {
 		return s.Timeout
 	}
 	switch s.Kind {
 	case KindStart, KindSwap:
 		return 10 * time.Minute
 	default:
-		return 2 * time.Hour
+		return DefaultStageTimeout
 	}
 }
+
+// DefaultStageTimeout bounds a stage without a timeout attribute, the
+// scripts included, but for swap and start (10 minutes).
+const DefaultStageTimeout = 2 * time.Hour
 
 func diagError(diags hcl.Diagnostics) error {
 	return fmt.Errorf("%s", firstError(diags))

@@ -151,3 +151,29 @@ func TestLargeConfigureRunsWhole(t *testing.T) {
 	}
 	h.assertClean()
 }
+
+// A hook that floods its output (here 4 MiB of "y" lines, the shortest
+// there are) prints at most MaxStageOutput to the terminal and to the log
+// file, then one line saying how much was dropped and its last lines: the
+// output is not amplified past about twice its size.
+func TestOutputFloodIsCapped(t *testing.T) {
+	t.Parallel()
+	h := newTestHost(t)
+	h.createCT()
+	const flood = 4 << 20
+	h.writeHook("flood.sh", fmt.Sprintf("yes | head -c %d\necho the last line\n", flood), 0o755)
+	r := h.mustCLI("101")
+	log := readFile(t, h.logFiles("101")[0])
+	t.Logf("a flood of %d bytes: %d bytes on stderr, %d in the log file", flood, len(r.stderr), len(log))
+	for what, out := range map[string]string{"stderr": r.stderr, "the log file": log} {
+		if len(out) > 2*flood {
+			t.Errorf("%s holds %d bytes for a flood of %d", what, len(out), flood)
+		}
+		for _, want := range []string{"of output not shown: a stage prints at most 16.0 MiB to the terminal and the log; its last 20 lines:", "reinstall-scripts: the last line"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%s lacks %q", what, want)
+			}
+		}
+	}
+	h.assertClean()
+}

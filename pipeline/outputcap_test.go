@@ -1,0 +1,75 @@
+package pipeline
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// A stage prints its lines up to its budget; past it, one line counts what
+// was dropped and its last lines follow, once its Run or Rollback ended.
+// Each stage run has a budget of its own.
+func TestStageOutputIsCapped(t *testing.T) {
+	var c outputCaps
+	line := func(i int) Event {
+		return Event{Type: EventStageLog, Stage: "hook", Kind: KindConfigure, Plugin: "script", Level: "info", Message: fmt.Sprintf("line %06d %s", i, strings.Repeat("x", 1000))}
+	}
+	cost := len(line(0).Message) + lineOverhead + len("hook") + len("script") + len(KindConfigure)
+	fit := MaxStageOutput / cost
+	total := fit + 1000
+	shown := 0
+	for i := range total {
+		if c.admit(line(i)) {
+			shown++
+		}
+	}
+	if shown != fit {
+		t.Errorf("%d lines shown, want %d (%d bytes each counted against %d)", shown, fit, cost, MaxStageOutput)
+	}
+	if shown*cost > MaxStageOutput {
+		t.Errorf("%d bytes counted, more than %d", shown*cost, MaxStageOutput)
+	}
+	if !c.admit(Event{Stage: "other", Message: "another stage's line"}) {
+		t.Error("another stage's line is dropped")
+	}
+	got := c.end("hook")
+	if len(got) != 1+stageOutputTail {
+		t.Fatalf("end gave %d lines, want the count and %d", len(got), stageOutputTail)
+	}
+	dropped := 1000 - stageOutputTail
+	want := fmt.Sprintf("%d more lines (%s) of output not shown: a stage prints at most 16.0 MiB to the terminal and the log; its last %d lines:",
+		dropped, sizeOf(int64(dropped*(len(line(0).Message)+1))), stageOutputTail)
+	if d := cmp.Diff(Event{Type: EventStageLog, Stage: "hook", Kind: KindConfigure, Plugin: "script", Level: "warn", Message: want}, got[0]); d != "" {
+		t.Errorf("the count line (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff(line(total-1), got[len(got)-1]); d != "" {
+		t.Errorf("the last line (-want +got):\n%s", d)
+	}
+	if !c.admit(line(0)) {
+		t.Error("the stage's next run (its rollback) has no budget of its own")
+	}
+	if got := c.end("other"); got != nil {
+		t.Errorf("a stage under its budget ends with %v", got)
+	}
+}
+
+// Every stage has a timeout by default, the scripts too; the stage's
+// timeout attribute sets another.
+func TestStageTimeoutDefaults(t *testing.T) {
+	for _, tt := range []struct {
+		stage Stage
+		want  time.Duration
+	}{
+		{Stage{Name: "vps-reinstall", Kind: KindReinstallHook, Plugin: "script"}, DefaultStageTimeout},
+		{Stage{Name: "vps-configure", Kind: KindConfigure, Plugin: "script"}, DefaultStageTimeout},
+		{Stage{Name: "vps-configure", Kind: KindConfigure, Plugin: "script", Timeout: 5 * time.Hour}, 5 * time.Hour},
+		{Stage{Name: "swap", Kind: KindSwap, Plugin: "swap"}, 10 * time.Minute},
+	} {
+		if got := stageTimeout(&tt.stage); got != tt.want {
+			t.Errorf("%s (plugin %s, timeout %v): %v, want %v", tt.stage.Name, tt.stage.Plugin, tt.stage.Timeout, got, tt.want)
+		}
+	}
+}
