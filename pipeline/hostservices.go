@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -27,11 +26,11 @@ type services struct{ r *run }
 
 var _ pluginhost.Services = (*services)(nil)
 
-// Journal records a sub-step of the running stage, fsynced before it returns.
-func (s *services) Journal(_ context.Context, step, phase string, data map[string]string) error {
-	cur := s.r.current
-	if cur == nil {
-		return errors.New("journal: no stage is running")
+// Journal records a sub-step of the calling stage, fsynced before it returns.
+func (s *services) Journal(ctx context.Context, step, phase string, data map[string]string) error {
+	cur, err := s.r.caller(ctx)
+	if err != nil {
+		return fmt.Errorf("journal: %w", err)
 	}
 	if phase != sdk.PhaseBegin && phase != sdk.PhaseDone {
 		return fmt.Errorf("journal: phase %q is neither begin nor done", phase)
@@ -86,10 +85,11 @@ func (s *services) Start(ctx context.Context) error {
 // How the init was asked and whether the grace ran out become lines of the
 // running stage's log.
 func (s *services) Stop(ctx context.Context) error {
-	stage := ""
-	if s.r.current != nil {
-		stage = s.r.current.stage.Name
+	cur, err := s.r.caller(ctx)
+	if err != nil {
+		return fmt.Errorf("stop: %w", err)
 	}
+	stage := cur.stage.Name
 	ctx = runtime.WithStopNote(ctx, func(level, msg string) {
 		s.r.forward(stage, pluginhost.Event{Log: &pluginhost.LogLine{Level: level, Message: msg}})
 	})
@@ -108,11 +108,15 @@ func (s *services) ListeningPorts(ctx context.Context) ([]int, error) {
 	return s.r.o.Runtime.ListeningPorts(ctx, s.r.ctid)
 }
 
-// Secret returns a sensitive attribute of the running stage.
-func (s *services) Secret(_ context.Context, name string) (string, error) {
-	cur := s.r.current
-	if cur == nil || !slices.Contains(cur.sensitive, name) {
-		return "", fmt.Errorf("no sensitive attribute %q in the running stage", name)
+// Secret returns a sensitive attribute of the calling stage: a stage gets
+// only the secrets its own configuration holds.
+func (s *services) Secret(ctx context.Context, name string) (string, error) {
+	cur, err := s.r.caller(ctx)
+	if err != nil {
+		return "", fmt.Errorf("secret: %w", err)
+	}
+	if !slices.Contains(cur.sensitive, name) {
+		return "", fmt.Errorf("no sensitive attribute %q in stage %q", name, cur.stage.Name)
 	}
 	var attrs map[string]any
 	if err := json.Unmarshal(cur.config, &attrs); err != nil {
@@ -122,7 +126,8 @@ func (s *services) Secret(_ context.Context, name string) (string, error) {
 	return v, nil
 }
 
-// Emit forwards a plugin's log line or progress as an event.
+// Emit forwards a plugin's log line or progress as an event of the stage
+// that sent it (bound by its token).
 func (s *services) Emit(stage string, ev pluginhost.Event) {
 	s.r.forward(stage, ev)
 }

@@ -190,8 +190,7 @@ func (r *run) rollbackStage(sr *stageRun) error {
 	if err != nil {
 		return err
 	}
-	r.current = sr
-	defer func() { r.current = nil }()
+	defer r.enter(sr)()
 	err = p.Rollback(ctx, s.Kind, withoutSensitive(sr.config, sr.sensitive), r.stageContext(s), sr.entries, r.pluginEvents(s))
 	r.stageOutputEnded(s.Name)
 	if err != nil {

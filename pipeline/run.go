@@ -46,6 +46,8 @@ type run struct {
 	secrets *redact.Secrets
 	// outputCaps bounds what each stage prints.
 	outputCaps outputCaps
+	// calls are the stages whose plugin call is in progress.
+	calls stageCalls
 }
 
 // secretsOf is the caller's secret set, or a new one.
@@ -259,8 +261,7 @@ func (r *run) callRun(ctx context.Context, sr *stageRun) (*sdk.Result, error) {
 		ctx, cancel = context.WithTimeout(ctx, t)
 		defer cancel()
 	}
-	r.current = sr
-	defer func() { r.current = nil }()
+	defer r.enter(sr)()
 	rc := r.stageContext(s)
 	res, err := p.Run(ctx, s.Kind, withoutSensitive(sr.config, sr.sensitive), rc, r.pluginEvents(s))
 	if err != nil {

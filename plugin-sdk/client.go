@@ -48,23 +48,25 @@ func (c *StageClient) ServeHost(h HostServer) {
 }
 
 // hostServices starts the host services once and returns their broker id
-// (0 if ServeHost was never called), tagging them with the running stage.
-func (c *StageClient) hostServices(stage string) uint32 {
+// (0 if ServeHost was never called) and a token for one call of stage,
+// with the func that ends it.
+func (c *StageClient) hostServices(stage string) (uint32, string, func()) {
 	c.hostMu.Lock()
 	defer c.hostMu.Unlock()
 	if c.host == nil {
-		return 0
+		return 0, "", func() {}
 	}
-	c.host.setStage(stage)
+	token, done := c.host.tokens.issue(stage)
 	if c.hostID == 0 {
 		c.hostID = c.broker.NextId()
+		host := c.host
 		go c.broker.AcceptAndServe(c.hostID, func(opts []grpc.ServerOption) *grpc.Server {
-			s := grpc.NewServer(opts...)
-			stagev1.RegisterHostServicesServer(s, c.host)
+			s := grpc.NewServer(append(opts, host.tokens.interceptors()...)...)
+			stagev1.RegisterHostServicesServer(s, host)
 			return s
 		})
 	}
-	return c.hostID
+	return c.hostID, token, done
 }
 
 // Info asks the plugin for its name, version and stage kinds.
@@ -115,7 +117,9 @@ var ErrNoResult = errors.New("the stage's stream ended without a result")
 func (c *StageClient) Run(ctx context.Context, kind string, configJSON []byte, rc RunContext, onEvent func(Event)) (Outcome, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	stream, err := c.stage.Run(ctx, &stagev1.RunRequest{Kind: kind, ConfigJson: configJSON, Context: c.runContext(rc)})
+	pc, done := c.runContext(rc)
+	defer done() // the stage's host-service calls end with it
+	stream, err := c.stage.Run(ctx, &stagev1.RunRequest{Kind: kind, ConfigJson: configJSON, Context: pc})
 	if err != nil {
 		return Outcome{}, err
 	}
@@ -126,8 +130,10 @@ func (c *StageClient) Run(ctx context.Context, kind string, configJSON []byte, r
 func (c *StageClient) Rollback(ctx context.Context, kind string, configJSON []byte, rc RunContext, entries []JournalEntry, onEvent func(Event)) (Outcome, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	pc, done := c.runContext(rc)
+	defer done()
 	stream, err := c.stage.Rollback(ctx, &stagev1.RollbackRequest{
-		Kind: kind, ConfigJson: configJSON, Context: c.runContext(rc), Entries: journalToProto(entries),
+		Kind: kind, ConfigJson: configJSON, Context: pc, Entries: journalToProto(entries),
 	})
 	if err != nil {
 		return Outcome{}, err
@@ -135,8 +141,13 @@ func (c *StageClient) Rollback(ctx context.Context, kind string, configJSON []by
 	return receive(stream, rc.StageName, onEvent)
 }
 
-func (c *StageClient) runContext(rc RunContext) *stagev1.RunContext {
-	return runContextToProto(rc, c.hostServices(rc.StageName))
+// runContext is rc for one stage call, with the host services' id and the
+// call's stage token; done ends the token.
+func (c *StageClient) runContext(rc RunContext) (_ *stagev1.RunContext, done func()) {
+	id, token, done := c.hostServices(rc.StageName)
+	pc := runContextToProto(rc, id)
+	pc.StageToken = token
+	return pc, done
 }
 
 // receive reads a stage's stream up to its Result.

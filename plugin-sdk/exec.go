@@ -45,7 +45,7 @@ func (h *hostClient) Exec(ctx context.Context, req ExecRequest) (int, error) {
 		}
 		first.Stdin, stdin = data, nil
 	}
-	stream, err := h.c.Exec(ctx)
+	stream, err := h.c.Exec(withStageToken(ctx, h.token))
 	if err != nil {
 		return -1, fromStatus("exec", err)
 	}

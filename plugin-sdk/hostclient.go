@@ -35,7 +35,7 @@ type hostDialer struct {
 // forStage returns the Host of one stage call; it is never nil, and on error
 // its calls fail with that error. caps are the host's capabilities
 // (RunContext.host_capabilities).
-func (d *hostDialer) forStage(stage string, id uint32, caps []string) (*hostClient, error) {
+func (d *hostDialer) forStage(stage string, id uint32, caps []string, token string) (*hostClient, error) {
 	if id == 0 {
 		return &hostClient{stage: stage, err: errNoHostServices}, nil
 	}
@@ -53,12 +53,14 @@ func (d *hostDialer) forStage(stage string, id uint32, caps []string) (*hostClie
 		}
 		d.id, d.conn, d.client = id, conn, stagev1.NewHostServicesClient(conn)
 	}
-	return &hostClient{stage: stage, c: d.client, streamStdin: slices.Contains(caps, capExecStdinStream)}, nil
+	return &hostClient{stage: stage, token: token, c: d.client, streamStdin: slices.Contains(caps, capExecStdinStream)}, nil
 }
 
 // hostClient is the Host a stage gets: HostServices calls over the broker.
 type hostClient struct {
 	stage string
+	// token binds every call to this stage call (stagetoken.go).
+	token string
 	c     stagev1.HostServicesClient
 	err   error
 	// streamStdin: the host takes an Exec's stdin in several requests.
@@ -71,7 +73,7 @@ func (h *hostClient) Journal(ctx context.Context, step, phase string, data map[s
 	if h.err != nil {
 		return h.err
 	}
-	_, err := h.c.Journal(ctx, &stagev1.JournalEntry{Stage: h.stage, Step: step, Phase: phase, Data: entriesToProto(data)})
+	_, err := h.c.Journal(withStageToken(ctx, h.token), &stagev1.JournalEntry{Stage: h.stage, Step: step, Phase: phase, Data: entriesToProto(data)})
 	return fromStatus("journal", err)
 }
 
@@ -79,7 +81,7 @@ func (h *hostClient) ReadFile(ctx context.Context, path string) ([]byte, error) 
 	if h.err != nil {
 		return nil, h.err
 	}
-	resp, err := h.c.ReadFile(ctx, &stagev1.ReadFileRequest{Path: wire(path)})
+	resp, err := h.c.ReadFile(withStageToken(ctx, h.token), &stagev1.ReadFileRequest{Path: wire(path)})
 	if err != nil {
 		return nil, fromStatus("read "+path, err)
 	}
@@ -90,7 +92,7 @@ func (h *hostClient) WriteFile(ctx context.Context, path string, data []byte, mo
 	if h.err != nil {
 		return h.err
 	}
-	_, err := h.c.WriteFile(ctx, &stagev1.WriteFileRequest{Path: wire(path), Data: data, Mode: uint32(mode), MakeParents: makeParents})
+	_, err := h.c.WriteFile(withStageToken(ctx, h.token), &stagev1.WriteFileRequest{Path: wire(path), Data: data, Mode: uint32(mode), MakeParents: makeParents})
 	return fromStatus("write "+path, err)
 }
 
@@ -98,7 +100,7 @@ func (h *hostClient) Probe(ctx context.Context, path string) (Probe, error) {
 	if h.err != nil {
 		return Probe{}, h.err
 	}
-	resp, err := h.c.Probe(ctx, &stagev1.ProbeRequest{Path: wire(path)})
+	resp, err := h.c.Probe(withStageToken(ctx, h.token), &stagev1.ProbeRequest{Path: wire(path)})
 	if err != nil {
 		return Probe{}, fromStatus("probe "+path, err)
 	}
@@ -109,7 +111,7 @@ func (h *hostClient) Start(ctx context.Context) error {
 	if h.err != nil {
 		return h.err
 	}
-	_, err := h.c.ContainerStart(ctx, &stagev1.ContainerRequest{})
+	_, err := h.c.ContainerStart(withStageToken(ctx, h.token), &stagev1.ContainerRequest{})
 	return fromStatus("start container", err)
 }
 
@@ -117,7 +119,7 @@ func (h *hostClient) Stop(ctx context.Context) error {
 	if h.err != nil {
 		return h.err
 	}
-	_, err := h.c.ContainerStop(ctx, &stagev1.ContainerRequest{})
+	_, err := h.c.ContainerStop(withStageToken(ctx, h.token), &stagev1.ContainerRequest{})
 	return fromStatus("stop container", err)
 }
 
@@ -125,7 +127,7 @@ func (h *hostClient) Status(ctx context.Context) (string, error) {
 	if h.err != nil {
 		return "", h.err
 	}
-	resp, err := h.c.ContainerStatus(ctx, &stagev1.ContainerRequest{})
+	resp, err := h.c.ContainerStatus(withStageToken(ctx, h.token), &stagev1.ContainerRequest{})
 	if err != nil {
 		return "", fromStatus("container status", err)
 	}
@@ -136,7 +138,7 @@ func (h *hostClient) Secret(ctx context.Context, name string) (string, error) {
 	if h.err != nil {
 		return "", h.err
 	}
-	resp, err := h.c.GetSecret(ctx, &stagev1.GetSecretRequest{Name: name})
+	resp, err := h.c.GetSecret(withStageToken(ctx, h.token), &stagev1.GetSecretRequest{Name: name})
 	if err != nil {
 		return "", fromStatus("secret "+name, err)
 	}
@@ -147,7 +149,7 @@ func (h *hostClient) ListeningPorts(ctx context.Context) ([]int, error) {
 	if h.err != nil {
 		return nil, h.err
 	}
-	resp, err := h.c.ListeningPorts(ctx, &stagev1.ListeningPortsRequest{})
+	resp, err := h.c.ListeningPorts(withStageToken(ctx, h.token), &stagev1.ListeningPortsRequest{})
 	if err != nil {
 		return nil, fromStatus("listening ports", err)
 	}
@@ -163,7 +165,7 @@ func (h *hostClient) emit(ctx context.Context, ev *stagev1.Event) error {
 	if h.err != nil {
 		return h.err
 	}
-	_, err := h.c.Emit(ctx, ev)
+	_, err := h.c.Emit(withStageToken(ctx, h.token), ev)
 	return fromStatus("emit", err)
 }
 

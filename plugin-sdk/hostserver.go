@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io/fs"
 	"os"
-	"sync/atomic"
 
 	"google.golang.org/grpc/codes"
 
@@ -14,28 +13,20 @@ import (
 
 // HostServer is what a host serves one plugin process: the Host services
 // plus Emit for events a stage sends outside its Run stream. reinstall's
-// runner and sdktest.FakeHost implement it.
+// runner and sdktest.FakeHost implement it. Every call is made by a stage
+// call that is running: CallingStage(ctx) names it (Emit's stage too).
 type HostServer interface {
 	Host
 	Emit(stage string, ev Event)
 }
 
 // hostServer serves HostServices in the host, converting calls to a
-// HostServer. A plugin process runs one stage at a time, so Emit is tagged
-// with the stage of the latest Run or Rollback.
+// HostServer, each bound to the stage whose token it carries.
 type hostServer struct {
 	stagev1.UnimplementedHostServicesServer
-	h     HostServer
-	stage atomic.Pointer[string]
-}
-
-func (s *hostServer) setStage(name string) { s.stage.Store(&name) }
-
-func (s *hostServer) currentStage() string {
-	if p := s.stage.Load(); p != nil {
-		return *p
-	}
-	return ""
+	h HostServer
+	// tokens bind each call to the stage call that made it (stagetoken.go).
+	tokens stageTokens
 }
 
 func (s *hostServer) Journal(ctx context.Context, e *stagev1.JournalEntry) (*stagev1.Empty, error) {
@@ -79,8 +70,8 @@ func (s *hostServer) ContainerStatus(ctx context.Context, _ *stagev1.ContainerRe
 	return &stagev1.ContainerStatusResponse{State: state}, nil
 }
 
-func (s *hostServer) Emit(_ context.Context, ev *stagev1.Event) (*stagev1.Empty, error) {
-	stage := s.currentStage()
+func (s *hostServer) Emit(ctx context.Context, ev *stagev1.Event) (*stagev1.Empty, error) {
+	stage := CallingStage(ctx)
 	if e, ok := eventFromProto(stage, ev); ok {
 		s.h.Emit(stage, e)
 	}

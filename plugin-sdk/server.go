@@ -74,7 +74,7 @@ func (s *stageServer) Run(req *stagev1.RunRequest, stream stagev1.Stage_RunServe
 		return err
 	}
 	rc := runContextFromProto(req.GetContext())
-	host, err := s.host.forStage(rc.StageName, req.GetContext().GetHostServicesId(), req.GetContext().GetHostCapabilities())
+	host, err := s.host.forStage(rc.StageName, req.GetContext().GetHostServicesId(), req.GetContext().GetHostCapabilities(), req.GetContext().GetStageToken())
 	ui := newStreamUI(stream.Send, host, s.logger)
 	if err != nil {
 		return ui.finish(resultEvent(nil, err))
@@ -99,7 +99,7 @@ func (s *stageServer) Rollback(req *stagev1.RollbackRequest, stream stagev1.Stag
 		return err
 	}
 	rc := runContextFromProto(req.GetContext())
-	host, err := s.host.forStage(rc.StageName, req.GetContext().GetHostServicesId(), req.GetContext().GetHostCapabilities())
+	host, err := s.host.forStage(rc.StageName, req.GetContext().GetHostServicesId(), req.GetContext().GetHostCapabilities(), req.GetContext().GetStageToken())
 	ui := newStreamUI(stream.Send, host, s.logger)
 	if err != nil {
 		return ui.finish(resultEvent(nil, err))

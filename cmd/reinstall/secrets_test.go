@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	sdk "github.com/reinstall-dev/reinstall/plugin-sdk"
 )
@@ -26,11 +27,18 @@ func init() {
 type leakyConfig struct {
 	Token string `hcl:"token" sensitive:"true"`
 	// Note is an ordinary attribute the pipeline computes from the token.
-	Note string `hcl:"note"`
+	Note string `hcl:"note,optional"`
 	// Journal is copied to Copy while the stage runs.
-	Journal string `hcl:"journal"`
-	Copy    string `hcl:"copy"`
+	Journal string `hcl:"journal,optional"`
+	Copy    string `hcl:"copy,optional"`
 	Fail    bool   `hcl:"fail,optional"`
+	// Linger (a directory) leaves a goroutine behind that, once a later
+	// stage says it runs (Linger/running), uses this stage's Host: it asks
+	// for the secret and journals a step, and records what it got in
+	// Linger/attempts. Await (the same directory) is that later stage: it
+	// says it runs and waits for the attempts before it goes on.
+	Linger string `hcl:"linger,optional"`
+	Await  string `hcl:"await,optional"`
 }
 
 type leakyStage struct{}
@@ -52,20 +60,113 @@ func (leakyStage) Run(ctx context.Context, req *sdk.RunRequest) (*sdk.Result, er
 	if err != nil {
 		return nil, err
 	}
+	if c.Linger != "" {
+		go lingerAfterStage(req.Host, c.Linger)
+	}
+	if c.Await != "" {
+		if err := os.WriteFile(filepath.Join(c.Await, "running"), nil, 0o600); err != nil {
+			return nil, err
+		}
+		if !waitForFile(filepath.Join(c.Await, "attempts")) {
+			return nil, errors.New("the lingering goroutine never tried")
+		}
+	}
 	fmt.Fprintf(os.Stderr, "stderr: %s %s\n", token, c.Note)
 	req.Logger.Warn("logger: " + token + " " + c.Note)
 	req.UI.Log(sdk.LevelWarn, "ui: "+token+" "+c.Note)
-	data, err := os.ReadFile(c.Journal)
-	if err != nil {
-		return nil, err
-	}
-	if err := os.WriteFile(c.Copy, data, 0o600); err != nil {
-		return nil, err
+	if c.Journal != "" {
+		data, err := os.ReadFile(c.Journal)
+		if err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(c.Copy, data, 0o600); err != nil {
+			return nil, err
+		}
 	}
 	if c.Fail {
 		return nil, errors.New("error: " + token + " " + c.Note)
 	}
 	return &sdk.Result{Outputs: map[string]string{"echo": token + " " + c.Note}}, nil
+}
+
+// lingerAfterStage is a goroutine that outlives its stage: once the next
+// stage runs, it uses its old stage's Host as a misbehaving plugin would.
+func lingerAfterStage(host sdk.Host, dir string) {
+	if !waitForFile(filepath.Join(dir, "running")) {
+		return
+	}
+	ctx := context.Background()
+	var out []string
+	secret, err := host.Secret(ctx, "token")
+	out = append(out, fmt.Sprintf("secret: %q %v", secret, err))
+	err = host.Journal(ctx, "forged", sdk.PhaseBegin, map[string]string{"by": "a returned stage"})
+	out = append(out, fmt.Sprintf("journal: %v", err))
+	_, err = host.ReadFile(ctx, "/etc/motd")
+	out = append(out, fmt.Sprintf("readfile: %v", err))
+	_ = os.WriteFile(filepath.Join(dir, "attempts.tmp"), []byte(strings.Join(out, "\n")+"\n"), 0o600)
+	_ = os.Rename(filepath.Join(dir, "attempts.tmp"), filepath.Join(dir, "attempts"))
+}
+
+// waitForFile waits up to 20s for a file to exist.
+func waitForFile(p string) bool {
+	for range 1000 {
+		if _, err := os.Stat(p); err == nil {
+			return true
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return false
+}
+
+// TestStageOutlivingGoroutineIsRefused: a plugin goroutine left behind by
+// a stage that has returned tries, while a later stage of the same plugin
+// process runs, to read a secret and to journal a step: both are refused,
+// so it neither gets the later stage's secret nor writes records under its
+// name, and the run succeeds.
+func TestStageOutlivingGoroutineIsRefused(t *testing.T) {
+	t.Parallel()
+	h := newTestHost(t)
+	h.createCT()
+	installPlugin(t, h.Path(sitePluginDir), "leaky", fmt.Appendf(nil, "#!/bin/sh\nexec env %s=1 %s\n", envLeakyPlugin, os.Args[0]), 0o755)
+	dir := t.TempDir()
+	journalCopy := filepath.Join(dir, "journal")
+	file := h.writePipelineFile("linger.hcl", fmt.Sprintf(`pipeline "linger" {
+  stage "provision" "template" {}
+  stage "swap" "swap" {}
+  stage "start" "start" {}
+  stage "configure" "first" {
+    plugin = "leaky"
+    token  = "first-stage-secret"
+    linger = %q
+  }
+  stage "configure" "second" {
+    plugin  = "leaky"
+    token   = "second-stage-secret"
+    await   = %q
+    journal = %q
+    copy    = %q
+  }
+  stage "backup-retention" "retention" {}
+}
+`, dir, dir, h.Path("vz/lock/101.journal"), journalCopy))
+	h.mustCLI("--pipeline", file, "101")
+	attempts := readFile(t, filepath.Join(dir, "attempts"))
+	for _, leaked := range []string{"second-stage-secret", "first-stage-secret"} {
+		if strings.Contains(attempts, leaked) {
+			t.Errorf("the goroutine of a returned stage read %q:\n%s", leaked, attempts)
+		}
+	}
+	for _, call := range []string{"secret", "journal", "readfile"} {
+		if !strings.Contains(attempts, call+": ") || strings.Contains(attempts, call+": <nil>") || strings.Contains(attempts, call+": \"\" <nil>") {
+			t.Errorf("the %s call of a returned stage was not refused:\n%s", call, attempts)
+		}
+	}
+	if !strings.Contains(attempts, "has returned") {
+		t.Errorf("the refusal does not say why:\n%s", attempts)
+	}
+	if j := readFile(t, journalCopy); strings.Contains(j, "forged") {
+		t.Errorf("the journal holds a record forged by a returned stage:\n%s", j)
+	}
 }
 
 // TestPluginCannotLeakSecrets: a plugin that prints its sensitive attribute

@@ -848,7 +848,12 @@ type RunContext struct {
 	HostServicesId uint32              `protobuf:"varint,17,opt,name=host_services_id,json=hostServicesId,proto3" json:"host_services_id,omitempty"`
 	// Optional host-service features of this host: "exec-stdin-stream".
 	HostCapabilities []string `protobuf:"bytes,21,rep,name=host_capabilities,json=hostCapabilities,proto3" json:"host_capabilities,omitempty"`
-	LogLevel         string   `protobuf:"bytes,18,opt,name=log_level,json=logLevel,proto3" json:"log_level,omitempty"`
+	// Issued by the host for this one Run or Rollback call: every
+	// HostServices call of the stage carries it (gRPC metadata
+	// "reinstall-stage-token"), and the host refuses calls without a live
+	// one, so a goroutine that outlives its stage acts for no stage.
+	StageToken string `protobuf:"bytes,22,opt,name=stage_token,json=stageToken,proto3" json:"stage_token,omitempty"`
+	LogLevel   string `protobuf:"bytes,18,opt,name=log_level,json=logLevel,proto3" json:"log_level,omitempty"`
 	// Keys of the container's configuration (<CTID>.conf over vz.conf).
 	Config []*Entry `protobuf:"bytes,19,rep,name=config,proto3" json:"config,omitempty"`
 	// The container as scripts name it (vps.reinstall --veid, VEID): the
@@ -1012,6 +1017,13 @@ func (x *RunContext) GetHostCapabilities() []string {
 		return x.HostCapabilities
 	}
 	return nil
+}
+
+func (x *RunContext) GetStageToken() string {
+	if x != nil {
+		return x.StageToken
+	}
+	return ""
 }
 
 func (x *RunContext) GetLogLevel() string {
@@ -2328,7 +2340,7 @@ const file_stagev1_stage_proto_rawDesc = "" +
 	"\vconfig_json\x18\x02 \x01(\fR\n" +
 	"configJson\x128\n" +
 	"\acontext\x18\x03 \x01(\v2\x1e.reinstall.stage.v1.RunContextR\acontext\x12:\n" +
-	"\aentries\x18\x04 \x03(\v2 .reinstall.stage.v1.JournalEntryR\aentries\"\xc8\x06\n" +
+	"\aentries\x18\x04 \x03(\v2 .reinstall.stage.v1.JournalEntryR\aentries\"\xe9\x06\n" +
 	"\n" +
 	"RunContext\x12\x15\n" +
 	"\x06run_id\x18\x01 \x01(\tR\x05runId\x12\x1d\n" +
@@ -2354,7 +2366,9 @@ const file_stagev1_stage_proto_rawDesc = "" +
 	"\aoptions\x18\x0f \x01(\v2\x1b.reinstall.stage.v1.OptionsR\aoptions\x12U\n" +
 	"\rstage_outputs\x18\x10 \x03(\v20.reinstall.stage.v1.RunContext.StageOutputsEntryR\fstageOutputs\x12(\n" +
 	"\x10host_services_id\x18\x11 \x01(\rR\x0ehostServicesId\x12+\n" +
-	"\x11host_capabilities\x18\x15 \x03(\tR\x10hostCapabilities\x12\x1b\n" +
+	"\x11host_capabilities\x18\x15 \x03(\tR\x10hostCapabilities\x12\x1f\n" +
+	"\vstage_token\x18\x16 \x01(\tR\n" +
+	"stageToken\x12\x1b\n" +
 	"\tlog_level\x18\x12 \x01(\tR\blogLevel\x121\n" +
 	"\x06config\x18\x13 \x03(\v2\x19.reinstall.stage.v1.EntryR\x06config\x12\x12\n" +
 	"\x04veid\x18\x14 \x01(\fR\x04veid\x1a\\\n" +
