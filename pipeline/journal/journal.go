@@ -188,7 +188,7 @@ func (j *Journal) Append(r Record) error {
 	j.seq++
 	r.Seq = j.seq
 	r.Time = time.Now().UTC()
-	line, err := json.Marshal(r)
+	line, err := json.Marshal(withText(r, escapeText))
 	if err != nil {
 		return fmt.Errorf("journal: %w", err)
 	}
@@ -264,7 +264,7 @@ func parse(path string, data []byte) ([]Record, int, error) {
 				return nil, 0, fmt.Errorf("journal %s: %w", path, err)
 			}
 		}
-		records = append(records, r)
+		records = append(records, withText(r, unescapeText))
 	}
 	return records, complete, nil
 }
