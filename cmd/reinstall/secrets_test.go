@@ -248,3 +248,45 @@ pipeline "leaky" {
 		})
 	}
 }
+
+// TestSensitiveValuesInPlanAndValidate: a value derived from a sensitive
+// variable is "(sensitive)" in plan and plan --json, and an error that
+// quotes it (validate, validate --json) shows "(sensitive)" instead.
+func TestSensitiveValuesInPlanAndValidate(t *testing.T) {
+	t.Parallel()
+	const token = "Hunter2-Token"
+	h := newTestHost(t)
+	h.createCT()
+	head := `variable "token" {
+  type      = string
+  sensitive = true
+}
+
+pipeline "s" {
+  stage "provision" "template" {}
+  stage "swap" "swap" {}
+  stage "start" "start" {}
+  stage "configure" "s" {
+    plugin = "script"
+`
+	planFile := h.writePipelineFile("plan.hcl", head+"    script = \"/etc/vz/site/${lower(var.token)}.sh\"\n  }\n}\n")
+	badFile := h.writePipelineFile("bad.hcl", head+"    script = \"/x/${parseint(var.token, 10)}\"\n  }\n}\n")
+	runs := map[string]result{
+		"plan":            h.mustCLI("plan", "--pipeline", planFile, "--var", "token="+token, "101"),
+		"plan --json":     h.mustCLI("plan", "--json", "--pipeline", planFile, "--var", "token="+token, "101"),
+		"validate":        h.cli("validate", "--var", "token="+token, badFile),
+		"validate --json": h.cli("validate", "--json", "--var", "token="+token, badFile),
+	}
+	for what, r := range runs {
+		out := r.stdout + r.stderr
+		if strings.Contains(out, token) || strings.Contains(out, strings.ToLower(token)) {
+			t.Errorf("%s shows the secret:\n%s", what, out)
+		}
+		if !strings.Contains(out, "(sensitive)") {
+			t.Errorf("%s does not say (sensitive):\n%s", what, out)
+		}
+		if strings.HasPrefix(what, "validate") && r.code == 0 {
+			t.Errorf("%s accepted parseint of a word", what)
+		}
+	}
+}
