@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -182,4 +183,22 @@ func TestHealthKilledRunRecovers(t *testing.T) {
 		t.Errorf("the killed run's check still runs: pids %v", left)
 	}
 	h.assertClean()
+}
+
+// TestHealthPendingCheckOnTerminal: on a terminal, the health stage's line
+// names the check it waits for while it waits.
+func TestHealthPendingCheckOnTerminal(t *testing.T) {
+	t.Parallel()
+	h := newTestHost(t)
+	h.createCT()
+	file := h.writePipelineFile("health.hcl", healthPipeline(t, "", `    tcp  = [8080]
+    wait = "3s"`))
+	out, code := h.cliTerminal("--pipeline", file, "101")
+	if code != pipeline.ExitFailed {
+		t.Fatalf("exit %d, want %d:\n%s", code, pipeline.ExitFailed, out)
+	}
+	text := stripANSI(out)
+	if !regexp.MustCompile(`configure "health" .*waiting for tcp 8080`).MatchString(text) {
+		t.Errorf("the health stage's line never named the pending check:\n%s", text)
+	}
 }

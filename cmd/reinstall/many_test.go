@@ -85,13 +85,16 @@ func TestReinstallSeveral(t *testing.T) {
 	}
 }
 
-// --json over several containers: every line is an event of the schema,
-// and each carries the CTID of its run.
+// --json over several containers, one given by its name: every line is
+// an event of the schema, and each carries the CTID of its run.
 func TestReinstallSeveralJSON(t *testing.T) {
 	t.Parallel()
 	h := newTestHost(t)
 	h.createCTs(101, 102)
-	r := h.cli("--json", "--parallel", "2", "101", "102")
+	if err := os.Symlink("../conf/102.conf", h.Path("etc/vz/names/web2")); err != nil {
+		t.Fatal(err)
+	}
+	r := h.cli("--json", "--parallel", "2", "101", "web2")
 	if r.code != 0 {
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
 	}
