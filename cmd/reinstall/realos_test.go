@@ -198,3 +198,88 @@ func TestRealOSPasswordsAcrossTemplates(t *testing.T) {
 		t.Errorf("alice's account was not kept:\n%s", readFile(t, h.private("etc/passwd")))
 	}
 }
+
+// newStopMarkerHook is a vps.reinstall (custom mode) that enables, in the
+// new area, a unit whose ExecStop writes /old/var/tmp/new-stopped: into the
+// old area, which a rollback brings back, so the host sees whether the new
+// systemd stopped its services.
+const newStopMarkerHook = `#!/bin/sh
+while [ $# -gt 0 ]; do
+  case "$1" in --ve_private_tmp) NEW=$2; shift ;; esac
+  shift
+done
+cat > "$NEW/etc/systemd/system/new-stop-marker.service" <<'UNIT'
+[Unit]
+Description=writes a marker into /old when stopped
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/bin/true
+ExecStop=/bin/sh -c 'echo stopped-by-systemd > /old/var/tmp/new-stopped'
+[Install]
+WantedBy=multi-user.target
+UNIT
+ln -s /etc/systemd/system/new-stop-marker.service "$NEW/etc/systemd/system/multi-user.target.wants/"
+exit 0
+`
+
+// waitSystemd is a shell loop waiting until systemd says the system is up
+// (its bus comes up a moment after its start: is-system-running --wait
+// fails until then).
+const waitSystemd = `while :; do
+  case "$(systemctl is-system-running 2>/dev/null)" in running|degraded) break ;; esac
+  sleep 0.2
+done
+`
+
+// assertNewStoppedCleanly checks that the console log shows systemd asked to
+// halt and no SIGKILL, and that the new container's ExecStop ran.
+func (h *testHost) assertNewStoppedCleanly() {
+	h.t.Helper()
+	if got, _ := os.ReadFile(h.private("var/tmp/new-stopped")); string(got) != "stopped-by-systemd\n" {
+		h.t.Errorf("the new container's ExecStop wrote %q", got)
+	}
+	log := h.consoleLog()
+	if !strings.Contains(log, "SIGRTMIN+3 to systemd") || !strings.Contains(log, "stopped cleanly") || strings.Contains(log, "SIGKILL") {
+		h.t.Errorf("the console log does not show clean stops only:\n%s", log)
+	}
+}
+
+// TestRealOSRollbackStopsNewSystemdCleanly: vps.configure fails once the
+// new systemd is up; the rollback stops it the way systemd expects (its
+// units' ExecStop run) before the old area goes back.
+func TestRealOSRollbackStopsNewSystemdCleanly(t *testing.T) {
+	h := newDebianHost(t)
+	h.writeScript("vps.reinstall", newStopMarkerHook, 0o755)
+	h.writeScript("vps.configure", waitSystemd+"exit 1\n", 0o644)
+	r := h.cli("--stop-timeout", "90s", "101")
+	if r.code != 1 || !strings.HasPrefix(r.lastLine(), "reinstall: vps-configure: vps.configure exited with status 1") {
+		t.Fatalf("exit %d, want 1 from vps.configure\n%s", r.code, r.stderr)
+	}
+	h.assertNewStoppedCleanly()
+	if st := h.status(); st != "stopped" {
+		t.Errorf("status %q after the rollback, want stopped (as before)", st)
+	}
+	h.assertClean()
+}
+
+// TestRealOSRecoverStopsNewSystemdCleanly: reinstall SIGKILLed while
+// vps.configure runs in the new, booted systemd container; recover rolls
+// back and stops that container the way systemd expects (the shutdown
+// stops the orphaned vps.configure, and with it its nsenter on the host,
+// which the stop resumes: see TestStopWithStoppedExec).
+func TestRealOSRecoverStopsNewSystemdCleanly(t *testing.T) {
+	h := newDebianHost(t)
+	h.writeScript("vps.reinstall", newStopMarkerHook, 0o755)
+	h.writeScript("vps.configure", waitSystemd+"touch /old/var/tmp/configure-waiting\nexec sleep 100000\n", 0o644)
+	h.killDuring(func() bool { return exists(h.private("old/var/tmp/configure-waiting")) }, "--stop-timeout", "90s", "101")
+	r := h.cli("--stop-timeout", "90s", "recover", "101")
+	if r.code != 0 || !strings.Contains(r.stdout, "rolled back") {
+		t.Fatalf("recover: exit %d, %q, want a rollback\n%s", r.code, r.stdout, r.stderr)
+	}
+	h.assertNewStoppedCleanly()
+	if st := h.status(); st != "stopped" {
+		t.Errorf("status %q after recover, want stopped (as before)", st)
+	}
+	h.assertClean()
+}

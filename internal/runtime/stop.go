@@ -3,11 +3,13 @@
 package runtime
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
+	"strconv"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -58,6 +60,7 @@ func (n *Native) stopInit(ctx context.Context, s *ctState, grace time.Duration) 
 	haltCtx, cancelHalt := context.WithCancel(ctx)
 	defer cancelHalt()
 	kind := detectInit(s.InitPID)
+	pidNS, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/pid", s.InitPID))
 	what, haltFailed, err := n.askInit(haltCtx, s, pidfd, kind)
 	if err != nil {
 		return err
@@ -74,6 +77,7 @@ func (n *Native) stopInit(ctx context.Context, s *ctState, grace time.Duration) 
 			n.noteStop(ctx, s.CTID, "info", "container %d stopped cleanly in %s", s.CTID, time.Since(asked).Round(time.Millisecond))
 			return nil
 		}
+		continueEnters(pidNS)
 		if time.Now().After(deadline) {
 			break
 		}
@@ -91,11 +95,56 @@ func (n *Native) stopInit(ctx context.Context, s *ctState, grace time.Duration) 
 	if err := signalInit(s, pidfd, unix.SIGKILL); err != nil {
 		return err
 	}
-	exited, err := waitPidfd(ctx, pidfd, killWait)
-	if err != nil || exited {
-		return err
+	for end := time.Now().Add(killWait); time.Now().Before(end); {
+		exited, err := waitPidfd(ctx, pidfd, 100*time.Millisecond)
+		if err != nil || exited {
+			return err
+		}
+		continueEnters(pidNS)
 	}
 	return fmt.Errorf("init %d still runs %s after SIGKILL", s.InitPID, killWait)
+}
+
+// continueEnters resumes the stopped host processes that entered the
+// container's pid namespace (pidNS, "pid:[inode]") for an exec: nsenter
+// stops itself when its child in the container stops, and systemd's
+// shutdown stops every process (SIGSTOP, then SIGTERM, then SIGCONT to what
+// it can see, which nsenter, in the host's namespace, is not). A stopped
+// nsenter never reaps its child, and a pid namespace's init cannot finish
+// dying while a zombie of it is left: the container would never stop.
+func continueEnters(pidNS string) {
+	if pidNS == "" {
+		return
+	}
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if ns, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/pid_for_children", pid)); err != nil || ns != pidNS {
+			continue
+		}
+		if own, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/pid", pid)); err != nil || own == pidNS {
+			continue // inside the container: its init's to handle
+		}
+		if stoppedProcess(pid) {
+			unix.Kill(pid, unix.SIGCONT)
+		}
+	}
+}
+
+// stoppedProcess tells whether /proc/<pid>/stat says T (stopped).
+func stoppedProcess(pid int) bool {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	i := bytes.LastIndexByte(data, ')')
+	return i >= 0 && i+2 < len(data) && data[i+2] == 'T'
 }
 
 // waitPidfd waits up to d for the process to exit; it polls in short slices
