@@ -63,6 +63,9 @@ func decodeBody(s *Stage, spec hcldec.ObjectSpec, ctx *hcl.EvalContext) (decoded
 	if md := markedDiags(val); md.HasErrors() {
 		return out, md
 	}
+	if sd := checkValueSize("stage "+s.Name+"'s arguments", val, s.DefRange); sd.HasErrors() {
+		return out, sd
+	}
 	val, out.derived, out.secrets = unmarkSensitive(val)
 	var unknown []string
 	attrs := map[string]cty.Value{}

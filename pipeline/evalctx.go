@@ -73,7 +73,13 @@ func (e *evalScope) contextWithLocals() (*hcl.EvalContext, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	locals := map[string]cty.Value{}
 	for _, l := range e.pipeline.Locals {
-		v, d := l.Expr.Value(ctx)
+		var v cty.Value
+		var d hcl.Diagnostics
+		if referencedSize(l.Expr, ctx) > MaxValueBytes {
+			d = hcl.Diagnostics{tooLarge("local."+l.Name, l.Expr.Range())} // refused before it is built
+		} else if v, d = l.Expr.Value(ctx); !d.HasErrors() {
+			d = checkValueSize("local."+l.Name, v, l.Expr.Range())
+		}
 		if d.HasErrors() {
 			diags = append(diags, d...)
 			v = cty.DynamicVal.Mark(&localFailure{name: l.Name, diags: d})

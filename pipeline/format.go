@@ -14,6 +14,9 @@ import (
 // comments and the order of everything stay; a file with syntax errors is
 // refused with its diagnostics, never half-formatted.
 func Format(filename string, src []byte) ([]byte, hcl.Diagnostics) {
+	if diags := checkSourceLimits(filename, src, false); diags.HasErrors() {
+		return nil, diags
+	}
 	if _, diags := hclsyntax.ParseConfig(src, filename, hcl.InitialPos); diags.HasErrors() {
 		return nil, diags
 	}

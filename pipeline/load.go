@@ -62,10 +62,14 @@ func LoadDefault() (*Pipeline, hcl.Diagnostics) {
 // schemas are known (checkStages); variable values are assigned by
 // AssignVariables.
 func Load(filename string, src []byte) (*Pipeline, hcl.Diagnostics) {
+	if diags := checkSourceLimits(filename, src, false); diags.HasErrors() {
+		return nil, diags
+	}
 	file, diags := hclsyntax.ParseConfig(src, filename, hcl.InitialPos)
 	if diags.HasErrors() {
 		return nil, diags
 	}
+	budgetForExprs(file.Body)
 	content, moreDiags := file.Body.Content(fileSchema)
 	diags = append(diags, moreDiags...)
 	p := &Pipeline{Filename: filename, Source: src, sources: map[string][]byte{filename: src}}

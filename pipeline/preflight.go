@@ -28,6 +28,12 @@ func preflight(ctx context.Context, o Options) (_ *run, err error) {
 	if err := o.Host.CheckKnown(ctid); err != nil {
 		return nil, refused("%w", err) // before the lock: an unknown container leaves no trace
 	}
+	// The pipeline is read and checked before the lock is taken: a file that
+	// cannot be used is refused with nothing to release.
+	p, err := loadPipeline(o)
+	if err != nil {
+		return nil, err
+	}
 	lock, err := o.Host.Lock(ctid, "reinstalling")
 	if err != nil {
 		var le *vz.LockedError
@@ -36,16 +42,13 @@ func preflight(ctx context.Context, o Options) (_ *run, err error) {
 		}
 		return nil, refused("lock container %s: %v", o.Host.Label(ctid), err)
 	}
-	r := &run{o: o, host: o.Host, lock: lock, ctid: ctid, plugins: map[string]*pluginhost.Plugin{}, secrets: secretsOf(o)}
+	r := &run{o: o, host: o.Host, lock: lock, ctid: ctid, pipeline: p, plugins: map[string]*pluginhost.Plugin{}, secrets: secretsOf(o)}
 	defer func() {
 		if err != nil {
 			r.close()
 		}
 	}()
 	if err := checkNoJournal(o.Host, ctid); err != nil {
-		return nil, err
-	}
-	if r.pipeline, err = loadPipeline(o); err != nil {
 		return nil, err
 	}
 	if err := useRuntime(&r.o, r.pipeline); err != nil {

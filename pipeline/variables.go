@@ -204,6 +204,9 @@ func (p *Pipeline) parseVarString(v *Variable, raw, origin string) (cty.Value, h
 		return cty.StringVal(raw), nil
 	}
 	p.sources[origin] = []byte(raw)
+	if diags := checkSourceLimits(origin, []byte(raw), true); diags.HasErrors() {
+		return cty.UnknownVal(v.Type), diags
+	}
 	expr, diags := hclsyntax.ParseExpression([]byte(raw), origin, hcl.InitialPos)
 	if diags.HasErrors() {
 		return cty.UnknownVal(v.Type), diags
@@ -227,6 +230,9 @@ func (p *Pipeline) readVarFile(path string, values map[string]cty.Value) hcl.Dia
 		}}
 	}
 	p.sources[path] = src
+	if diags := checkSourceLimits(path, src, false); diags.HasErrors() {
+		return diags
+	}
 	file, diags := hclsyntax.ParseConfig(src, path, hcl.InitialPos)
 	if diags.HasErrors() {
 		return diags

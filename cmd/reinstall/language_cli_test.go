@@ -254,6 +254,7 @@ func TestValidateSiteFileAndDefault(t *testing.T) {
 		t.Errorf("validate of an invalid site file: exit %d\n%s", r.code, r.stderr)
 	}
 	// The reinstall itself refuses the same file before any change (exit 2).
+	h.writeHostFile("etc/vz/conf/101.conf", testenv.ConfigBody("ct101"), 0o644)
 	if r := h.cli("101"); r.code != pipeline.ExitRefused || !strings.Contains(r.lastLine(), "No swap stage") {
 		t.Errorf("reinstall with an invalid site file: exit %d, %q", r.code, r.lastLine())
 	}

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclsyntax"
 
 	"github.com/reinstall-dev/reinstall/internal/termsafe"
 	"github.com/reinstall-dev/reinstall/pipeline"
@@ -88,8 +87,7 @@ func printDiagnostics(w io.Writer, e *pipeline.Error) {
 		if src == nil {
 			continue
 		}
-		f, _ := hclsyntax.ParseConfig(src, d.Subject.Filename, hcl.InitialPos)
-		files[d.Subject.Filename] = f
+		files[d.Subject.Filename] = pipeline.SourceFile(d.Subject.Filename, src)
 	}
 	hcl.NewDiagnosticTextWriter(w, files, 100, false).WriteDiagnostics(e.Diags)
 }
