@@ -40,3 +40,18 @@ func TestProgressRoundTrip(t *testing.T) {
 		t.Errorf("progress changed on the wire (-sent +received):\n%s", diff)
 	}
 }
+
+// A schema's declared outputs reach the host as the plugin wrote them: they
+// are all a pipeline may read of the stage.
+func TestSchemaRoundTrip(t *testing.T) {
+	want := Schema{
+		Attributes: []Attribute{{Name: "key", Type: "string", Required: true, Sensitive: true, Description: "the key"}},
+		Outputs: []Output{
+			{Name: "fingerprint", Type: "string", Description: "the key's fingerprint"},
+			{Name: "count", Type: "number"},
+		},
+	}
+	if diff := cmp.Diff(want, schemaFromProto(schemaToProto(want))); diff != "" {
+		t.Errorf("schema changed on the wire (-sent +received):\n%s", diff)
+	}
+}
