@@ -39,15 +39,15 @@ func TestLatin1AccountMergedByteExact(t *testing.T) {
 }
 
 // Latin-1 lines printed by vps.reinstall, vps.configure and a reinstall.d
-// hook reach the terminal, the log file and --json escaped, never failing
-// the run.
+// hook (itself named in Latin-1, and named so in --scripts) reach the
+// terminal, the log file and --json escaped, never failing the run.
 func TestLatin1ScriptOutput(t *testing.T) {
 	t.Parallel()
 	h := newTestHost(t)
 	h.createCT()
 	h.writeScript("vps.reinstall", "#!/bin/sh\nprintf 'Jos\\351 from vps.reinstall\\n'\nprintf 'Jos\\351 on stderr\\n' >&2\n", 0o755)
 	h.writeScript("vps.configure", "printf 'Jos\\351 from vps.configure\\n'\n", 0o644)
-	h.writeHook("latin1.sh", "printf 'Jos\\351 from a hook\\n'\n", 0o755)
+	h.writeHook("hook-"+latin1+".sh", "printf 'Jos\\351 from a hook\\n'\n", 0o755)
 
 	r := h.mustCLI("101")
 	for _, want := range []string{`vps-reinstall: Jos\xe9 from vps.reinstall`, `vps-reinstall: Jos\xe9 on stderr`,
@@ -59,6 +59,9 @@ func TestLatin1ScriptOutput(t *testing.T) {
 	if strings.Contains(r.stderr, latin1) {
 		t.Errorf("stderr holds the raw Latin-1 byte:\n%q", r.stderr)
 	}
+	if want := `running the host hook hook-Jos\xe9.sh`; !strings.Contains(r.stderr, want) {
+		t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+	}
 	log := readFile(t, h.logFiles("101")[0])
 	if !strings.Contains(log, `Jos\xe9 from vps.configure`) || strings.Contains(log, latin1) {
 		t.Errorf("the log file does not show the line escaped:\n%q", log)
@@ -66,8 +69,8 @@ func TestLatin1ScriptOutput(t *testing.T) {
 
 	h.mustCLI("ct", "stop", "101")
 	var messages []string
-	for _, ev := range parseEvents(t, h.mustCLI("--json", "101").stdout) {
-		if ev.Type == "stage-log" && strings.Contains(ev.Message, "Jos") {
+	for _, ev := range parseEvents(t, h.mustCLI("--json", "--scripts", "hook-"+latin1+".sh", "101").stdout) {
+		if ev.Type == "stage-log" && strings.Contains(ev.Message, "Jos") && !strings.Contains(ev.Message, "hook-Jos") {
 			messages = append(messages, ev.Stage+": "+ev.Message)
 		}
 	}
