@@ -7,6 +7,9 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/reinstall-dev/reinstall/internal/pluginhost"
+	sdk "github.com/reinstall-dev/reinstall/plugin-sdk"
 )
 
 // A stage prints its lines up to its budget; past it, one line counts what
@@ -56,19 +59,27 @@ func TestStageOutputIsCapped(t *testing.T) {
 	}
 }
 
-// Every stage has a timeout by default, the scripts too; the stage's
-// timeout attribute sets another.
+// Every stage has a timeout by default, the scripts too: its plugin's
+// default for the kind (from its info), else DefaultStageTimeout; the
+// stage's timeout attribute sets another.
 func TestStageTimeoutDefaults(t *testing.T) {
+	scriptInfo := pluginhost.Info{Kinds: []string{KindReinstallHook, KindConfigure}}
+	swapInfo := pluginhost.Info{Kinds: []string{KindSwap}, DefaultTimeouts: map[string]time.Duration{KindSwap: 10 * time.Minute}}
+	unbounded := pluginhost.Info{Kinds: []string{KindConfigure}, DefaultTimeouts: map[string]time.Duration{KindConfigure: sdk.NoTimeout}}
 	for _, tt := range []struct {
 		stage Stage
+		info  pluginhost.Info
 		want  time.Duration
 	}{
-		{Stage{Name: "vps-reinstall", Kind: KindReinstallHook, Plugin: "script"}, DefaultStageTimeout},
-		{Stage{Name: "vps-configure", Kind: KindConfigure, Plugin: "script"}, DefaultStageTimeout},
-		{Stage{Name: "vps-configure", Kind: KindConfigure, Plugin: "script", Timeout: 5 * time.Hour}, 5 * time.Hour},
-		{Stage{Name: "swap", Kind: KindSwap, Plugin: "swap"}, 10 * time.Minute},
+		{Stage{Name: "vps-reinstall", Kind: KindReinstallHook, Plugin: "script"}, scriptInfo, DefaultStageTimeout},
+		{Stage{Name: "vps-configure", Kind: KindConfigure, Plugin: "script"}, scriptInfo, DefaultStageTimeout},
+		{Stage{Name: "vps-configure", Kind: KindConfigure, Plugin: "script", Timeout: 5 * time.Hour}, scriptInfo, 5 * time.Hour},
+		{Stage{Name: "swap", Kind: KindSwap, Plugin: "swap"}, swapInfo, 10 * time.Minute},
+		{Stage{Name: "license", Kind: KindConfigure, Plugin: "acme"}, unbounded, 0},
 	} {
-		if got := stageTimeout(&tt.stage); got != tt.want {
+		sr := &stageRun{stage: &tt.stage}
+		sr.adopt(tt.info)
+		if got := sr.timeout(); got != tt.want {
 			t.Errorf("%s (plugin %s, timeout %v): %v, want %v", tt.stage.Name, tt.stage.Plugin, tt.stage.Timeout, got, tt.want)
 		}
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/hashicorp/go-hclog"
@@ -144,7 +143,11 @@ func Plan(ctx context.Context, o Options) (*RunPlan, error) {
 		plan.Variables = append(plan.Variables, PlanVariable{Name: v.Name, Value: planVariableValue(p, v)})
 	}
 	for i, cs := range checked {
-		plan.Stages = append(plan.Stages, planStage(p, i, cs, rc, state == runtime.Running))
+		ps := planStage(p, i, cs, rc, state == runtime.Running)
+		if err := r.describe(ctx, p, i, cs, rc, state == runtime.Running, &ps); err != nil {
+			return nil, &Error{Code: ExitRefused, Stage: cs.run.stage.Name, Err: err}
+		}
+		plan.Stages = append(plan.Stages, ps)
 	}
 	plan.fate(p, rc)
 	return plan, nil
@@ -154,7 +157,7 @@ func Plan(ctx context.Context, o Options) (*RunPlan, error) {
 func planStage(p *Pipeline, i int, cs *checkedStage, rc sdk.RunContext, running bool) PlanStage {
 	s := cs.run.stage
 	ps := PlanStage{Index: i + 1, Name: s.Name, Kind: s.Kind, Plugin: s.Plugin, OnFailure: s.OnFailure, Timeout: "none"}
-	if t := stageTimeout(s); t > 0 {
+	if t := cs.run.timeout(); t > 0 {
 		ps.Timeout = t.String()
 	}
 	if s.When != nil {
@@ -191,149 +194,7 @@ func planStage(p *Pipeline, i int, cs *checkedStage, rc sdk.RunContext, running 
 			ps.Config[k] = string(v)
 		}
 	}
-	describeStage(p, i, &ps, cfg, rc, running)
 	return ps
-}
-
-// describeStage fills what a stage creates and does. The host knows the
-// kinds' contract and its built-in plugins; of another plugin it says
-// only that it runs.
-func describeStage(p *Pipeline, i int, ps *PlanStage, cfg map[string]json.RawMessage, rc sdk.RunContext, running bool) {
-	s := p.Stages[i]
-	builtin := s.Plugin == BuiltinPlugin[s.Kind] || slices.Contains([]string{"copy-from-old", "credentials", "reinstall-scripts"}, s.Plugin)
-	if !builtin {
-		ps.Actions = append(ps.Actions, "runs in plugin "+s.Plugin)
-	}
-	switch s.Kind {
-	case KindProvision:
-		ps.Creates = append(ps.Creates, rc.PrivateTmp)
-		if builtin {
-			ps.Actions = append(ps.Actions, fmt.Sprintf("unpacks %s into %s (numeric owners, modes, xattrs, hard links, device nodes)", rc.TemplateFile, rc.PrivateTmp))
-		}
-	case KindReinstallHook:
-		if !p.hasBefore(i, KindProvision) {
-			ps.Creates = append(ps.Creates, rc.PrivateTmp+" (empty, for the hook to fill)")
-		}
-		if script, ok := stringConfig(cfg, "script"); ok && s.Plugin == "script" {
-			host := rc.HostPath(script)
-			if !fileExists(host) {
-				ps.Actions = append(ps.Actions, host+" does not exist: nothing runs and the mode is \"default\"")
-				break
-			}
-			again := "discards it and provisions again"
-			if !p.hasBefore(i, KindProvision) {
-				again = "empties it again"
-			}
-			ps.Actions = append(ps.Actions,
-				fmt.Sprintf("runs %s --veid %d --ve_private_tmp %s --ve_private %s on the host", host, rc.CTID, rc.PrivateTmp, rc.Private),
-				"exit 0 keeps its temporary area (mode \"custom\"); exit 128 "+again+" (mode \"default\")")
-		}
-	case KindSwap:
-		if running && rc.Options.Stop {
-			ps.Actions = append(ps.Actions, "stops the running container right before the exchange")
-		}
-		ps.Actions = append(ps.Actions, fmt.Sprintf("exchanges %s and %s in one renameat2(RENAME_EXCHANGE)", rc.Private, rc.PrivateTmp))
-		old := filepath.Join(rc.Private, "old")
-		switch {
-		case !rc.Options.SkipBackup:
-			ps.Creates = append(ps.Creates, old)
-			ps.Actions = append(ps.Actions, "moves the old private area to "+old+" (/old inside the container)")
-		case p.hasBefore(i, KindReinstallHook):
-			ps.Creates = append(ps.Creates, old+" (mode \"custom\")", rc.PrivatePrevious+" (mode \"default\")")
-			ps.Actions = append(ps.Actions, "moves the old private area to "+old+" in mode \"custom\", parks it at "+rc.PrivatePrevious+" in mode \"default\"")
-		default:
-			ps.Creates = append(ps.Creates, rc.PrivatePrevious)
-			ps.Actions = append(ps.Actions, "parks the old private area at "+rc.PrivatePrevious)
-		}
-	case KindStart:
-		ps.Actions = append(ps.Actions, fmt.Sprintf("starts the container from %s (hostname %q)", rc.Private, rc.Hostname))
-	case KindConfigure:
-		describeConfigure(s, ps, cfg, rc)
-	case KindBackupRetention:
-		if rc.Options.SkipBackup {
-			ps.Creates = append(ps.Creates, rc.Trash+" (while deleting)")
-			ps.Actions = append(ps.Actions, "deletes the old private area: renamed to the trash, then removed without following symlinks")
-		} else {
-			ps.Actions = append(ps.Actions, "keeps the old private area at "+filepath.Join(rc.Private, "old"))
-		}
-	}
-}
-
-func describeConfigure(s *Stage, ps *PlanStage, cfg map[string]json.RawMessage, rc sdk.RunContext) {
-	switch s.Plugin {
-	case "script":
-		script, ok := stringConfig(cfg, "script")
-		if !ok {
-			return
-		}
-		host := rc.HostPath(script)
-		if !fileExists(host) {
-			ps.Actions = append(ps.Actions, host+" does not exist: nothing runs")
-			return
-		}
-		ps.Actions = append(ps.Actions, "feeds "+host+" to /bin/bash (or /bin/sh) inside the running container, /old visible")
-	case "copy-from-old":
-		var paths []string
-		if err := json.Unmarshal(cfg["paths"], &paths); err != nil {
-			return
-		}
-		for _, path := range paths {
-			ps.Creates = append(ps.Creates, filepath.Join(rc.Private, path))
-			ps.Actions = append(ps.Actions, "copies "+path+" from the old private area (owners and modes kept, symlinks copied as links)")
-		}
-	case "credentials":
-		if rc.Options.ResetPwDB {
-			ps.Actions = append(ps.Actions, "--resetpwdb: keeps the template's accounts")
-			return
-		}
-		ps.Actions = append(ps.Actions, "merges the old /etc/passwd, /etc/shadow, /etc/group and /etc/gshadow into the new container's")
-	case "reinstall-scripts":
-		hooks := "the host's " + rc.HostPath("/etc/vz/reinstall.d") + "/*.sh hooks"
-		switch {
-		case rc.Options.SkipScripts:
-			ps.Actions = append(ps.Actions, "--skipscripts: runs no hook")
-			return
-		case len(rc.Options.Scripts) > 0:
-			hooks = "the hooks named by --scripts (" + strings.Join(rc.Options.Scripts, ", ") + "), the old container's own first"
-		}
-		ps.Actions = append(ps.Actions, "feeds "+hooks+" to /bin/bash (or /bin/sh) inside the running container, REINSTALL_DATA_ROOT=/old")
-	case "health":
-		ps.Actions = append(ps.Actions, describeHealth(cfg))
-	}
-}
-
-// describeHealth says what the health stage waits for; a failure rolls the
-// run back to the old container.
-func describeHealth(cfg map[string]json.RawMessage) string {
-	var checks []string
-	var command []string
-	if json.Unmarshal(cfg["command"], &command) == nil && len(command) > 0 {
-		checks = append(checks, "the command "+strings.Join(command, " ")+" exits 0")
-	}
-	var ports []int
-	if json.Unmarshal(cfg["tcp"], &ports) == nil && len(ports) > 0 {
-		s := make([]string, len(ports))
-		for i, p := range ports {
-			s[i] = strconv.Itoa(p)
-		}
-		checks = append(checks, "TCP ports "+strings.Join(s, ", ")+" listen")
-	}
-	if systemd, _ := stringConfig(cfg, "systemd"); systemd == "auto" {
-		allowed := ""
-		var degraded bool
-		if json.Unmarshal(cfg["allow_degraded"], &degraded) == nil && degraded {
-			allowed = " (or degraded)"
-		}
-		checks = append(checks, "systemd is running"+allowed+" if the new init is systemd")
-	}
-	if len(checks) == 0 {
-		return "checks nothing"
-	}
-	wait, ok := stringConfig(cfg, "wait")
-	if !ok || wait == "" {
-		wait = "1m"
-	}
-	return "waits up to " + wait + " until " + strings.Join(checks, ", ") + "; else rolls back to the old container"
 }
 
 // fate says what becomes of the old private area (contract §2.3, §2.6).
@@ -360,16 +221,6 @@ func (plan *RunPlan) fate(p *Pipeline, rc sdk.RunContext) {
 	}
 }
 
-// hasBefore reports whether a stage of kind comes before stage i.
-func (p *Pipeline) hasBefore(i int, kind string) bool {
-	for _, s := range p.Stages[:i] {
-		if s.Kind == kind {
-			return true
-		}
-	}
-	return false
-}
-
 func planVariableValue(p *Pipeline, v *Variable) string {
 	if v.Sensitive {
 		return "(sensitive)"
@@ -379,14 +230,6 @@ func planVariableValue(p *Pipeline, v *Variable) string {
 		return "(not known)"
 	}
 	return renderValue(val)
-}
-
-func stringConfig(cfg map[string]json.RawMessage, name string) (string, bool) {
-	var s string
-	if err := json.Unmarshal(cfg[name], &s); err != nil || s == "" {
-		return "", false
-	}
-	return s, true
 }
 
 // renderValue writes a known value as JSON.

@@ -73,7 +73,11 @@ type stageRun struct {
 	outputs  map[string]string
 	// reprovision: the stage asked for the temporary area to be provisioned again.
 	reprovision bool
-	entries     []sdk.JournalEntry
+	// defaultTimeout is the plugin's default for the kind (0: none);
+	// describes: the plugin answers Describe (adopt).
+	defaultTimeout time.Duration
+	describes      bool
+	entries        []sdk.JournalEntry
 }
 
 // execute runs every stage in order. A failure before the point of no
@@ -256,7 +260,7 @@ func (r *run) callRun(ctx context.Context, sr *stageRun) (*sdk.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if t := stageTimeout(s); t > 0 {
+	if t := sr.timeout(); t > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, t)
 		defer cancel()
@@ -267,7 +271,7 @@ func (r *run) callRun(ctx context.Context, sr *stageRun) (*sdk.Result, error) {
 	if err != nil {
 		switch {
 		case ctx.Err() == context.DeadlineExceeded:
-			return nil, withReason(ReasonTimeout, fmt.Errorf("timed out after %s (raise the stage's timeout)", stageTimeout(s)))
+			return nil, withReason(ReasonTimeout, fmt.Errorf("timed out after %s (raise the stage's timeout)", sr.timeout()))
 		case ctx.Err() == context.Canceled:
 			return nil, withReason(ReasonInterrupted, errors.New("interrupted (SIGINT or SIGTERM)"))
 		}
@@ -314,25 +318,10 @@ func (r *run) scope(validating bool) *evalScope {
 	return e
 }
 
-// stageTimeout is the stage's timeout, or the default for its kind:
-// generous limits, so that a script or plugin that hangs (a hook waiting
-// on a terminal, a runaway loop) ends in a rollback instead of holding the
-// container stopped and its lock for ever. A stage's timeout attribute
-// sets another.
-func stageTimeout(s *Stage) time.Duration {
-	if s.Timeout > 0 {
-		return s.Timeout
-	}
-	switch s.Kind {
-	case KindStart, KindSwap:
-		return 10 * time.Minute
-	default:
-		return DefaultStageTimeout
-	}
-}
-
-// DefaultStageTimeout bounds a stage without a timeout attribute, the
-// scripts included, but for swap and start (10 minutes).
+// DefaultStageTimeout bounds a stage without a timeout attribute whose
+// plugin states no default for its kind, the scripts included: a script
+// or plugin that hangs ends in a rollback instead of holding the container
+// stopped and its lock for ever.
 const DefaultStageTimeout = 2 * time.Hour
 
 func diagError(diags hcl.Diagnostics) error {

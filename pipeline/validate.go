@@ -267,6 +267,7 @@ func stageSchemas(ctx context.Context, p *Pipeline, launch func(context.Context,
 			})
 			continue
 		}
+		cs.run.adopt(info)
 		schema, err := pl.Schema(ctx, s.Kind)
 		if err != nil {
 			return nil, nil, nil, &Error{Code: ExitRefused, Stage: s.Name, Err: err}

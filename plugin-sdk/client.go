@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"time"
 
 	"github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
@@ -33,6 +34,8 @@ type Info struct {
 	Kinds        []string
 	Capabilities []string
 	SDKVersion   string
+	// DefaultTimeouts are the kinds' default timeouts (NoTimeout: none).
+	DefaultTimeouts map[string]time.Duration
 }
 
 // ServeHost sets the host services served to the plugin through the
@@ -76,11 +79,12 @@ func (c *StageClient) Info(ctx context.Context) (Info, error) {
 		return Info{}, err
 	}
 	return Info{
-		Name:         resp.GetName(),
-		Version:      resp.GetVersion(),
-		Kinds:        resp.GetKinds(),
-		Capabilities: resp.GetCapabilities(),
-		SDKVersion:   resp.GetSdkVersion(),
+		Name:            resp.GetName(),
+		Version:         resp.GetVersion(),
+		Kinds:           resp.GetKinds(),
+		Capabilities:    resp.GetCapabilities(),
+		SDKVersion:      resp.GetSdkVersion(),
+		DefaultTimeouts: defaultTimeoutsFromProto(resp.GetDefaultTimeoutsMs()),
 	}, nil
 }
 

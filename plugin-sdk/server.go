@@ -32,11 +32,12 @@ func newStageServer(p *Plugin, broker *plugin.GRPCBroker, logger hclog.Logger) *
 
 func (s *stageServer) GetInfo(context.Context, *stagev1.GetInfoRequest) (*stagev1.GetInfoResponse, error) {
 	return &stagev1.GetInfoResponse{
-		Name:         s.impl.Name,
-		Version:      s.impl.Version,
-		Kinds:        s.kinds(),
-		Capabilities: s.impl.Capabilities,
-		SdkVersion:   SDKVersion,
+		Name:              s.impl.Name,
+		Version:           s.impl.Version,
+		Kinds:             s.kinds(),
+		Capabilities:      s.impl.capabilities(),
+		SdkVersion:        SDKVersion,
+		DefaultTimeoutsMs: defaultTimeoutsToProto(s.impl.DefaultTimeouts),
 	}, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 )
@@ -18,6 +19,10 @@ type Plugin struct {
 	Stages map[string]Stage
 	// Capabilities announces optional protocol features (minor versions).
 	Capabilities []string
+	// DefaultTimeouts is each stage kind's timeout where the pipeline sets
+	// none; NoTimeout for none. A kind not listed gets the host's default
+	// (2 hours).
+	DefaultTimeouts map[string]time.Duration
 }
 
 // Stage is one stage kind implemented by a plugin.

@@ -40,6 +40,8 @@ func serveCrashy(how string) {
 		Name:    "crashy",
 		Version: "0.0.1",
 		Stages:  map[string]sdk.Stage{sdk.KindConfigure: crashyStage{}, sdk.KindReinstallHook: crashyStage{}},
+		// A default the host applies where the pipeline sets no timeout.
+		DefaultTimeouts: map[string]time.Duration{sdk.KindReinstallHook: 3 * time.Second},
 	}
 	switch how {
 	case "stdout":
@@ -71,6 +73,18 @@ type crashyConfig struct {
 func (crashyStage) Schema() sdk.Schema { return sdk.MustSchemaFromStruct(crashyConfig{}) }
 
 func (crashyStage) Validate(context.Context, sdk.Config) sdk.Diagnostics { return nil }
+
+// Describe tells plan what the stage would do, in its own words.
+func (crashyStage) Describe(_ context.Context, req *sdk.DescribeRequest) (sdk.Description, error) {
+	var c crashyConfig
+	if err := req.Config.Decode(&c); err != nil {
+		return sdk.Description{}, err
+	}
+	return sdk.Description{
+		Creates: []string{req.Context.Private + "/crashy-was-here"},
+		Actions: []string{fmt.Sprintf("crashy would %s (after %s)", c.Mode, strings.Join(req.EarlierKinds, ", "))},
+	}, nil
+}
 
 func (crashyStage) Run(ctx context.Context, req *sdk.RunRequest) (*sdk.Result, error) {
 	var c crashyConfig

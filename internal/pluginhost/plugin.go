@@ -54,6 +54,8 @@ type Info struct {
 	Capabilities []string
 	SDKVersion   string
 	Protocol     int
+	// DefaultTimeouts are the kinds' default timeouts (sdk.NoTimeout: none).
+	DefaultTimeouts map[string]time.Duration
 }
 
 // Name is the plugin's name as launched.
@@ -82,7 +84,19 @@ func (p *Plugin) Info(ctx context.Context) (Info, error) {
 		Capabilities: i.Capabilities,
 		SDKVersion:   i.SDKVersion,
 		Protocol:     p.client.NegotiatedVersion(),
+
+		DefaultTimeouts: i.DefaultTimeouts,
 	}, nil
+}
+
+// Describe asks the plugin what a stage would create and do (for plan);
+// call it only on a plugin announcing sdk.CapabilityDescribe.
+func (p *Plugin) Describe(ctx context.Context, kind string, configJSON []byte, unknown []string, req sdk.DescribeRequest) (sdk.Description, error) {
+	d, err := p.stage.Describe(ctx, kind, configJSON, unknown, req)
+	if err != nil {
+		return sdk.Description{}, p.callError(ctx, "Describe("+kind+")", err)
+	}
+	return d, nil
 }
 
 // Schema returns the schema of one stage kind's body.

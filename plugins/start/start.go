@@ -3,6 +3,7 @@ package start
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/reinstall-dev/reinstall/internal/version"
 	sdk "github.com/reinstall-dev/reinstall/plugin-sdk"
@@ -10,7 +11,8 @@ import (
 
 // Plugin returns the start plugin.
 func Plugin() *sdk.Plugin {
-	return &sdk.Plugin{Name: "start", Version: version.Version, Stages: map[string]sdk.Stage{sdk.KindStart: stage{}}}
+	return &sdk.Plugin{Name: "start", Version: version.Version, Stages: map[string]sdk.Stage{sdk.KindStart: stage{}},
+		DefaultTimeouts: map[string]time.Duration{sdk.KindStart: defaultTimeout}}
 }
 
 type stage struct{}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -18,7 +19,8 @@ import (
 
 // Plugin returns the swap plugin.
 func Plugin() *sdk.Plugin {
-	return &sdk.Plugin{Name: "swap", Version: version.Version, Stages: map[string]sdk.Stage{sdk.KindSwap: stage{}}}
+	return &sdk.Plugin{Name: "swap", Version: version.Version, Stages: map[string]sdk.Stage{sdk.KindSwap: stage{}},
+		DefaultTimeouts: map[string]time.Duration{sdk.KindSwap: defaultTimeout}}
 }
 
 // Journal steps.

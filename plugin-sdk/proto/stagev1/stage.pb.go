@@ -163,9 +163,13 @@ type GetInfoResponse struct {
 	Kinds        []string `protobuf:"bytes,3,rep,name=kinds,proto3" json:"kinds,omitempty"`
 	Capabilities []string `protobuf:"bytes,4,rep,name=capabilities,proto3" json:"capabilities,omitempty"`
 	// The SDK version the plugin was built with.
-	SdkVersion    string `protobuf:"bytes,5,opt,name=sdk_version,json=sdkVersion,proto3" json:"sdk_version,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	SdkVersion string `protobuf:"bytes,5,opt,name=sdk_version,json=sdkVersion,proto3" json:"sdk_version,omitempty"`
+	// The default timeout of each stage kind, in milliseconds, used where a
+	// stage sets no timeout; -1 means none. A kind not listed gets the host's
+	// default.
+	DefaultTimeoutsMs map[string]int64 `protobuf:"bytes,6,rep,name=default_timeouts_ms,json=defaultTimeoutsMs,proto3" json:"default_timeouts_ms,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *GetInfoResponse) Reset() {
@@ -231,6 +235,13 @@ func (x *GetInfoResponse) GetSdkVersion() string {
 		return x.SdkVersion
 	}
 	return ""
+}
+
+func (x *GetInfoResponse) GetDefaultTimeoutsMs() map[string]int64 {
+	if x != nil {
+		return x.DefaultTimeoutsMs
+	}
+	return nil
 }
 
 type GetSchemaRequest struct {
@@ -693,6 +704,149 @@ func (x *ValidateResponse) GetDiagnostics() []*Diagnostic {
 	return nil
 }
 
+type DescribeRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Kind  string                 `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
+	// As in ValidateRequest: values not known before the run are null and
+	// listed in unknown.
+	ConfigJson []byte   `protobuf:"bytes,2,opt,name=config_json,json=configJson,proto3" json:"config_json,omitempty"`
+	Unknown    []string `protobuf:"bytes,3,rep,name=unknown,proto3" json:"unknown,omitempty"`
+	// The run as plan sees it (no stage has run: stage_outputs is empty).
+	Context *RunContext `protobuf:"bytes,4,opt,name=context,proto3" json:"context,omitempty"`
+	// The kinds of the pipeline's stages before this one, in order.
+	EarlierKinds []string `protobuf:"bytes,5,rep,name=earlier_kinds,json=earlierKinds,proto3" json:"earlier_kinds,omitempty"`
+	// Whether the container is running now.
+	Running       bool `protobuf:"varint,6,opt,name=running,proto3" json:"running,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DescribeRequest) Reset() {
+	*x = DescribeRequest{}
+	mi := &file_stagev1_stage_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DescribeRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DescribeRequest) ProtoMessage() {}
+
+func (x *DescribeRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_stagev1_stage_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DescribeRequest.ProtoReflect.Descriptor instead.
+func (*DescribeRequest) Descriptor() ([]byte, []int) {
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *DescribeRequest) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *DescribeRequest) GetConfigJson() []byte {
+	if x != nil {
+		return x.ConfigJson
+	}
+	return nil
+}
+
+func (x *DescribeRequest) GetUnknown() []string {
+	if x != nil {
+		return x.Unknown
+	}
+	return nil
+}
+
+func (x *DescribeRequest) GetContext() *RunContext {
+	if x != nil {
+		return x.Context
+	}
+	return nil
+}
+
+func (x *DescribeRequest) GetEarlierKinds() []string {
+	if x != nil {
+		return x.EarlierKinds
+	}
+	return nil
+}
+
+func (x *DescribeRequest) GetRunning() bool {
+	if x != nil {
+		return x.Running
+	}
+	return false
+}
+
+type DescribeResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Paths the stage creates.
+	Creates []string `protobuf:"bytes,1,rep,name=creates,proto3" json:"creates,omitempty"`
+	// What it does, one sentence each.
+	Actions       []string `protobuf:"bytes,2,rep,name=actions,proto3" json:"actions,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DescribeResponse) Reset() {
+	*x = DescribeResponse{}
+	mi := &file_stagev1_stage_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DescribeResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DescribeResponse) ProtoMessage() {}
+
+func (x *DescribeResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_stagev1_stage_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DescribeResponse.ProtoReflect.Descriptor instead.
+func (*DescribeResponse) Descriptor() ([]byte, []int) {
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *DescribeResponse) GetCreates() []string {
+	if x != nil {
+		return x.Creates
+	}
+	return nil
+}
+
+func (x *DescribeResponse) GetActions() []string {
+	if x != nil {
+		return x.Actions
+	}
+	return nil
+}
+
 type RunRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Kind          string                 `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
@@ -704,7 +858,7 @@ type RunRequest struct {
 
 func (x *RunRequest) Reset() {
 	*x = RunRequest{}
-	mi := &file_stagev1_stage_proto_msgTypes[11]
+	mi := &file_stagev1_stage_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -716,7 +870,7 @@ func (x *RunRequest) String() string {
 func (*RunRequest) ProtoMessage() {}
 
 func (x *RunRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[11]
+	mi := &file_stagev1_stage_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -729,7 +883,7 @@ func (x *RunRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunRequest.ProtoReflect.Descriptor instead.
 func (*RunRequest) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{11}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *RunRequest) GetKind() string {
@@ -766,7 +920,7 @@ type RollbackRequest struct {
 
 func (x *RollbackRequest) Reset() {
 	*x = RollbackRequest{}
-	mi := &file_stagev1_stage_proto_msgTypes[12]
+	mi := &file_stagev1_stage_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -778,7 +932,7 @@ func (x *RollbackRequest) String() string {
 func (*RollbackRequest) ProtoMessage() {}
 
 func (x *RollbackRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[12]
+	mi := &file_stagev1_stage_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -791,7 +945,7 @@ func (x *RollbackRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RollbackRequest.ProtoReflect.Descriptor instead.
 func (*RollbackRequest) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{12}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *RollbackRequest) GetKind() string {
@@ -865,7 +1019,7 @@ type RunContext struct {
 
 func (x *RunContext) Reset() {
 	*x = RunContext{}
-	mi := &file_stagev1_stage_proto_msgTypes[13]
+	mi := &file_stagev1_stage_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -877,7 +1031,7 @@ func (x *RunContext) String() string {
 func (*RunContext) ProtoMessage() {}
 
 func (x *RunContext) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[13]
+	mi := &file_stagev1_stage_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -890,7 +1044,7 @@ func (x *RunContext) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunContext.ProtoReflect.Descriptor instead.
 func (*RunContext) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{13}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *RunContext) GetRunId() string {
@@ -1066,7 +1220,7 @@ type Options struct {
 
 func (x *Options) Reset() {
 	*x = Options{}
-	mi := &file_stagev1_stage_proto_msgTypes[14]
+	mi := &file_stagev1_stage_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1078,7 +1232,7 @@ func (x *Options) String() string {
 func (*Options) ProtoMessage() {}
 
 func (x *Options) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[14]
+	mi := &file_stagev1_stage_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1091,7 +1245,7 @@ func (x *Options) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Options.ProtoReflect.Descriptor instead.
 func (*Options) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{14}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Options) GetSkipbackup() bool {
@@ -1152,7 +1306,7 @@ type Outputs struct {
 
 func (x *Outputs) Reset() {
 	*x = Outputs{}
-	mi := &file_stagev1_stage_proto_msgTypes[15]
+	mi := &file_stagev1_stage_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1164,7 +1318,7 @@ func (x *Outputs) String() string {
 func (*Outputs) ProtoMessage() {}
 
 func (x *Outputs) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[15]
+	mi := &file_stagev1_stage_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1177,7 +1331,7 @@ func (x *Outputs) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Outputs.ProtoReflect.Descriptor instead.
 func (*Outputs) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{15}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Outputs) GetValues() []*Entry {
@@ -1198,7 +1352,7 @@ type Entry struct {
 
 func (x *Entry) Reset() {
 	*x = Entry{}
-	mi := &file_stagev1_stage_proto_msgTypes[16]
+	mi := &file_stagev1_stage_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1210,7 +1364,7 @@ func (x *Entry) String() string {
 func (*Entry) ProtoMessage() {}
 
 func (x *Entry) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[16]
+	mi := &file_stagev1_stage_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1223,7 +1377,7 @@ func (x *Entry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Entry.ProtoReflect.Descriptor instead.
 func (*Entry) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{16}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Entry) GetKey() []byte {
@@ -1254,7 +1408,7 @@ type Event struct {
 
 func (x *Event) Reset() {
 	*x = Event{}
-	mi := &file_stagev1_stage_proto_msgTypes[17]
+	mi := &file_stagev1_stage_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1266,7 +1420,7 @@ func (x *Event) String() string {
 func (*Event) ProtoMessage() {}
 
 func (x *Event) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[17]
+	mi := &file_stagev1_stage_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1279,7 +1433,7 @@ func (x *Event) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Event.ProtoReflect.Descriptor instead.
 func (*Event) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{17}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *Event) GetEvent() isEvent_Event {
@@ -1349,7 +1503,7 @@ type Log struct {
 
 func (x *Log) Reset() {
 	*x = Log{}
-	mi := &file_stagev1_stage_proto_msgTypes[18]
+	mi := &file_stagev1_stage_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1361,7 +1515,7 @@ func (x *Log) String() string {
 func (*Log) ProtoMessage() {}
 
 func (x *Log) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[18]
+	mi := &file_stagev1_stage_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1374,7 +1528,7 @@ func (x *Log) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Log.ProtoReflect.Descriptor instead.
 func (*Log) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{18}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *Log) GetLevel() string {
@@ -1406,7 +1560,7 @@ type Progress struct {
 
 func (x *Progress) Reset() {
 	*x = Progress{}
-	mi := &file_stagev1_stage_proto_msgTypes[19]
+	mi := &file_stagev1_stage_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1418,7 +1572,7 @@ func (x *Progress) String() string {
 func (*Progress) ProtoMessage() {}
 
 func (x *Progress) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[19]
+	mi := &file_stagev1_stage_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1431,7 +1585,7 @@ func (x *Progress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Progress.ProtoReflect.Descriptor instead.
 func (*Progress) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{19}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *Progress) GetMessage() []byte {
@@ -1483,7 +1637,7 @@ type Result struct {
 
 func (x *Result) Reset() {
 	*x = Result{}
-	mi := &file_stagev1_stage_proto_msgTypes[20]
+	mi := &file_stagev1_stage_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1495,7 +1649,7 @@ func (x *Result) String() string {
 func (*Result) ProtoMessage() {}
 
 func (x *Result) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[20]
+	mi := &file_stagev1_stage_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1508,7 +1662,7 @@ func (x *Result) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Result.ProtoReflect.Descriptor instead.
 func (*Result) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{20}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *Result) GetOutputs() []*Entry {
@@ -1545,7 +1699,7 @@ type JournalEntry struct {
 
 func (x *JournalEntry) Reset() {
 	*x = JournalEntry{}
-	mi := &file_stagev1_stage_proto_msgTypes[21]
+	mi := &file_stagev1_stage_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1557,7 +1711,7 @@ func (x *JournalEntry) String() string {
 func (*JournalEntry) ProtoMessage() {}
 
 func (x *JournalEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[21]
+	mi := &file_stagev1_stage_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1570,7 +1724,7 @@ func (x *JournalEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JournalEntry.ProtoReflect.Descriptor instead.
 func (*JournalEntry) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{21}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *JournalEntry) GetStage() string {
@@ -1613,7 +1767,7 @@ type ExecRequest struct {
 
 func (x *ExecRequest) Reset() {
 	*x = ExecRequest{}
-	mi := &file_stagev1_stage_proto_msgTypes[22]
+	mi := &file_stagev1_stage_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1625,7 +1779,7 @@ func (x *ExecRequest) String() string {
 func (*ExecRequest) ProtoMessage() {}
 
 func (x *ExecRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[22]
+	mi := &file_stagev1_stage_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1638,7 +1792,7 @@ func (x *ExecRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecRequest.ProtoReflect.Descriptor instead.
 func (*ExecRequest) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{22}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ExecRequest) GetArgv() [][]byte {
@@ -1676,7 +1830,7 @@ type ExecEvent struct {
 
 func (x *ExecEvent) Reset() {
 	*x = ExecEvent{}
-	mi := &file_stagev1_stage_proto_msgTypes[23]
+	mi := &file_stagev1_stage_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1688,7 +1842,7 @@ func (x *ExecEvent) String() string {
 func (*ExecEvent) ProtoMessage() {}
 
 func (x *ExecEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[23]
+	mi := &file_stagev1_stage_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1701,7 +1855,7 @@ func (x *ExecEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecEvent.ProtoReflect.Descriptor instead.
 func (*ExecEvent) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{23}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ExecEvent) GetEvent() isExecEvent_Event {
@@ -1770,7 +1924,7 @@ type ReadFileRequest struct {
 
 func (x *ReadFileRequest) Reset() {
 	*x = ReadFileRequest{}
-	mi := &file_stagev1_stage_proto_msgTypes[24]
+	mi := &file_stagev1_stage_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1782,7 +1936,7 @@ func (x *ReadFileRequest) String() string {
 func (*ReadFileRequest) ProtoMessage() {}
 
 func (x *ReadFileRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[24]
+	mi := &file_stagev1_stage_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1795,7 +1949,7 @@ func (x *ReadFileRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadFileRequest.ProtoReflect.Descriptor instead.
 func (*ReadFileRequest) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{24}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ReadFileRequest) GetPath() []byte {
@@ -1815,7 +1969,7 @@ type ReadFileResponse struct {
 
 func (x *ReadFileResponse) Reset() {
 	*x = ReadFileResponse{}
-	mi := &file_stagev1_stage_proto_msgTypes[25]
+	mi := &file_stagev1_stage_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1827,7 +1981,7 @@ func (x *ReadFileResponse) String() string {
 func (*ReadFileResponse) ProtoMessage() {}
 
 func (x *ReadFileResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[25]
+	mi := &file_stagev1_stage_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1840,7 +1994,7 @@ func (x *ReadFileResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadFileResponse.ProtoReflect.Descriptor instead.
 func (*ReadFileResponse) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{25}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ReadFileResponse) GetData() []byte {
@@ -1870,7 +2024,7 @@ type WriteFileRequest struct {
 
 func (x *WriteFileRequest) Reset() {
 	*x = WriteFileRequest{}
-	mi := &file_stagev1_stage_proto_msgTypes[26]
+	mi := &file_stagev1_stage_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1882,7 +2036,7 @@ func (x *WriteFileRequest) String() string {
 func (*WriteFileRequest) ProtoMessage() {}
 
 func (x *WriteFileRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[26]
+	mi := &file_stagev1_stage_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1895,7 +2049,7 @@ func (x *WriteFileRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WriteFileRequest.ProtoReflect.Descriptor instead.
 func (*WriteFileRequest) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{26}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *WriteFileRequest) GetPath() []byte {
@@ -1935,7 +2089,7 @@ type ProbeRequest struct {
 
 func (x *ProbeRequest) Reset() {
 	*x = ProbeRequest{}
-	mi := &file_stagev1_stage_proto_msgTypes[27]
+	mi := &file_stagev1_stage_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1947,7 +2101,7 @@ func (x *ProbeRequest) String() string {
 func (*ProbeRequest) ProtoMessage() {}
 
 func (x *ProbeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[27]
+	mi := &file_stagev1_stage_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1960,7 +2114,7 @@ func (x *ProbeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProbeRequest.ProtoReflect.Descriptor instead.
 func (*ProbeRequest) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{27}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ProbeRequest) GetPath() []byte {
@@ -1981,7 +2135,7 @@ type ProbeResponse struct {
 
 func (x *ProbeResponse) Reset() {
 	*x = ProbeResponse{}
-	mi := &file_stagev1_stage_proto_msgTypes[28]
+	mi := &file_stagev1_stage_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1993,7 +2147,7 @@ func (x *ProbeResponse) String() string {
 func (*ProbeResponse) ProtoMessage() {}
 
 func (x *ProbeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[28]
+	mi := &file_stagev1_stage_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2006,7 +2160,7 @@ func (x *ProbeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProbeResponse.ProtoReflect.Descriptor instead.
 func (*ProbeResponse) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{28}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ProbeResponse) GetExists() bool {
@@ -2038,7 +2192,7 @@ type ContainerRequest struct {
 
 func (x *ContainerRequest) Reset() {
 	*x = ContainerRequest{}
-	mi := &file_stagev1_stage_proto_msgTypes[29]
+	mi := &file_stagev1_stage_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2050,7 +2204,7 @@ func (x *ContainerRequest) String() string {
 func (*ContainerRequest) ProtoMessage() {}
 
 func (x *ContainerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[29]
+	mi := &file_stagev1_stage_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2063,7 +2217,7 @@ func (x *ContainerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ContainerRequest.ProtoReflect.Descriptor instead.
 func (*ContainerRequest) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{29}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{31}
 }
 
 type ContainerStatusResponse struct {
@@ -2076,7 +2230,7 @@ type ContainerStatusResponse struct {
 
 func (x *ContainerStatusResponse) Reset() {
 	*x = ContainerStatusResponse{}
-	mi := &file_stagev1_stage_proto_msgTypes[30]
+	mi := &file_stagev1_stage_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2088,7 +2242,7 @@ func (x *ContainerStatusResponse) String() string {
 func (*ContainerStatusResponse) ProtoMessage() {}
 
 func (x *ContainerStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[30]
+	mi := &file_stagev1_stage_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2101,7 +2255,7 @@ func (x *ContainerStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ContainerStatusResponse.ProtoReflect.Descriptor instead.
 func (*ContainerStatusResponse) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{30}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ContainerStatusResponse) GetState() string {
@@ -2120,7 +2274,7 @@ type GetSecretRequest struct {
 
 func (x *GetSecretRequest) Reset() {
 	*x = GetSecretRequest{}
-	mi := &file_stagev1_stage_proto_msgTypes[31]
+	mi := &file_stagev1_stage_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2132,7 +2286,7 @@ func (x *GetSecretRequest) String() string {
 func (*GetSecretRequest) ProtoMessage() {}
 
 func (x *GetSecretRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[31]
+	mi := &file_stagev1_stage_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2145,7 +2299,7 @@ func (x *GetSecretRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSecretRequest.ProtoReflect.Descriptor instead.
 func (*GetSecretRequest) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{31}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *GetSecretRequest) GetName() string {
@@ -2164,7 +2318,7 @@ type GetSecretResponse struct {
 
 func (x *GetSecretResponse) Reset() {
 	*x = GetSecretResponse{}
-	mi := &file_stagev1_stage_proto_msgTypes[32]
+	mi := &file_stagev1_stage_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2176,7 +2330,7 @@ func (x *GetSecretResponse) String() string {
 func (*GetSecretResponse) ProtoMessage() {}
 
 func (x *GetSecretResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[32]
+	mi := &file_stagev1_stage_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2189,7 +2343,7 @@ func (x *GetSecretResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSecretResponse.ProtoReflect.Descriptor instead.
 func (*GetSecretResponse) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{32}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *GetSecretResponse) GetValue() []byte {
@@ -2207,7 +2361,7 @@ type ListeningPortsRequest struct {
 
 func (x *ListeningPortsRequest) Reset() {
 	*x = ListeningPortsRequest{}
-	mi := &file_stagev1_stage_proto_msgTypes[33]
+	mi := &file_stagev1_stage_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2219,7 +2373,7 @@ func (x *ListeningPortsRequest) String() string {
 func (*ListeningPortsRequest) ProtoMessage() {}
 
 func (x *ListeningPortsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[33]
+	mi := &file_stagev1_stage_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2232,7 +2386,7 @@ func (x *ListeningPortsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListeningPortsRequest.ProtoReflect.Descriptor instead.
 func (*ListeningPortsRequest) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{33}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{35}
 }
 
 type ListeningPortsResponse struct {
@@ -2245,7 +2399,7 @@ type ListeningPortsResponse struct {
 
 func (x *ListeningPortsResponse) Reset() {
 	*x = ListeningPortsResponse{}
-	mi := &file_stagev1_stage_proto_msgTypes[34]
+	mi := &file_stagev1_stage_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2257,7 +2411,7 @@ func (x *ListeningPortsResponse) String() string {
 func (*ListeningPortsResponse) ProtoMessage() {}
 
 func (x *ListeningPortsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[34]
+	mi := &file_stagev1_stage_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2270,7 +2424,7 @@ func (x *ListeningPortsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListeningPortsResponse.ProtoReflect.Descriptor instead.
 func (*ListeningPortsResponse) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{34}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ListeningPortsResponse) GetPorts() []uint32 {
@@ -2286,14 +2440,18 @@ const file_stagev1_stage_proto_rawDesc = "" +
 	"\n" +
 	"\x13stagev1/stage.proto\x12\x12reinstall.stage.v1\"\a\n" +
 	"\x05Empty\"\x10\n" +
-	"\x0eGetInfoRequest\"\x9a\x01\n" +
+	"\x0eGetInfoRequest\"\xcc\x02\n" +
 	"\x0fGetInfoResponse\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12\x14\n" +
 	"\x05kinds\x18\x03 \x03(\tR\x05kinds\x12\"\n" +
 	"\fcapabilities\x18\x04 \x03(\tR\fcapabilities\x12\x1f\n" +
 	"\vsdk_version\x18\x05 \x01(\tR\n" +
-	"sdkVersion\"&\n" +
+	"sdkVersion\x12j\n" +
+	"\x13default_timeouts_ms\x18\x06 \x03(\v2:.reinstall.stage.v1.GetInfoResponse.DefaultTimeoutsMsEntryR\x11defaultTimeoutsMs\x1aD\n" +
+	"\x16DefaultTimeoutsMsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\"&\n" +
 	"\x10GetSchemaRequest\x12\x12\n" +
 	"\x04kind\x18\x01 \x01(\tR\x04kind\"G\n" +
 	"\x11GetSchemaResponse\x122\n" +
@@ -2328,7 +2486,18 @@ const file_stagev1_stage_proto_rawDesc = "" +
 	"configJson\x12\x18\n" +
 	"\aunknown\x18\x03 \x03(\tR\aunknown\"T\n" +
 	"\x10ValidateResponse\x12@\n" +
-	"\vdiagnostics\x18\x01 \x03(\v2\x1e.reinstall.stage.v1.DiagnosticR\vdiagnostics\"{\n" +
+	"\vdiagnostics\x18\x01 \x03(\v2\x1e.reinstall.stage.v1.DiagnosticR\vdiagnostics\"\xd9\x01\n" +
+	"\x0fDescribeRequest\x12\x12\n" +
+	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x1f\n" +
+	"\vconfig_json\x18\x02 \x01(\fR\n" +
+	"configJson\x12\x18\n" +
+	"\aunknown\x18\x03 \x03(\tR\aunknown\x128\n" +
+	"\acontext\x18\x04 \x01(\v2\x1e.reinstall.stage.v1.RunContextR\acontext\x12#\n" +
+	"\rearlier_kinds\x18\x05 \x03(\tR\fearlierKinds\x12\x18\n" +
+	"\arunning\x18\x06 \x01(\bR\arunning\"F\n" +
+	"\x10DescribeResponse\x12\x18\n" +
+	"\acreates\x18\x01 \x03(\tR\acreates\x12\x18\n" +
+	"\aactions\x18\x02 \x03(\tR\aactions\"{\n" +
 	"\n" +
 	"RunRequest\x12\x12\n" +
 	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x1f\n" +
@@ -2449,13 +2618,14 @@ const file_stagev1_stage_proto_rawDesc = "" +
 	"\x05value\x18\x01 \x01(\fR\x05value\"\x17\n" +
 	"\x15ListeningPortsRequest\".\n" +
 	"\x16ListeningPortsResponse\x12\x14\n" +
-	"\x05ports\x18\x01 \x03(\rR\x05ports2\x9e\x03\n" +
+	"\x05ports\x18\x01 \x03(\rR\x05ports2\xf5\x03\n" +
 	"\x05Stage\x12R\n" +
 	"\aGetInfo\x12\".reinstall.stage.v1.GetInfoRequest\x1a#.reinstall.stage.v1.GetInfoResponse\x12X\n" +
 	"\tGetSchema\x12$.reinstall.stage.v1.GetSchemaRequest\x1a%.reinstall.stage.v1.GetSchemaResponse\x12U\n" +
 	"\bValidate\x12#.reinstall.stage.v1.ValidateRequest\x1a$.reinstall.stage.v1.ValidateResponse\x12B\n" +
 	"\x03Run\x12\x1e.reinstall.stage.v1.RunRequest\x1a\x19.reinstall.stage.v1.Event0\x01\x12L\n" +
-	"\bRollback\x12#.reinstall.stage.v1.RollbackRequest\x1a\x19.reinstall.stage.v1.Event0\x012\xa1\a\n" +
+	"\bRollback\x12#.reinstall.stage.v1.RollbackRequest\x1a\x19.reinstall.stage.v1.Event0\x01\x12U\n" +
+	"\bDescribe\x12#.reinstall.stage.v1.DescribeRequest\x1a$.reinstall.stage.v1.DescribeResponse2\xa1\a\n" +
 	"\fHostServices\x12F\n" +
 	"\aJournal\x12 .reinstall.stage.v1.JournalEntry\x1a\x19.reinstall.stage.v1.Empty\x12J\n" +
 	"\x04Exec\x12\x1f.reinstall.stage.v1.ExecRequest\x1a\x1d.reinstall.stage.v1.ExecEvent(\x010\x01\x12U\n" +
@@ -2482,7 +2652,7 @@ func file_stagev1_stage_proto_rawDescGZIP() []byte {
 }
 
 var file_stagev1_stage_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_stagev1_stage_proto_msgTypes = make([]protoimpl.MessageInfo, 36)
+var file_stagev1_stage_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
 var file_stagev1_stage_proto_goTypes = []any{
 	(Diagnostic_Severity)(0),        // 0: reinstall.stage.v1.Diagnostic.Severity
 	(*Empty)(nil),                   // 1: reinstall.stage.v1.Empty
@@ -2496,89 +2666,96 @@ var file_stagev1_stage_proto_goTypes = []any{
 	(*Diagnostic)(nil),              // 9: reinstall.stage.v1.Diagnostic
 	(*ValidateRequest)(nil),         // 10: reinstall.stage.v1.ValidateRequest
 	(*ValidateResponse)(nil),        // 11: reinstall.stage.v1.ValidateResponse
-	(*RunRequest)(nil),              // 12: reinstall.stage.v1.RunRequest
-	(*RollbackRequest)(nil),         // 13: reinstall.stage.v1.RollbackRequest
-	(*RunContext)(nil),              // 14: reinstall.stage.v1.RunContext
-	(*Options)(nil),                 // 15: reinstall.stage.v1.Options
-	(*Outputs)(nil),                 // 16: reinstall.stage.v1.Outputs
-	(*Entry)(nil),                   // 17: reinstall.stage.v1.Entry
-	(*Event)(nil),                   // 18: reinstall.stage.v1.Event
-	(*Log)(nil),                     // 19: reinstall.stage.v1.Log
-	(*Progress)(nil),                // 20: reinstall.stage.v1.Progress
-	(*Result)(nil),                  // 21: reinstall.stage.v1.Result
-	(*JournalEntry)(nil),            // 22: reinstall.stage.v1.JournalEntry
-	(*ExecRequest)(nil),             // 23: reinstall.stage.v1.ExecRequest
-	(*ExecEvent)(nil),               // 24: reinstall.stage.v1.ExecEvent
-	(*ReadFileRequest)(nil),         // 25: reinstall.stage.v1.ReadFileRequest
-	(*ReadFileResponse)(nil),        // 26: reinstall.stage.v1.ReadFileResponse
-	(*WriteFileRequest)(nil),        // 27: reinstall.stage.v1.WriteFileRequest
-	(*ProbeRequest)(nil),            // 28: reinstall.stage.v1.ProbeRequest
-	(*ProbeResponse)(nil),           // 29: reinstall.stage.v1.ProbeResponse
-	(*ContainerRequest)(nil),        // 30: reinstall.stage.v1.ContainerRequest
-	(*ContainerStatusResponse)(nil), // 31: reinstall.stage.v1.ContainerStatusResponse
-	(*GetSecretRequest)(nil),        // 32: reinstall.stage.v1.GetSecretRequest
-	(*GetSecretResponse)(nil),       // 33: reinstall.stage.v1.GetSecretResponse
-	(*ListeningPortsRequest)(nil),   // 34: reinstall.stage.v1.ListeningPortsRequest
-	(*ListeningPortsResponse)(nil),  // 35: reinstall.stage.v1.ListeningPortsResponse
-	nil,                             // 36: reinstall.stage.v1.RunContext.StageOutputsEntry
+	(*DescribeRequest)(nil),         // 12: reinstall.stage.v1.DescribeRequest
+	(*DescribeResponse)(nil),        // 13: reinstall.stage.v1.DescribeResponse
+	(*RunRequest)(nil),              // 14: reinstall.stage.v1.RunRequest
+	(*RollbackRequest)(nil),         // 15: reinstall.stage.v1.RollbackRequest
+	(*RunContext)(nil),              // 16: reinstall.stage.v1.RunContext
+	(*Options)(nil),                 // 17: reinstall.stage.v1.Options
+	(*Outputs)(nil),                 // 18: reinstall.stage.v1.Outputs
+	(*Entry)(nil),                   // 19: reinstall.stage.v1.Entry
+	(*Event)(nil),                   // 20: reinstall.stage.v1.Event
+	(*Log)(nil),                     // 21: reinstall.stage.v1.Log
+	(*Progress)(nil),                // 22: reinstall.stage.v1.Progress
+	(*Result)(nil),                  // 23: reinstall.stage.v1.Result
+	(*JournalEntry)(nil),            // 24: reinstall.stage.v1.JournalEntry
+	(*ExecRequest)(nil),             // 25: reinstall.stage.v1.ExecRequest
+	(*ExecEvent)(nil),               // 26: reinstall.stage.v1.ExecEvent
+	(*ReadFileRequest)(nil),         // 27: reinstall.stage.v1.ReadFileRequest
+	(*ReadFileResponse)(nil),        // 28: reinstall.stage.v1.ReadFileResponse
+	(*WriteFileRequest)(nil),        // 29: reinstall.stage.v1.WriteFileRequest
+	(*ProbeRequest)(nil),            // 30: reinstall.stage.v1.ProbeRequest
+	(*ProbeResponse)(nil),           // 31: reinstall.stage.v1.ProbeResponse
+	(*ContainerRequest)(nil),        // 32: reinstall.stage.v1.ContainerRequest
+	(*ContainerStatusResponse)(nil), // 33: reinstall.stage.v1.ContainerStatusResponse
+	(*GetSecretRequest)(nil),        // 34: reinstall.stage.v1.GetSecretRequest
+	(*GetSecretResponse)(nil),       // 35: reinstall.stage.v1.GetSecretResponse
+	(*ListeningPortsRequest)(nil),   // 36: reinstall.stage.v1.ListeningPortsRequest
+	(*ListeningPortsResponse)(nil),  // 37: reinstall.stage.v1.ListeningPortsResponse
+	nil,                             // 38: reinstall.stage.v1.GetInfoResponse.DefaultTimeoutsMsEntry
+	nil,                             // 39: reinstall.stage.v1.RunContext.StageOutputsEntry
 }
 var file_stagev1_stage_proto_depIdxs = []int32{
-	6,  // 0: reinstall.stage.v1.GetSchemaResponse.schema:type_name -> reinstall.stage.v1.Schema
-	8,  // 1: reinstall.stage.v1.Schema.attributes:type_name -> reinstall.stage.v1.Attribute
-	7,  // 2: reinstall.stage.v1.Schema.outputs:type_name -> reinstall.stage.v1.Output
-	0,  // 3: reinstall.stage.v1.Diagnostic.severity:type_name -> reinstall.stage.v1.Diagnostic.Severity
-	9,  // 4: reinstall.stage.v1.ValidateResponse.diagnostics:type_name -> reinstall.stage.v1.Diagnostic
-	14, // 5: reinstall.stage.v1.RunRequest.context:type_name -> reinstall.stage.v1.RunContext
-	14, // 6: reinstall.stage.v1.RollbackRequest.context:type_name -> reinstall.stage.v1.RunContext
-	22, // 7: reinstall.stage.v1.RollbackRequest.entries:type_name -> reinstall.stage.v1.JournalEntry
-	15, // 8: reinstall.stage.v1.RunContext.options:type_name -> reinstall.stage.v1.Options
-	36, // 9: reinstall.stage.v1.RunContext.stage_outputs:type_name -> reinstall.stage.v1.RunContext.StageOutputsEntry
-	17, // 10: reinstall.stage.v1.RunContext.config:type_name -> reinstall.stage.v1.Entry
-	17, // 11: reinstall.stage.v1.Options.extra:type_name -> reinstall.stage.v1.Entry
-	17, // 12: reinstall.stage.v1.Outputs.values:type_name -> reinstall.stage.v1.Entry
-	19, // 13: reinstall.stage.v1.Event.log:type_name -> reinstall.stage.v1.Log
-	20, // 14: reinstall.stage.v1.Event.progress:type_name -> reinstall.stage.v1.Progress
-	21, // 15: reinstall.stage.v1.Event.result:type_name -> reinstall.stage.v1.Result
-	17, // 16: reinstall.stage.v1.Result.outputs:type_name -> reinstall.stage.v1.Entry
-	17, // 17: reinstall.stage.v1.JournalEntry.data:type_name -> reinstall.stage.v1.Entry
-	16, // 18: reinstall.stage.v1.RunContext.StageOutputsEntry.value:type_name -> reinstall.stage.v1.Outputs
-	2,  // 19: reinstall.stage.v1.Stage.GetInfo:input_type -> reinstall.stage.v1.GetInfoRequest
-	4,  // 20: reinstall.stage.v1.Stage.GetSchema:input_type -> reinstall.stage.v1.GetSchemaRequest
-	10, // 21: reinstall.stage.v1.Stage.Validate:input_type -> reinstall.stage.v1.ValidateRequest
-	12, // 22: reinstall.stage.v1.Stage.Run:input_type -> reinstall.stage.v1.RunRequest
-	13, // 23: reinstall.stage.v1.Stage.Rollback:input_type -> reinstall.stage.v1.RollbackRequest
-	22, // 24: reinstall.stage.v1.HostServices.Journal:input_type -> reinstall.stage.v1.JournalEntry
-	23, // 25: reinstall.stage.v1.HostServices.Exec:input_type -> reinstall.stage.v1.ExecRequest
-	25, // 26: reinstall.stage.v1.HostServices.ReadFile:input_type -> reinstall.stage.v1.ReadFileRequest
-	27, // 27: reinstall.stage.v1.HostServices.WriteFile:input_type -> reinstall.stage.v1.WriteFileRequest
-	28, // 28: reinstall.stage.v1.HostServices.Probe:input_type -> reinstall.stage.v1.ProbeRequest
-	30, // 29: reinstall.stage.v1.HostServices.ContainerStart:input_type -> reinstall.stage.v1.ContainerRequest
-	30, // 30: reinstall.stage.v1.HostServices.ContainerStop:input_type -> reinstall.stage.v1.ContainerRequest
-	30, // 31: reinstall.stage.v1.HostServices.ContainerStatus:input_type -> reinstall.stage.v1.ContainerRequest
-	18, // 32: reinstall.stage.v1.HostServices.Emit:input_type -> reinstall.stage.v1.Event
-	32, // 33: reinstall.stage.v1.HostServices.GetSecret:input_type -> reinstall.stage.v1.GetSecretRequest
-	34, // 34: reinstall.stage.v1.HostServices.ListeningPorts:input_type -> reinstall.stage.v1.ListeningPortsRequest
-	3,  // 35: reinstall.stage.v1.Stage.GetInfo:output_type -> reinstall.stage.v1.GetInfoResponse
-	5,  // 36: reinstall.stage.v1.Stage.GetSchema:output_type -> reinstall.stage.v1.GetSchemaResponse
-	11, // 37: reinstall.stage.v1.Stage.Validate:output_type -> reinstall.stage.v1.ValidateResponse
-	18, // 38: reinstall.stage.v1.Stage.Run:output_type -> reinstall.stage.v1.Event
-	18, // 39: reinstall.stage.v1.Stage.Rollback:output_type -> reinstall.stage.v1.Event
-	1,  // 40: reinstall.stage.v1.HostServices.Journal:output_type -> reinstall.stage.v1.Empty
-	24, // 41: reinstall.stage.v1.HostServices.Exec:output_type -> reinstall.stage.v1.ExecEvent
-	26, // 42: reinstall.stage.v1.HostServices.ReadFile:output_type -> reinstall.stage.v1.ReadFileResponse
-	1,  // 43: reinstall.stage.v1.HostServices.WriteFile:output_type -> reinstall.stage.v1.Empty
-	29, // 44: reinstall.stage.v1.HostServices.Probe:output_type -> reinstall.stage.v1.ProbeResponse
-	1,  // 45: reinstall.stage.v1.HostServices.ContainerStart:output_type -> reinstall.stage.v1.Empty
-	1,  // 46: reinstall.stage.v1.HostServices.ContainerStop:output_type -> reinstall.stage.v1.Empty
-	31, // 47: reinstall.stage.v1.HostServices.ContainerStatus:output_type -> reinstall.stage.v1.ContainerStatusResponse
-	1,  // 48: reinstall.stage.v1.HostServices.Emit:output_type -> reinstall.stage.v1.Empty
-	33, // 49: reinstall.stage.v1.HostServices.GetSecret:output_type -> reinstall.stage.v1.GetSecretResponse
-	35, // 50: reinstall.stage.v1.HostServices.ListeningPorts:output_type -> reinstall.stage.v1.ListeningPortsResponse
-	35, // [35:51] is the sub-list for method output_type
-	19, // [19:35] is the sub-list for method input_type
-	19, // [19:19] is the sub-list for extension type_name
-	19, // [19:19] is the sub-list for extension extendee
-	0,  // [0:19] is the sub-list for field type_name
+	38, // 0: reinstall.stage.v1.GetInfoResponse.default_timeouts_ms:type_name -> reinstall.stage.v1.GetInfoResponse.DefaultTimeoutsMsEntry
+	6,  // 1: reinstall.stage.v1.GetSchemaResponse.schema:type_name -> reinstall.stage.v1.Schema
+	8,  // 2: reinstall.stage.v1.Schema.attributes:type_name -> reinstall.stage.v1.Attribute
+	7,  // 3: reinstall.stage.v1.Schema.outputs:type_name -> reinstall.stage.v1.Output
+	0,  // 4: reinstall.stage.v1.Diagnostic.severity:type_name -> reinstall.stage.v1.Diagnostic.Severity
+	9,  // 5: reinstall.stage.v1.ValidateResponse.diagnostics:type_name -> reinstall.stage.v1.Diagnostic
+	16, // 6: reinstall.stage.v1.DescribeRequest.context:type_name -> reinstall.stage.v1.RunContext
+	16, // 7: reinstall.stage.v1.RunRequest.context:type_name -> reinstall.stage.v1.RunContext
+	16, // 8: reinstall.stage.v1.RollbackRequest.context:type_name -> reinstall.stage.v1.RunContext
+	24, // 9: reinstall.stage.v1.RollbackRequest.entries:type_name -> reinstall.stage.v1.JournalEntry
+	17, // 10: reinstall.stage.v1.RunContext.options:type_name -> reinstall.stage.v1.Options
+	39, // 11: reinstall.stage.v1.RunContext.stage_outputs:type_name -> reinstall.stage.v1.RunContext.StageOutputsEntry
+	19, // 12: reinstall.stage.v1.RunContext.config:type_name -> reinstall.stage.v1.Entry
+	19, // 13: reinstall.stage.v1.Options.extra:type_name -> reinstall.stage.v1.Entry
+	19, // 14: reinstall.stage.v1.Outputs.values:type_name -> reinstall.stage.v1.Entry
+	21, // 15: reinstall.stage.v1.Event.log:type_name -> reinstall.stage.v1.Log
+	22, // 16: reinstall.stage.v1.Event.progress:type_name -> reinstall.stage.v1.Progress
+	23, // 17: reinstall.stage.v1.Event.result:type_name -> reinstall.stage.v1.Result
+	19, // 18: reinstall.stage.v1.Result.outputs:type_name -> reinstall.stage.v1.Entry
+	19, // 19: reinstall.stage.v1.JournalEntry.data:type_name -> reinstall.stage.v1.Entry
+	18, // 20: reinstall.stage.v1.RunContext.StageOutputsEntry.value:type_name -> reinstall.stage.v1.Outputs
+	2,  // 21: reinstall.stage.v1.Stage.GetInfo:input_type -> reinstall.stage.v1.GetInfoRequest
+	4,  // 22: reinstall.stage.v1.Stage.GetSchema:input_type -> reinstall.stage.v1.GetSchemaRequest
+	10, // 23: reinstall.stage.v1.Stage.Validate:input_type -> reinstall.stage.v1.ValidateRequest
+	14, // 24: reinstall.stage.v1.Stage.Run:input_type -> reinstall.stage.v1.RunRequest
+	15, // 25: reinstall.stage.v1.Stage.Rollback:input_type -> reinstall.stage.v1.RollbackRequest
+	12, // 26: reinstall.stage.v1.Stage.Describe:input_type -> reinstall.stage.v1.DescribeRequest
+	24, // 27: reinstall.stage.v1.HostServices.Journal:input_type -> reinstall.stage.v1.JournalEntry
+	25, // 28: reinstall.stage.v1.HostServices.Exec:input_type -> reinstall.stage.v1.ExecRequest
+	27, // 29: reinstall.stage.v1.HostServices.ReadFile:input_type -> reinstall.stage.v1.ReadFileRequest
+	29, // 30: reinstall.stage.v1.HostServices.WriteFile:input_type -> reinstall.stage.v1.WriteFileRequest
+	30, // 31: reinstall.stage.v1.HostServices.Probe:input_type -> reinstall.stage.v1.ProbeRequest
+	32, // 32: reinstall.stage.v1.HostServices.ContainerStart:input_type -> reinstall.stage.v1.ContainerRequest
+	32, // 33: reinstall.stage.v1.HostServices.ContainerStop:input_type -> reinstall.stage.v1.ContainerRequest
+	32, // 34: reinstall.stage.v1.HostServices.ContainerStatus:input_type -> reinstall.stage.v1.ContainerRequest
+	20, // 35: reinstall.stage.v1.HostServices.Emit:input_type -> reinstall.stage.v1.Event
+	34, // 36: reinstall.stage.v1.HostServices.GetSecret:input_type -> reinstall.stage.v1.GetSecretRequest
+	36, // 37: reinstall.stage.v1.HostServices.ListeningPorts:input_type -> reinstall.stage.v1.ListeningPortsRequest
+	3,  // 38: reinstall.stage.v1.Stage.GetInfo:output_type -> reinstall.stage.v1.GetInfoResponse
+	5,  // 39: reinstall.stage.v1.Stage.GetSchema:output_type -> reinstall.stage.v1.GetSchemaResponse
+	11, // 40: reinstall.stage.v1.Stage.Validate:output_type -> reinstall.stage.v1.ValidateResponse
+	20, // 41: reinstall.stage.v1.Stage.Run:output_type -> reinstall.stage.v1.Event
+	20, // 42: reinstall.stage.v1.Stage.Rollback:output_type -> reinstall.stage.v1.Event
+	13, // 43: reinstall.stage.v1.Stage.Describe:output_type -> reinstall.stage.v1.DescribeResponse
+	1,  // 44: reinstall.stage.v1.HostServices.Journal:output_type -> reinstall.stage.v1.Empty
+	26, // 45: reinstall.stage.v1.HostServices.Exec:output_type -> reinstall.stage.v1.ExecEvent
+	28, // 46: reinstall.stage.v1.HostServices.ReadFile:output_type -> reinstall.stage.v1.ReadFileResponse
+	1,  // 47: reinstall.stage.v1.HostServices.WriteFile:output_type -> reinstall.stage.v1.Empty
+	31, // 48: reinstall.stage.v1.HostServices.Probe:output_type -> reinstall.stage.v1.ProbeResponse
+	1,  // 49: reinstall.stage.v1.HostServices.ContainerStart:output_type -> reinstall.stage.v1.Empty
+	1,  // 50: reinstall.stage.v1.HostServices.ContainerStop:output_type -> reinstall.stage.v1.Empty
+	33, // 51: reinstall.stage.v1.HostServices.ContainerStatus:output_type -> reinstall.stage.v1.ContainerStatusResponse
+	1,  // 52: reinstall.stage.v1.HostServices.Emit:output_type -> reinstall.stage.v1.Empty
+	35, // 53: reinstall.stage.v1.HostServices.GetSecret:output_type -> reinstall.stage.v1.GetSecretResponse
+	37, // 54: reinstall.stage.v1.HostServices.ListeningPorts:output_type -> reinstall.stage.v1.ListeningPortsResponse
+	38, // [38:55] is the sub-list for method output_type
+	21, // [21:38] is the sub-list for method input_type
+	21, // [21:21] is the sub-list for extension type_name
+	21, // [21:21] is the sub-list for extension extendee
+	0,  // [0:21] is the sub-list for field type_name
 }
 
 func init() { file_stagev1_stage_proto_init() }
@@ -2586,12 +2763,12 @@ func file_stagev1_stage_proto_init() {
 	if File_stagev1_stage_proto != nil {
 		return
 	}
-	file_stagev1_stage_proto_msgTypes[17].OneofWrappers = []any{
+	file_stagev1_stage_proto_msgTypes[19].OneofWrappers = []any{
 		(*Event_Log)(nil),
 		(*Event_Progress)(nil),
 		(*Event_Result)(nil),
 	}
-	file_stagev1_stage_proto_msgTypes[23].OneofWrappers = []any{
+	file_stagev1_stage_proto_msgTypes[25].OneofWrappers = []any{
 		(*ExecEvent_Stdout)(nil),
 		(*ExecEvent_Stderr)(nil),
 		(*ExecEvent_ExitCode)(nil),
@@ -2602,7 +2779,7 @@ func file_stagev1_stage_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_stagev1_stage_proto_rawDesc), len(file_stagev1_stage_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   36,
+			NumMessages:   39,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

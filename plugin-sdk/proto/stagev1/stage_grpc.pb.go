@@ -39,6 +39,7 @@ const (
 	Stage_Validate_FullMethodName  = "/reinstall.stage.v1.Stage/Validate"
 	Stage_Run_FullMethodName       = "/reinstall.stage.v1.Stage/Run"
 	Stage_Rollback_FullMethodName  = "/reinstall.stage.v1.Stage/Rollback"
+	Stage_Describe_FullMethodName  = "/reinstall.stage.v1.Stage/Describe"
 )
 
 // StageClient is the client API for Stage service.
@@ -54,6 +55,9 @@ type StageClient interface {
 	Run(ctx context.Context, in *RunRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[Event], error)
 	// Rollback undoes what Run recorded through HostServices.Journal.
 	Rollback(ctx context.Context, in *RollbackRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[Event], error)
+	// Describe says what a stage would create and do, for plan (capability
+	// "describe"; a plugin without it is described as "runs in plugin X").
+	Describe(ctx context.Context, in *DescribeRequest, opts ...grpc.CallOption) (*DescribeResponse, error)
 }
 
 type stageClient struct {
@@ -132,6 +136,16 @@ func (c *stageClient) Rollback(ctx context.Context, in *RollbackRequest, opts ..
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Stage_RollbackClient = grpc.ServerStreamingClient[Event]
 
+func (c *stageClient) Describe(ctx context.Context, in *DescribeRequest, opts ...grpc.CallOption) (*DescribeResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DescribeResponse)
+	err := c.cc.Invoke(ctx, Stage_Describe_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // StageServer is the server API for Stage service.
 // All implementations must embed UnimplementedStageServer
 // for forward compatibility.
@@ -145,6 +159,9 @@ type StageServer interface {
 	Run(*RunRequest, grpc.ServerStreamingServer[Event]) error
 	// Rollback undoes what Run recorded through HostServices.Journal.
 	Rollback(*RollbackRequest, grpc.ServerStreamingServer[Event]) error
+	// Describe says what a stage would create and do, for plan (capability
+	// "describe"; a plugin without it is described as "runs in plugin X").
+	Describe(context.Context, *DescribeRequest) (*DescribeResponse, error)
 	mustEmbedUnimplementedStageServer()
 }
 
@@ -169,6 +186,9 @@ func (UnimplementedStageServer) Run(*RunRequest, grpc.ServerStreamingServer[Even
 }
 func (UnimplementedStageServer) Rollback(*RollbackRequest, grpc.ServerStreamingServer[Event]) error {
 	return status.Error(codes.Unimplemented, "method Rollback not implemented")
+}
+func (UnimplementedStageServer) Describe(context.Context, *DescribeRequest) (*DescribeResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Describe not implemented")
 }
 func (UnimplementedStageServer) mustEmbedUnimplementedStageServer() {}
 func (UnimplementedStageServer) testEmbeddedByValue()               {}
@@ -267,6 +287,24 @@ func _Stage_Rollback_Handler(srv interface{}, stream grpc.ServerStream) error {
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Stage_RollbackServer = grpc.ServerStreamingServer[Event]
 
+func _Stage_Describe_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DescribeRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StageServer).Describe(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Stage_Describe_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StageServer).Describe(ctx, req.(*DescribeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Stage_ServiceDesc is the grpc.ServiceDesc for Stage service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -285,6 +323,10 @@ var Stage_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Validate",
 			Handler:    _Stage_Validate_Handler,
+		},
+		{
+			MethodName: "Describe",
+			Handler:    _Stage_Describe_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

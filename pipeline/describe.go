@@ -1,0 +1,56 @@
+package pipeline
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/reinstall-dev/reinstall/internal/pluginhost"
+	sdk "github.com/reinstall-dev/reinstall/plugin-sdk"
+)
+
+// adopt takes what the stage's plugin says of itself: its default timeout
+// for the stage's kind and whether it describes its stages.
+func (sr *stageRun) adopt(info pluginhost.Info) {
+	sr.defaultTimeout = DefaultStageTimeout
+	if d, ok := info.DefaultTimeouts[sr.stage.Kind]; ok {
+		sr.defaultTimeout = max(d, 0) // sdk.NoTimeout: none
+	}
+	sr.describes = slices.Contains(info.Capabilities, sdk.CapabilityDescribe)
+}
+
+// timeout is the stage's timeout: the pipeline's, else its plugin's default
+// (0: none).
+func (sr *stageRun) timeout() time.Duration {
+	if sr.stage.Timeout > 0 {
+		return sr.stage.Timeout
+	}
+	return sr.defaultTimeout
+}
+
+// describe fills what stage i creates and does, as its plugin says; of a
+// plugin that does not describe its stages, plan says only that it runs.
+func (r *run) describe(ctx context.Context, p *Pipeline, i int, cs *checkedStage, rc sdk.RunContext, running bool, ps *PlanStage) error {
+	s := p.Stages[i]
+	if !cs.run.describes || cs.config == nil {
+		ps.Actions = append(ps.Actions, "runs in plugin "+s.Plugin)
+		return nil
+	}
+	pl, err := r.plugin(ctx, s.Plugin)
+	if err != nil {
+		return err
+	}
+	var earlier []string
+	for _, e := range p.Stages[:i] {
+		earlier = append(earlier, e.Kind)
+	}
+	rc.StageName, rc.StageKind = s.Name, s.Kind
+	unknown := append(slices.Clone(cs.unknown), cs.run.sensitive...) // as Validate sees them
+	d, err := pl.Describe(ctx, s.Kind, withoutSensitive(cs.config, cs.run.sensitive), unknown, sdk.DescribeRequest{Context: rc, EarlierKinds: earlier, Running: running})
+	if err != nil {
+		return err
+	}
+	ps.Creates = append(ps.Creates, d.Creates...)
+	ps.Actions = append(ps.Actions, d.Actions...)
+	return nil
+}
