@@ -60,4 +60,3 @@ func TestConfigureScript(t *testing.T) {
 		t.Errorf("a failing script: failure %q", failed.Failure)
 	}
 }
-
