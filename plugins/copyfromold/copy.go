@@ -88,7 +88,7 @@ func (c *copier) parents(dir string) (sfd, dfd int, err error) {
 		if err != nil {
 			unix.Close(sfd)
 			unix.Close(dfd)
-			return -1, -1, fmt.Errorf("/%s in the old private area: %w", walked, err)
+			return -1, -1, fmt.Errorf("%s in the old private area: %w", show(walked), err)
 		}
 		var st unix.Stat_t
 		if err := unix.Fstat(nsfd, &st); err != nil {
@@ -115,17 +115,17 @@ func (c *copier) ensureDir(dfd int, name, rel string, st *unix.Stat_t) (int, err
 	fd, err := openDir(dfd, name)
 	if errors.Is(err, unix.ENOENT) {
 		if err := unix.Mkdirat(dfd, name, st.Mode&0o7777); err != nil && !errors.Is(err, unix.EEXIST) {
-			return -1, fmt.Errorf("create /%s in the new private area: %w", rel, err)
+			return -1, fmt.Errorf("create %s in the new private area: %w", show(rel), err)
 		}
 		if fd, err = openDir(dfd, name); err == nil {
 			err = setOwnerMode(fd, st)
 		}
 	}
 	if errors.Is(err, unix.ELOOP) || errors.Is(err, unix.ENOTDIR) {
-		return -1, fmt.Errorf("/%s in the new private area is a symlink or not a directory: it is not followed or replaced", rel)
+		return -1, fmt.Errorf("%s in the new private area is a symlink or not a directory: it is not followed or replaced", show(rel))
 	}
 	if err != nil {
-		return -1, fmt.Errorf("/%s in the new private area: %w", rel, err)
+		return -1, fmt.Errorf("%s in the new private area: %w", show(rel), err)
 	}
 	return fd, nil
 }
@@ -134,10 +134,10 @@ func (c *copier) ensureDir(dfd int, name, rel string, st *unix.Stat_t) (int, err
 func (c *copier) copyEntry(sfd, dfd int, name, rel string) error {
 	var st unix.Stat_t
 	if err := unix.Fstatat(sfd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
-		return fmt.Errorf("/%s: %w", rel, err)
+		return fmt.Errorf("%s: %w", show(rel), err)
 	}
 	if st.Dev != c.srcDev {
-		c.skipped = append(c.skipped, fmt.Sprintf("/%s is on another file system: not copied", rel))
+		c.skipped = append(c.skipped, fmt.Sprintf("%s is on another file system: not copied", show(rel)))
 		return nil
 	}
 	c.entries++
@@ -150,7 +150,7 @@ func (c *copier) copyEntry(sfd, dfd int, name, rel string) error {
 		target := make([]byte, unix.PathMax)
 		n, err := unix.Readlinkat(sfd, name, target)
 		if err != nil {
-			return fmt.Errorf("/%s: %w", rel, err)
+			return fmt.Errorf("%s: %w", show(rel), err)
 		}
 		return c.createAndReplace(dfd, name, rel, &st, func(tmp string) error {
 			return unix.Symlinkat(string(target[:n]), dfd, tmp)
@@ -161,51 +161,9 @@ func (c *copier) copyEntry(sfd, dfd int, name, rel string) error {
 		})
 	default:
 		c.entries--
-		c.skipped = append(c.skipped, fmt.Sprintf("/%s is a socket: not copied", rel))
+		c.skipped = append(c.skipped, fmt.Sprintf("%s is a socket: not copied", show(rel)))
 		return nil
 	}
-}
-
-// copyDir merges a directory into the one at the same place in the new
-// area (created if missing, replacing a non-directory), then gives it the
-// old one's owner, mode, xattrs and times.
-func (c *copier) copyDir(sfd, dfd int, name, rel string, st *unix.Stat_t) error {
-	nsfd, err := openDir(sfd, name)
-	if err != nil {
-		return fmt.Errorf("/%s in the old private area: %w", rel, err)
-	}
-	defer unix.Close(nsfd)
-	ndfd, err := openDir(dfd, name)
-	if errors.Is(err, unix.ELOOP) || errors.Is(err, unix.ENOTDIR) {
-		if err := unix.Unlinkat(dfd, name, 0); err != nil {
-			return fmt.Errorf("replace /%s in the new private area: %w", rel, err)
-		}
-	}
-	if err != nil {
-		if err := unix.Mkdirat(dfd, name, 0o700); err != nil {
-			return fmt.Errorf("create /%s in the new private area: %w", rel, err)
-		}
-		if ndfd, err = openDir(dfd, name); err != nil {
-			return fmt.Errorf("/%s in the new private area: %w", rel, err)
-		}
-	}
-	defer unix.Close(ndfd)
-	names, err := readNames(nsfd)
-	if err != nil {
-		return fmt.Errorf("/%s in the old private area: %w", rel, err)
-	}
-	for _, n := range names {
-		if err := c.copyEntry(nsfd, ndfd, n, rel+"/"+n); err != nil {
-			return err
-		}
-	}
-	if err := setOwnerMode(ndfd, st); err != nil {
-		return fmt.Errorf("/%s: %w", rel, err)
-	}
-	if err := copyXattrs(nsfd, ndfd); err != nil {
-		return fmt.Errorf("/%s: %w", rel, err)
-	}
-	return setTimes(ndfd, st)
 }
 
 // copyFile copies a regular file to a temporary name next to its place,
@@ -228,17 +186,17 @@ func (c *copier) copyFile(sfd, dfd int, name, rel string, st *unix.Stat_t) error
 	// device node or fifo swapped in by the running container is never opened.
 	pfd, err := unix.Openat(sfd, name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return fmt.Errorf("/%s in the old private area: %w", rel, err)
+		return fmt.Errorf("%s in the old private area: %w", show(rel), err)
 	}
 	var check unix.Stat_t
 	if err := unix.Fstat(pfd, &check); err != nil || check.Ino != st.Ino || check.Mode&unix.S_IFMT != unix.S_IFREG {
 		unix.Close(pfd)
-		return fmt.Errorf("/%s changed while it was being copied", rel)
+		return fmt.Errorf("%s changed while it was being copied", show(rel))
 	}
 	in, err := unix.Open(fmt.Sprintf("/proc/self/fd/%d", pfd), unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	unix.Close(pfd)
 	if err != nil {
-		return fmt.Errorf("/%s in the old private area: %w", rel, err)
+		return fmt.Errorf("%s in the old private area: %w", show(rel), err)
 	}
 	inFile := os.NewFile(uintptr(in), rel)
 	defer inFile.Close()
@@ -260,7 +218,7 @@ func (c *copier) copyFile(sfd, dfd int, name, rel string, st *unix.Stat_t) error
 		}
 		return setTimes(out, st)
 	})
-	if err == nil && st.Nlink > 1 {
+	if err == nil && st.Nlink > 1 && !strings.Contains(rel, "…") { // a shortened path cannot be opened again
 		c.links[key] = rel
 	}
 	return err
@@ -274,7 +232,7 @@ func (c *copier) createAndReplace(dfd int, name, rel string, st *unix.Stat_t, mk
 	tmp := tempName()
 	if err := mk(tmp); err != nil {
 		unix.Unlinkat(dfd, tmp, 0)
-		return fmt.Errorf("/%s in the new private area: %w", rel, err)
+		return fmt.Errorf("%s in the new private area: %w", show(rel), err)
 	}
 	if st != nil {
 		err := unix.Fchownat(dfd, tmp, int(st.Uid), int(st.Gid), unix.AT_SYMLINK_NOFOLLOW)
@@ -283,7 +241,7 @@ func (c *copier) createAndReplace(dfd int, name, rel string, st *unix.Stat_t, mk
 		}
 		if err != nil {
 			unix.Unlinkat(dfd, tmp, 0)
-			return fmt.Errorf("/%s in the new private area: %w", rel, err)
+			return fmt.Errorf("%s in the new private area: %w", show(rel), err)
 		}
 	}
 	err := unix.Renameat(dfd, tmp, dfd, name)
@@ -296,7 +254,7 @@ func (c *copier) createAndReplace(dfd int, name, rel string, st *unix.Stat_t, mk
 	}
 	if err != nil {
 		unix.Unlinkat(dfd, tmp, 0)
-		return fmt.Errorf("/%s in the new private area: %w", rel, err)
+		return fmt.Errorf("%s in the new private area: %w", show(rel), err)
 	}
 	return nil
 }
