@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/reinstall-dev/reinstall/internal/vz"
 )
 
 // Native is the built-in runtime: Linux namespaces, a monitor process per
@@ -86,7 +88,7 @@ func (n *Native) launchMonitor(ctx context.Context, s Spec, lock *ctLock) error 
 	if err != nil {
 		return err
 	}
-	log, err := os.OpenFile(logPath(n.runDir, s.CTID), os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_APPEND, 0o600)
+	log, err := vz.OpenStateFile(logPath(n.runDir, s.CTID), os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_APPEND, 0o600)
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/reinstall-dev/reinstall/internal/vz"
 )
 
 // initKind is what the container's init is, as far as stopping it goes.
@@ -136,7 +138,7 @@ func WithStopNote(ctx context.Context, note StopNote) context.Context {
 // noteStop writes a line into the console log and to the context's StopNote.
 func (n *Native) noteStop(ctx context.Context, ctid int, level, format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
-	if f, err := os.OpenFile(logPath(n.runDir, ctid), os.O_WRONLY|os.O_APPEND, 0); err == nil {
+	if f, err := vz.OpenStateFile(logPath(n.runDir, ctid), os.O_WRONLY|os.O_APPEND, 0); err == nil {
 		fmt.Fprintf(f, "%s reinstall: %s\n", time.Now().Format(time.RFC3339), msg)
 		f.Close()
 	}

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/reinstall-dev/reinstall/internal/vz"
 )
 
 // ctState is <runDir>/<CTID>.json, written by the monitor once the init runs
@@ -47,7 +49,7 @@ func logPath(runDir string, ctid int) string {
 // readState returns the state file of ctid; an error wraps fs.ErrNotExist
 // when there is none.
 func readState(runDir string, ctid int) (*ctState, error) {
-	data, err := os.ReadFile(statePath(runDir, ctid))
+	data, err := vz.ReadStateFile(statePath(runDir, ctid)) // a FIFO is refused, never waited on
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +125,7 @@ type ctLock struct{ f *os.File }
 
 // tryLock takes the lock without waiting; ok is false if someone holds it.
 func tryLock(runDir string, ctid int) (l *ctLock, ok bool, err error) {
-	f, err := os.OpenFile(lockPath(runDir, ctid), os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := vz.OpenStateFile(lockPath(runDir, ctid), os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, false, err
 	}
