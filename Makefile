@@ -4,7 +4,7 @@ BIN     := bin/reinstall
 # Every Go module of the repository (./... stops at a module boundary).
 MODULES := . plugin-sdk examples/plugins/license-installer
 
-.PHONY: all build test lint demo proto bench fuzz clean man install uninstall deb
+.PHONY: all build test lint demo demo-host proto bench fuzz clean man install uninstall deb
 
 # Installation layout. DESTDIR stages the tree (packaging). The plugin
 # directory is where the binary looks (pipeline.PluginDirs), whatever PREFIX.
@@ -43,6 +43,12 @@ lint:
 
 demo:
 	bash scripts/demo.sh
+
+# demo-host leaves a ready demo host (container "web" running) under
+# DEMO_ROOT to play with; it prints what to try.
+DEMO_ROOT ?= /var/tmp/reinstall-demo
+demo-host:
+	bash scripts/demo-host.sh $(DEMO_ROOT)
 
 proto:
 	bash plugin-sdk/proto/generate.sh

@@ -24,9 +24,12 @@ func newCTCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "ct",
 		Short: "Create, start, stop and enter containers (through the runtime --runtime selects)",
+		Args:  cobra.ArbitraryArgs,
+		RunE:  unknownCTCommand,
 	}
 	cmd.AddCommand(newCTCreateCommand(g), newCTStartCommand(g), newCTStopCommand(g),
-		newCTStatusCommand(g), newCTExecCommand(g), newCTListCommand(g))
+		newCTStatusCommand(g), newCTExecCommand(g), newCTEnterCommand(g), newCTListCommand(g),
+		newCTDestroyCommand(g))
 	return cmd
 }
 
@@ -129,7 +132,14 @@ func createContainer(ctx context.Context, g *globals, arg, ostemplate, hostname,
 		}
 	}
 	tmpl, err := h.FindTemplate(ostemplate)
+	if errors.Is(err, vz.ErrTemplateNotFound) {
+		return fmt.Errorf("%w; put the OS template's tarball there (make demo-host builds a host with a busybox one)", err)
+	}
 	if err != nil {
+		return err
+	}
+	// A fresh host (a new --root) has none of vz's directories yet.
+	if err := os.MkdirAll(filepath.Dir(h.ConfigPath(ctid)), 0o755); err != nil {
 		return err
 	}
 	lock, err := h.Lock(ctid, "creating")
