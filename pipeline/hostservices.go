@@ -27,7 +27,7 @@ type services struct{ r *run }
 var _ pluginhost.Services = (*services)(nil)
 
 // Journal records a sub-step of the calling stage, fsynced before it returns.
-func (s *services) Journal(ctx context.Context, step, phase string, data map[string]string) error {
+func (s *services) Journal(ctx context.Context, step string, phase sdk.Phase, data map[string]string) error {
 	cur, err := s.r.caller(ctx)
 	if err != nil {
 		return fmt.Errorf("journal: %w", err)
@@ -36,7 +36,7 @@ func (s *services) Journal(ctx context.Context, step, phase string, data map[str
 		return fmt.Errorf("journal: phase %q is neither begin nor done", phase)
 	}
 	entry := sdk.JournalEntry{Stage: cur.stage.Name, Step: step, Phase: phase, Data: data}
-	if err := s.r.journal.Append(journal.Record{Type: journal.RecordStep, Stage: cur.stage.Name, Kind: cur.stage.Kind, Step: step, Phase: phase, Data: data}); err != nil {
+	if err := s.r.journal.Append(journal.Record{Type: journal.RecordStep, Stage: cur.stage.Name, Kind: cur.stage.Kind, Step: step, Phase: string(phase), Data: data}); err != nil {
 		return err
 	}
 	cur.entries = append(cur.entries, entry)
@@ -91,15 +91,15 @@ func (s *services) Stop(ctx context.Context) error {
 	}
 	stage := cur.stage.Name
 	ctx = runtime.WithStopNote(ctx, func(level, msg string) {
-		s.r.forward(stage, pluginhost.Event{Log: &pluginhost.LogLine{Level: level, Message: msg}})
+		s.r.forward(stage, pluginhost.Event{Log: &pluginhost.LogLine{Level: sdk.Level(level), Message: msg}})
 	})
 	return s.r.o.Runtime.Stop(ctx, s.r.ctid, s.r.o.StopGrace)
 }
 
 // Status reports running or stopped.
-func (s *services) Status(ctx context.Context) (string, error) {
+func (s *services) Status(ctx context.Context) (sdk.State, error) {
 	st, err := s.r.o.Runtime.Status(ctx, s.r.ctid)
-	return string(st), err
+	return sdk.State(st), err
 }
 
 // ListeningPorts lists the TCP ports listening in the container's network
@@ -154,7 +154,7 @@ func (r *run) forward(stage string, ev pluginhost.Event) {
 	}
 	switch {
 	case ev.Log != nil:
-		line := Event{Type: EventStageLog, Stage: stage, Kind: kind, Plugin: plugin, Level: stageLogLevel(ev.Log.Level), Message: strings.TrimRight(ev.Log.Message, "\n")}
+		line := Event{Type: EventStageLog, Stage: stage, Kind: kind, Plugin: plugin, Level: stageLogLevel(string(ev.Log.Level)), Message: strings.TrimRight(ev.Log.Message, "\n")}
 		if r.outputCaps.admit(line) {
 			r.emit(line)
 		}

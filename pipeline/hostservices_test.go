@@ -29,7 +29,7 @@ func TestStageLogLevelIsNormalized(t *testing.T) {
 	} {
 		var got []Event
 		r := &run{pipeline: &Pipeline{}, o: Options{Events: func(ev Event) { got = append(got, ev) }}}
-		r.forward("hook", pluginhost.Event{Log: &sdk.LogLine{Level: tc.sent, Message: "a line"}})
+		r.forward("hook", pluginhost.Event{Log: &sdk.LogLine{Level: sdk.Level(tc.sent), Message: "a line"}})
 		if len(got) != 1 {
 			t.Fatalf("level %q: %d events, want one", tc.sent, len(got))
 		}

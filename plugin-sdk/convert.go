@@ -143,7 +143,7 @@ func runContextFromProto(rc *stagev1.RunContext) RunContext {
 func journalToProto(entries []JournalEntry) []*stagev1.JournalEntry {
 	var out []*stagev1.JournalEntry
 	for _, e := range entries {
-		out = append(out, &stagev1.JournalEntry{Stage: e.Stage, Step: e.Step, Phase: e.Phase, Data: entriesToProto(e.Data)})
+		out = append(out, &stagev1.JournalEntry{Stage: e.Stage, Step: e.Step, Phase: string(e.Phase), Data: entriesToProto(e.Data)})
 	}
 	return out
 }
@@ -151,7 +151,7 @@ func journalToProto(entries []JournalEntry) []*stagev1.JournalEntry {
 func journalFromProto(entries []*stagev1.JournalEntry) []JournalEntry {
 	var out []JournalEntry
 	for _, e := range entries {
-		out = append(out, JournalEntry{Stage: e.GetStage(), Step: e.GetStep(), Phase: e.GetPhase(), Data: entriesFromProto(e.GetData())})
+		out = append(out, JournalEntry{Stage: e.GetStage(), Step: e.GetStep(), Phase: Phase(e.GetPhase()), Data: entriesFromProto(e.GetData())})
 	}
 	return out
 }

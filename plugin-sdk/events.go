@@ -12,7 +12,7 @@ type Event struct {
 
 // LogLine is a stage's message to the operator.
 type LogLine struct {
-	Level   string // trace, debug, info, warn, error
+	Level   Level
 	Message string
 }
 
@@ -26,17 +26,20 @@ type Progress struct {
 	Files int64
 }
 
-// Log levels for UI.Log.
+// Level is the level of a stage's message to the operator (UI.Log).
+type Level string
+
+// The levels, lowest first.
 const (
-	LevelTrace = "trace"
-	LevelDebug = "debug"
-	LevelInfo  = "info"
-	LevelWarn  = "warn"
-	LevelError = "error"
+	LevelTrace Level = "trace"
+	LevelDebug Level = "debug"
+	LevelInfo  Level = "info"
+	LevelWarn  Level = "warn"
+	LevelError Level = "error"
 )
 
-func logEvent(level, msg string) *stagev1.Event {
-	return &stagev1.Event{Event: &stagev1.Event_Log{Log: &stagev1.Log{Level: level, Message: wire(msg)}}}
+func logEvent(level Level, msg string) *stagev1.Event {
+	return &stagev1.Event{Event: &stagev1.Event_Log{Log: &stagev1.Log{Level: string(level), Message: wire(msg)}}}
 }
 
 func progressEvent(p Progress) *stagev1.Event {
@@ -49,7 +52,7 @@ func progressEvent(p Progress) *stagev1.Event {
 func eventFromProto(stage string, ev *stagev1.Event) (Event, bool) {
 	switch e := ev.GetEvent().(type) {
 	case *stagev1.Event_Log:
-		return Event{Stage: stage, Log: &LogLine{Level: e.Log.GetLevel(), Message: string(e.Log.GetMessage())}}, true
+		return Event{Stage: stage, Log: &LogLine{Level: Level(e.Log.GetLevel()), Message: string(e.Log.GetMessage())}}, true
 	case *stagev1.Event_Progress:
 		p := e.Progress
 		return Event{Stage: stage, Progress: &Progress{

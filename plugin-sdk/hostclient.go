@@ -69,11 +69,11 @@ type hostClient struct {
 
 var _ Host = (*hostClient)(nil)
 
-func (h *hostClient) Journal(ctx context.Context, step, phase string, data map[string]string) error {
+func (h *hostClient) Journal(ctx context.Context, step string, phase Phase, data map[string]string) error {
 	if h.err != nil {
 		return h.err
 	}
-	_, err := h.c.Journal(withStageToken(ctx, h.token), &stagev1.JournalEntry{Stage: h.stage, Step: step, Phase: phase, Data: entriesToProto(data)})
+	_, err := h.c.Journal(withStageToken(ctx, h.token), &stagev1.JournalEntry{Stage: h.stage, Step: step, Phase: string(phase), Data: entriesToProto(data)})
 	return fromStatus("journal", err)
 }
 
@@ -123,7 +123,7 @@ func (h *hostClient) Stop(ctx context.Context) error {
 	return fromStatus("stop container", err)
 }
 
-func (h *hostClient) Status(ctx context.Context) (string, error) {
+func (h *hostClient) Status(ctx context.Context) (State, error) {
 	if h.err != nil {
 		return "", h.err
 	}
@@ -131,7 +131,7 @@ func (h *hostClient) Status(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fromStatus("container status", err)
 	}
-	return resp.GetState(), nil
+	return State(resp.GetState()), nil
 }
 
 func (h *hostClient) Secret(ctx context.Context, name string) (string, error) {

@@ -30,7 +30,7 @@ type hostServer struct {
 }
 
 func (s *hostServer) Journal(ctx context.Context, e *stagev1.JournalEntry) (*stagev1.Empty, error) {
-	return &stagev1.Empty{}, toStatus(s.h.Journal(ctx, e.GetStep(), e.GetPhase(), entriesFromProto(e.GetData())))
+	return &stagev1.Empty{}, toStatus(s.h.Journal(ctx, e.GetStep(), Phase(e.GetPhase()), entriesFromProto(e.GetData())))
 }
 
 func (s *hostServer) ReadFile(ctx context.Context, req *stagev1.ReadFileRequest) (*stagev1.ReadFileResponse, error) {
@@ -67,7 +67,7 @@ func (s *hostServer) ContainerStatus(ctx context.Context, _ *stagev1.ContainerRe
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	return &stagev1.ContainerStatusResponse{State: state}, nil
+	return &stagev1.ContainerStatusResponse{State: string(state)}, nil
 }
 
 func (s *hostServer) Emit(ctx context.Context, ev *stagev1.Event) (*stagev1.Empty, error) {

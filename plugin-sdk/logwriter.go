@@ -21,14 +21,14 @@ const TruncatedMark = " …[line truncated]"
 // character boundary) and marked with TruncatedMark; the rest of it, up to
 // the next newline, is dropped. The writer so holds at most MaxLogLine
 // bytes, however long a line a command writes.
-func LogWriter(ui UI, level string) io.WriteCloser {
+func LogWriter(ui UI, level Level) io.WriteCloser {
 	return &logWriter{ui: ui, level: level}
 }
 
 type logWriter struct {
 	mu    sync.Mutex
 	ui    UI
-	level string
+	level Level
 	buf   []byte
 	// dropping is set while the rest of a truncated line is dropped.
 	dropping bool

@@ -10,7 +10,7 @@ import (
 // logLines is a UI that records the lines logged to it.
 type logLines struct{ lines []string }
 
-func (u *logLines) Log(level, msg string)                 { u.lines = append(u.lines, level+" "+msg) }
+func (u *logLines) Log(level Level, msg string)           { u.lines = append(u.lines, string(level)+" "+msg) }
 func (u *logLines) Progress(string, int64, int64, string) {}
 func (u *logLines) Report(Progress)                       {}
 

@@ -167,7 +167,7 @@ func newStreamUI(send func(*stagev1.Event) error, host *hostClient, logger hclog
 	return &streamUI{send: send, host: host, logger: logger}
 }
 
-func (u *streamUI) Log(level, msg string) { u.emit(logEvent(level, msg)) }
+func (u *streamUI) Log(level Level, msg string) { u.emit(logEvent(level, msg)) }
 
 func (u *streamUI) Progress(msg string, done, total int64, unit string) {
 	u.emit(progressEvent(Progress{Message: msg, Done: done, Total: total, Unit: unit}))

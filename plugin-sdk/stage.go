@@ -129,20 +129,32 @@ type Options struct {
 type JournalEntry struct {
 	Stage string
 	Step  string
-	Phase string // "begin" or "done"
+	Phase Phase
 	Data  map[string]string
 }
 
-// Journal phases.
+// Phase is where a journaled sub-step stands.
+type Phase string
+
+// The phases: a sub-step is journaled begun before it is done, and done after.
 const (
-	PhaseBegin = "begin"
-	PhaseDone  = "done"
+	PhaseBegin Phase = "begin"
+	PhaseDone  Phase = "done"
+)
+
+// State is the container's state as Host.Status reports it.
+type State string
+
+// The container's states.
+const (
+	StateRunning State = "running"
+	StateStopped State = "stopped"
 )
 
 // Host is the set of services the host offers a running stage.
 type Host interface {
 	// Journal records a sub-step; the host fsyncs it before returning.
-	Journal(ctx context.Context, step, phase string, data map[string]string) error
+	Journal(ctx context.Context, step string, phase Phase, data map[string]string) error
 	// Exec runs a command inside the running container.
 	Exec(ctx context.Context, req ExecRequest) (exitCode int, err error)
 	// ReadFile and WriteFile are confined to the new private area; path is
@@ -154,7 +166,7 @@ type Host interface {
 	Probe(ctx context.Context, path string) (Probe, error)
 	Start(ctx context.Context) error
 	Stop(ctx context.Context) error
-	Status(ctx context.Context) (string, error)
+	Status(ctx context.Context) (State, error)
 	// Secret returns the value of a sensitive attribute of the running
 	// stage: sensitive values are never in Config (they are null there).
 	// During a rollback made by `reinstall recover` it returns "" (the host
@@ -187,7 +199,7 @@ type Probe struct {
 
 // UI reports to the operator; lines are tagged with the stage's name.
 type UI interface {
-	Log(level, msg string)
+	Log(level Level, msg string)
 	// Progress reports one counter: done of total (0 = unknown) in unit.
 	Progress(msg string, done, total int64, unit string)
 	// Report reports a full progress record, e.g. bytes and files at once.

@@ -31,7 +31,7 @@ type fakeServices struct {
 
 func newFakeServices() *fakeServices { return &fakeServices{files: map[string][]byte{}} }
 
-func (s *fakeServices) Journal(_ context.Context, step, phase string, data map[string]string) error {
+func (s *fakeServices) Journal(_ context.Context, step string, phase sdk.Phase, data map[string]string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.journal = append(s.journal, sdk.JournalEntry{Step: step, Phase: phase, Data: data})
@@ -67,7 +67,7 @@ func (s *fakeServices) WriteFile(_ context.Context, path string, data []byte, _ 
 func (s *fakeServices) Probe(context.Context, string) (sdk.Probe, error) { return sdk.Probe{}, nil }
 func (s *fakeServices) Start(context.Context) error                      { return nil }
 func (s *fakeServices) Stop(context.Context) error                       { return nil }
-func (s *fakeServices) Status(context.Context) (string, error)           { return "running", nil }
+func (s *fakeServices) Status(context.Context) (sdk.State, error)        { return sdk.StateRunning, nil }
 func (s *fakeServices) Secret(_ context.Context, name string) (string, error) {
 	return "secret-" + name, nil
 }

@@ -129,7 +129,7 @@ func services(ctx context.Context, req *sdk.RunRequest) (*sdk.Result, error) {
 	req.UI.Log(sdk.LevelInfo, "done with "+req.Context.StageName)
 	return &sdk.Result{Outputs: map[string]string{
 		"exit": fmt.Sprint(code), "stdout": stdout.String(), "stderr": stderr.String(),
-		"read": string(data), "state": state, "secret": secret,
+		"read": string(data), "state": string(state), "secret": secret,
 	}, Reprovision: true}, nil
 }
 

@@ -313,5 +313,5 @@ func syncDir(dir string) error {
 
 // StepEntry is a step record as the plugin that journaled it sees it.
 func StepEntry(rec Record) sdk.JournalEntry {
-	return sdk.JournalEntry{Stage: rec.Stage, Step: rec.Step, Phase: rec.Phase, Data: rec.Data}
+	return sdk.JournalEntry{Stage: rec.Stage, Step: rec.Step, Phase: sdk.Phase(rec.Phase), Data: rec.Data}
 }

@@ -23,7 +23,7 @@ func TestJournalKeepsEveryByte(t *testing.T) {
 	}
 	var want []Record
 	for i, s := range texts {
-		r := Record{Type: RecordStep, Stage: "copy", Step: s, Phase: sdk.PhaseBegin, Data: map[string]string{s: s, "path": "/home/" + s}}
+		r := Record{Type: RecordStep, Stage: "copy", Step: s, Phase: string(sdk.PhaseBegin), Data: map[string]string{s: s, "path": "/home/" + s}}
 		if i == 0 {
 			r = Record{Type: RecordRun, Header: &Header{Format: Format, Context: sdk.RunContext{
 				Private: "/vz/private/" + s, Hostname: s, Config: map[string]string{"DESCRIPTION": s},

@@ -33,7 +33,7 @@ type FakeHost struct {
 	// flag that Start sets and Stop clears; Status reports it).
 	StartFunc  func(ctx context.Context) error
 	StopFunc   func(ctx context.Context) error
-	StatusFunc func(ctx context.Context) (string, error)
+	StatusFunc func(ctx context.Context) (sdk.State, error)
 	// SecretFunc answers Secret (default: the values given to SetSecret).
 	SecretFunc func(ctx context.Context, name string) (string, error)
 	// ListeningPortsFunc answers ListeningPorts (default: the ports given
@@ -136,7 +136,7 @@ func (h *FakeHost) Running() bool {
 	return h.running
 }
 
-func (h *FakeHost) Journal(ctx context.Context, step, phase string, data map[string]string) error {
+func (h *FakeHost) Journal(ctx context.Context, step string, phase sdk.Phase, data map[string]string) error {
 	h.mu.Lock()
 	e := sdk.JournalEntry{Stage: h.stage, Step: step, Phase: phase, Data: data}
 	h.journal = append(h.journal, e)
@@ -230,7 +230,7 @@ func (h *FakeHost) Stop(ctx context.Context) error {
 	return nil
 }
 
-func (h *FakeHost) Status(ctx context.Context) (string, error) {
+func (h *FakeHost) Status(ctx context.Context) (sdk.State, error) {
 	if h.StatusFunc != nil {
 		return h.StatusFunc(ctx)
 	}

@@ -21,10 +21,10 @@ type recordingUI struct {
 	lines []string
 }
 
-func (u *recordingUI) Log(level, msg string) {
+func (u *recordingUI) Log(level sdk.Level, msg string) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	u.lines = append(u.lines, level+": "+msg)
+	u.lines = append(u.lines, string(level)+": "+msg)
 }
 func (u *recordingUI) Progress(string, int64, int64, string) {}
 func (u *recordingUI) Report(sdk.Progress)                   {}

@@ -54,7 +54,7 @@ func (h *execCountingHost) Exec(context.Context, sdk.ExecRequest) (int, error) {
 	h.execs++
 	return 0, nil
 }
-func (h *execCountingHost) Journal(context.Context, string, string, map[string]string) error {
+func (h *execCountingHost) Journal(context.Context, string, sdk.Phase, map[string]string) error {
 	return nil
 }
 func (h *execCountingHost) Probe(context.Context, string) (sdk.Probe, error) {
@@ -63,7 +63,7 @@ func (h *execCountingHost) Probe(context.Context, string) (sdk.Probe, error) {
 
 type nopUI struct{}
 
-func (nopUI) Log(string, string)                    {}
+func (nopUI) Log(sdk.Level, string)                 {}
 func (nopUI) Progress(string, int64, int64, string) {}
 func (nopUI) Report(sdk.Progress)                   {}
 

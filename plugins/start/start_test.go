@@ -27,7 +27,7 @@ func TestStartAndRollback(t *testing.T) {
 	}
 	var steps []string
 	for _, e := range c.Host.JournalEntries() {
-		steps = append(steps, e.Step+"/"+e.Phase)
+		steps = append(steps, e.Step+"/"+string(e.Phase))
 	}
 	if d := cmp.Diff([]string{"start/begin", "start/done"}, steps); d != "" {
 		t.Errorf("journal (-want +got):\n%s", d)

@@ -22,7 +22,7 @@ const (
 
 type nopUI struct{ logs []string }
 
-func (u *nopUI) Log(_, msg string)                   { u.logs = append(u.logs, msg) }
+func (u *nopUI) Log(_ sdk.Level, msg string)         { u.logs = append(u.logs, msg) }
 func (*nopUI) Progress(string, int64, int64, string) {}
 func (*nopUI) Report(sdk.Progress)                   {}
 

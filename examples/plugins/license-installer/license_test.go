@@ -71,7 +71,7 @@ func TestRunInstallsKeyAndActivates(t *testing.T) {
 	}
 	var steps []string
 	for _, e := range c.Host.JournalEntries() {
-		steps = append(steps, e.Step+":"+e.Phase)
+		steps = append(steps, e.Step+":"+string(e.Phase))
 	}
 	if d := cmp.Diff([]string{"write-key:begin", "write-key:done", "activate:begin", "activate:done"}, steps); d != "" {
 		t.Errorf("journal (-want +got):\n%s", d)
