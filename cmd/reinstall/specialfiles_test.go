@@ -216,3 +216,23 @@ func TestCtCommandsRefuseUnfinishedReinstall(t *testing.T) {
 	}
 	h.mustCLI("ct", "stop", "101")
 }
+
+// A FIFO at vps.configure (custom mode) fails its stage at once, naming
+// it, and the run rolls back: nothing waits on it.
+func TestFifoConfigureScriptRollsBack(t *testing.T) {
+	t.Parallel()
+	h := newTestHost(t)
+	h.createCT()
+	h.writeScript("vps.reinstall", "#!/bin/sh\nexit 0\n", 0o755)
+	p := h.Path("etc/vz/conf/vps.configure")
+	if err := unix.Mkfifo(p, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	before := h.tree("")
+	r := h.runBounded(t, "101")
+	if r.code != 1 || !strings.Contains(r.lastLine(), p+" is a FIFO") {
+		t.Fatalf("exit %d, want 1 naming the FIFO\n%s", r.code, r.stderr)
+	}
+	assertTree(t, "the private area", before, h.tree(""))
+	h.assertClean()
+}

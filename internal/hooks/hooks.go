@@ -190,7 +190,8 @@ func readHead(h Hook, root, area string, limit int64) (data []byte, size int64, 
 	if h.Origin == OriginContainer {
 		f, err = openContainerFile(area, filepath.Join(Dir, h.Name))
 	} else {
-		f, err = os.Open(filepath.Join(hostPath(root, Dir), h.Name))
+		// O_NONBLOCK: a FIFO is refused below, never waited on.
+		f, err = os.OpenFile(filepath.Join(hostPath(root, Dir), h.Name), os.O_RDONLY|unix.O_NONBLOCK, 0)
 	}
 	if err != nil {
 		return nil, 0, err

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/reinstall-dev/reinstall/internal/vz"
 	sdk "github.com/reinstall-dev/reinstall/plugin-sdk"
 )
 
@@ -32,7 +33,7 @@ func (configure) Run(ctx context.Context, req *sdk.RunRequest) (*sdk.Result, err
 	}
 	path := req.Context.HostPath(c.Script)
 	name := filepath.Base(path)
-	content, err := os.ReadFile(path)
+	content, err := vz.ReadConfigFile(path) // a FIFO is refused, never waited on
 	if errors.Is(err, os.ErrNotExist) {
 		return &sdk.Result{Outputs: map[string]string{"ran": "false"}}, nil
 	}
