@@ -12,7 +12,7 @@ require (
 	github.com/klauspost/compress v1.20.4
 	github.com/klauspost/pgzip v1.3.0
 	github.com/mattn/go-isatty v0.0.24
-	github.com/reinstall-dev/reinstall/plugin-sdk v0.0.0
+	github.com/reinstall-dev/reinstall/plugin-sdk v0.1.0
 	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3
 	github.com/spf13/cobra v1.10.2
 	github.com/spf13/pflag v1.0.9

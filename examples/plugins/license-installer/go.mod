@@ -4,7 +4,7 @@ go 1.26.0
 
 require (
 	github.com/google/go-cmp v0.7.0
-	github.com/reinstall-dev/reinstall/plugin-sdk v0.0.0
+	github.com/reinstall-dev/reinstall/plugin-sdk v0.1.0
 )
 
 require (
@@ -24,6 +24,7 @@ require (
 	google.golang.org/protobuf v1.36.12 // indirect
 )
 
-// Built against the plugin-sdk of this repository; a vendor's own module
-// requires a released plugin-sdk version instead.
+// Built against the plugin-sdk of this repository. A vendor's module needs
+// no replace: `go get github.com/reinstall-dev/reinstall/plugin-sdk@v0.1.0`
+// (the tag plugin-sdk/v0.1.0, sdk.SDKVersion) fetches the same code.
 replace github.com/reinstall-dev/reinstall/plugin-sdk => ../../../plugin-sdk

@@ -150,3 +150,16 @@ func TestConformance(t *testing.T) {
 		},
 	})
 }
+
+// TestRequiresTheSDKVersion: the example requires the plugin-sdk version it
+// is built with (sdk.SDKVersion), the one a vendor gets with go get.
+func TestRequiresTheSDKVersion(t *testing.T) {
+	data, err := os.ReadFile("go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "github.com/reinstall-dev/reinstall/plugin-sdk v" + sdk.SDKVersion + "\n"
+	if !strings.Contains(string(data), want) {
+		t.Errorf("go.mod does not require %q:\n%s", strings.TrimSpace(want), data)
+	}
+}
