@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make bench`: measures reinstall against baselines measured in the same run
-# (issue 8, P1–P5) on a temporary demo host, prints the table and writes it as
+# (issue 8, P1–P5; P6 on the real Debian 12 systemd template) on a temporary demo host, prints the table and writes it as
 # JSON to bin/bench.json. Arguments go to the benchmark program (e.g. -reps 3,
 # -only P2,P4, -old-large-mb 512; see `bin/reinstall-bench -h`).
 set -euo pipefail
@@ -20,6 +20,9 @@ if ((${#need[@]})); then
     { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${need[@]}"; }; } >/dev/null ||
     echo "could not install ${need[*]}: the clone measurement is skipped" >&2
 fi
+# P6 measures the real Debian template (built once, minutes, then cached).
+REINSTALL_DEBIAN_TEMPLATE=$(bash scripts/debian-template.sh)
+export REINSTALL_DEBIAN_TEMPLATE
 export PATH="/usr/local/go/bin:$PATH"
 make --no-print-directory build
 go build -o bin/reinstall-bench ./cmd/reinstall-bench

@@ -45,7 +45,7 @@ func parseOptions() options {
 	flag.StringVar(&o.Reinstall, "reinstall", "bin/reinstall", "the reinstall binary to measure")
 	flag.StringVar(&o.JSON, "json", "bin/bench.json", "write the table as JSON here")
 	flag.StringVar(&o.Workdir, "workdir", os.TempDir(), "where the temporary host is made (its file system is the one measured)")
-	flag.StringVar(&o.Only, "only", "", "comma-separated subset of P1,P2,P3,P4,P5")
+	flag.StringVar(&o.Only, "only", "", "comma-separated subset of P1,P2,P3,P4,P5,P6")
 	flag.IntVar(&o.Reps, "reps", 5, "repetitions of the quick measurements")
 	flag.IntVar(&o.HeavyReps, "heavy-reps", 3, "repetitions of the cold extractions of P2")
 	flag.IntVar(&o.TemplateMB, "template-mb", 150, "size of the large template, unpacked")
@@ -84,7 +84,7 @@ func main() {
 	scenarios := []struct {
 		id  string
 		run func() error
-	}{{"P3", b.benchOverhead}, {"P4", b.benchDowntime}, {"P5", b.benchParallel}, {"P2", b.benchProvision}, {"P1", b.benchOldData}}
+	}{{"P3", b.benchOverhead}, {"P4", b.benchDowntime}, {"P5", b.benchParallel}, {"P2", b.benchProvision}, {"P1", b.benchOldData}, {"P6", b.benchRealOS}}
 	for _, s := range scenarios {
 		if opts.Only != "" && !slices.Contains(strings.Split(opts.Only, ","), s.id) {
 			continue
@@ -162,6 +162,9 @@ func setup(opts options) (*bench, error) {
 	if !canDropCaches() {
 		logf("cannot drop the page cache here: P2 runs warm")
 		b.opts.Cold = false
+	}
+	if opts.Only == "P6" {
+		return b, nil // the real Debian template only: no large template to build
 	}
 	start := time.Now()
 	rootfs := filepath.Join(work, "large-rootfs")
