@@ -33,7 +33,11 @@ func stageSpec(plugin string, schema sdk.Schema) (hcldec.ObjectSpec, error) {
 		if diags.HasErrors() {
 			return nil, fmt.Errorf("plugin %s: attribute %q has an invalid type %q", plugin, a.Name, a.Type)
 		}
-		spec[a.Name] = &hcldec.AttrSpec{Name: a.Name, Type: ty, Required: a.Required}
+		attr, err := attributeSpec(a, ty)
+		if err != nil {
+			return nil, fmt.Errorf("plugin %s: attribute %q: %w", plugin, a.Name, err)
+		}
+		spec[a.Name] = attr
 	}
 	return spec, nil
 }

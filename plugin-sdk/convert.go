@@ -1,6 +1,7 @@
 package sdk
 
 import (
+	"encoding/json"
 	"strings"
 
 	"github.com/reinstall-dev/reinstall/plugin-sdk/proto/stagev1"
@@ -15,6 +16,7 @@ func schemaToProto(s Schema) *stagev1.Schema {
 	for _, a := range s.Attributes {
 		out.Attributes = append(out.Attributes, &stagev1.Attribute{
 			Name: a.Name, Type: a.Type, Required: a.Required, Sensitive: a.Sensitive, Description: a.Description,
+			DefaultJson: a.defaultJSON(), Enum: a.Enum, Whole: a.Whole,
 		})
 	}
 	for _, o := range s.Outputs {
@@ -28,6 +30,7 @@ func schemaFromProto(s *stagev1.Schema) Schema {
 	for _, a := range s.GetAttributes() {
 		out.Attributes = append(out.Attributes, Attribute{
 			Name: a.GetName(), Type: a.GetType(), Required: a.GetRequired(), Sensitive: a.GetSensitive(), Description: a.GetDescription(),
+			Default: rawDefault(a.GetDefaultJson()), Enum: a.GetEnum(), Whole: a.GetWhole(),
 		})
 	}
 	for _, o := range s.GetOutputs() {
@@ -174,4 +177,12 @@ func resultEvent(res *Result, err error) *stagev1.Event {
 
 func resultFromProto(r *stagev1.Result) *Result {
 	return &Result{Outputs: entriesFromProto(r.GetOutputs()), Reprovision: r.GetReprovision()}
+}
+
+// rawDefault keeps a default as the JSON it came as (nil: none).
+func rawDefault(b []byte) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return json.RawMessage(b)
 }

@@ -17,6 +17,8 @@ type structField struct {
 	required    bool
 	sensitive   bool
 	description string
+	// defaultTag and enumTag are the `default` and `enum` tags as written.
+	defaultTag, enumTag string
 }
 
 // structFields lists the attribute fields of struct type t, flattening
@@ -62,7 +64,7 @@ func structFields(t reflect.Type) ([]structField, error) {
 
 // parseField reads one field's tags; skip is true for fields that carry no attribute.
 func parseField(sf reflect.StructField, hclTag string, hasHCL bool) (f structField, skip bool, err error) {
-	f = structField{typ: sf.Type, description: sf.Tag.Get("description")}
+	f = structField{typ: sf.Type, description: sf.Tag.Get("description"), defaultTag: sf.Tag.Get("default"), enumTag: sf.Tag.Get("enum")}
 	if s, ok := sf.Tag.Lookup("sensitive"); ok {
 		if f.sensitive, err = strconv.ParseBool(s); err != nil {
 			return f, false, fmt.Errorf("sensitive tag %q is not a boolean", s)

@@ -1,14 +1,20 @@
 package sdk
 
 import (
+	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
+	"strconv"
+	"strings"
 )
 
 // SchemaFromStruct derives a stage schema from a configuration struct (or a
 // pointer to one). Each field tagged `hcl:"name"` is a required attribute,
 // `hcl:"name,optional"` an optional one; `sensitive:"true"` and
-// `description:"..."` tags fill the rest. Go types map to HCL types: string,
+// `description:"..."` tags fill the rest, `default:"..."` gives an optional
+// attribute its value when left out and `enum:"a,b,c"` lists the only values
+// a string may take. Integer fields are whole numbers: 1.5 is refused. Go types map to HCL types: string,
 // integers and floats (number), bool, slices (list) and string-keyed maps (map).
 // The same struct is what Config.Decode fills.
 func SchemaFromStruct(v any) (Schema, error) {
@@ -32,13 +38,18 @@ func SchemaFromStruct(v any) (Schema, error) {
 		if err != nil {
 			return Schema{}, fmt.Errorf("schema from %s: attribute %q: %w", t, f.name, err)
 		}
-		s.Attributes = append(s.Attributes, Attribute{
+		a := Attribute{
 			Name:        f.name,
 			Type:        typ,
 			Required:    f.required,
 			Sensitive:   f.sensitive,
 			Description: f.description,
-		})
+			Whole:       isWhole(f.typ),
+		}
+		if err := a.fromTags(f.typ, f.defaultTag, f.enumTag); err != nil {
+			return Schema{}, fmt.Errorf("schema from %s: attribute %q: %w", t, f.name, err)
+		}
+		s.Attributes = append(s.Attributes, a)
 	}
 	return s, nil
 }
@@ -61,4 +72,69 @@ func (s Schema) Attribute(name string) (Attribute, bool) {
 		}
 	}
 	return Attribute{}, false
+}
+
+// fromTags reads the default and enum tags of a field of type t.
+func (a *Attribute) fromTags(t reflect.Type, def, enum string) error {
+	if enum != "" {
+		if t.Kind() != reflect.String {
+			return fmt.Errorf("an enum is for string attributes, not %s", t)
+		}
+		a.Enum = strings.Split(enum, ",")
+	}
+	if def == "" {
+		return nil
+	}
+	if a.Required {
+		return fmt.Errorf("a required attribute has no default")
+	}
+	switch t.Kind() {
+	case reflect.String:
+		if len(a.Enum) > 0 && !slices.Contains(a.Enum, def) {
+			return fmt.Errorf("default %q is not one of %s", def, strings.Join(a.Enum, ", "))
+		}
+		a.Default = def
+	case reflect.Bool:
+		b, err := strconv.ParseBool(def)
+		if err != nil {
+			return fmt.Errorf("default %q is not a boolean", def)
+		}
+		a.Default = b
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		n, err := strconv.ParseInt(def, 10, 64)
+		if err != nil {
+			return fmt.Errorf("default %q is not a whole number", def)
+		}
+		a.Default = n
+	case reflect.Float32, reflect.Float64:
+		n, err := strconv.ParseFloat(def, 64)
+		if err != nil {
+			return fmt.Errorf("default %q is not a number", def)
+		}
+		a.Default = n
+	default:
+		return fmt.Errorf("a default tag is for strings, numbers and booleans, not %s", t)
+	}
+	return nil
+}
+
+// isWhole reports whether t holds whole numbers only.
+func isWhole(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return true
+	}
+	return false
+}
+
+// defaultJSON is the attribute's default as JSON (nil: none).
+func (a Attribute) defaultJSON() []byte {
+	if a.Default == nil {
+		return nil
+	}
+	b, err := json.Marshal(a.Default)
+	if err != nil {
+		return nil
+	}
+	return b
 }

@@ -233,6 +233,13 @@ type Attribute struct {
 	// keeps them out of Config, the journal, logs and environments.
 	Sensitive   bool
 	Description string
+	// Default is an optional attribute's value when it is left out: a
+	// string, number or bool (or JSON of the attribute's type); nil: null.
+	Default any
+	// Enum lists the only values a string attribute may take.
+	Enum []string
+	// Whole: a number attribute takes whole numbers only.
+	Whole bool
 }
 
 // Diagnostic is a problem found by Validate.

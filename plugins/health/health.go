@@ -34,7 +34,7 @@ func Plugin() *sdk.Plugin {
 type config struct {
 	Command       []string `hcl:"command,optional" description:"a command (argv, no shell) run inside the container until it exits 0"`
 	TCP           []int    `hcl:"tcp,optional" description:"TCP ports that must be listening in the container's network namespace (read from the host)"`
-	Systemd       string   `hcl:"systemd,optional" description:"\"auto\": when the container's init is systemd, systemctl is-system-running must say running; \"off\" (the default): no check"`
+	Systemd       string   `hcl:"systemd,optional" enum:"auto,off" default:"off" description:"\"auto\": when the container's init is systemd, systemctl is-system-running must say running; \"off\" (the default): no check"`
 	AllowDegraded bool     `hcl:"allow_degraded,optional" description:"with systemd, accept degraded (a unit failed) as well as running, with a warning naming the failed units"`
 	Wait          string   `hcl:"wait,optional" description:"how long the checks are retried until they all pass, e.g. \"2m\" (default 1m)"`
 }

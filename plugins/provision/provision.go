@@ -22,7 +22,7 @@ type stage struct{}
 
 // config is a provision stage's body.
 type config struct {
-	Cache string `hcl:"cache,optional" description:"the unpacked template cache $TEMPLATE/cache/<name>.d: \"auto\" (default) clones it where the file system can reflink (btrfs, xfs) and extracts the archive elsewhere; \"always\" clones it everywhere (content copied in the kernel without reflinks); \"off\" always extracts"`
+	Cache string `hcl:"cache,optional" enum:"auto,always,off" default:"auto" description:"the unpacked template cache $TEMPLATE/cache/<name>.d: \"auto\" (default) clones it where the file system can reflink (btrfs, xfs) and extracts the archive elsewhere; \"always\" clones it everywhere (content copied in the kernel without reflinks); \"off\" always extracts"`
 }
 
 var schema = withOutputs(sdk.MustSchemaFromStruct(config{}))

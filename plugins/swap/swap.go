@@ -43,7 +43,7 @@ var outputs = []sdk.Output{
 
 // config is the stage's body.
 type config struct {
-	Mode string `hcl:"mode,optional" description:"the reinstall hook's mode, wired from its output (mode = try(stage.<hook>.mode, \"default\")): custom keeps the old area at /old even with --skipbackup; default (the default) parks it beside the new one then"`
+	Mode string `hcl:"mode,optional" enum:"custom,default" default:"default" description:"the reinstall hook's mode, wired from its output (mode = try(stage.<hook>.mode, \"default\")): custom keeps the old area at /old even with --skipbackup; default (the default) parks it beside the new one then"`
 }
 
 // Schema is the body's attributes and the outputs.

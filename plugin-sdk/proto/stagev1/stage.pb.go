@@ -455,10 +455,17 @@ type Attribute struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// An HCL type expression: string, number, bool, list(string), map(string).
-	Type          string `protobuf:"bytes,2,opt,name=type,proto3" json:"type,omitempty"`
-	Required      bool   `protobuf:"varint,3,opt,name=required,proto3" json:"required,omitempty"`
-	Sensitive     bool   `protobuf:"varint,4,opt,name=sensitive,proto3" json:"sensitive,omitempty"`
-	Description   string `protobuf:"bytes,5,opt,name=description,proto3" json:"description,omitempty"`
+	Type        string `protobuf:"bytes,2,opt,name=type,proto3" json:"type,omitempty"`
+	Required    bool   `protobuf:"varint,3,opt,name=required,proto3" json:"required,omitempty"`
+	Sensitive   bool   `protobuf:"varint,4,opt,name=sensitive,proto3" json:"sensitive,omitempty"`
+	Description string `protobuf:"bytes,5,opt,name=description,proto3" json:"description,omitempty"`
+	// The value of an optional attribute left out, as JSON of its type
+	// (empty: null).
+	DefaultJson []byte `protobuf:"bytes,6,opt,name=default_json,json=defaultJson,proto3" json:"default_json,omitempty"`
+	// The only values a string attribute may take (empty: any).
+	Enum []string `protobuf:"bytes,7,rep,name=enum,proto3" json:"enum,omitempty"`
+	// A number attribute must be a whole number.
+	Whole         bool `protobuf:"varint,8,opt,name=whole,proto3" json:"whole,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -526,6 +533,27 @@ func (x *Attribute) GetDescription() string {
 		return x.Description
 	}
 	return ""
+}
+
+func (x *Attribute) GetDefaultJson() []byte {
+	if x != nil {
+		return x.DefaultJson
+	}
+	return nil
+}
+
+func (x *Attribute) GetEnum() []string {
+	if x != nil {
+		return x.Enum
+	}
+	return nil
+}
+
+func (x *Attribute) GetWhole() bool {
+	if x != nil {
+		return x.Whole
+	}
+	return false
 }
 
 type Diagnostic struct {
@@ -2464,13 +2492,16 @@ const file_stagev1_stage_proto_rawDesc = "" +
 	"\x06Output\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04type\x18\x02 \x01(\tR\x04type\x12 \n" +
-	"\vdescription\x18\x03 \x01(\tR\vdescription\"\x8f\x01\n" +
+	"\vdescription\x18\x03 \x01(\tR\vdescription\"\xdc\x01\n" +
 	"\tAttribute\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04type\x18\x02 \x01(\tR\x04type\x12\x1a\n" +
 	"\brequired\x18\x03 \x01(\bR\brequired\x12\x1c\n" +
 	"\tsensitive\x18\x04 \x01(\bR\tsensitive\x12 \n" +
-	"\vdescription\x18\x05 \x01(\tR\vdescription\"\xce\x01\n" +
+	"\vdescription\x18\x05 \x01(\tR\vdescription\x12!\n" +
+	"\fdefault_json\x18\x06 \x01(\fR\vdefaultJson\x12\x12\n" +
+	"\x04enum\x18\a \x03(\tR\x04enum\x12\x14\n" +
+	"\x05whole\x18\b \x01(\bR\x05whole\"\xce\x01\n" +
 	"\n" +
 	"Diagnostic\x12C\n" +
 	"\bseverity\x18\x01 \x01(\x0e2'.reinstall.stage.v1.Diagnostic.SeverityR\bseverity\x12\x18\n" +
