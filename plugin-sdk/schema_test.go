@@ -35,7 +35,7 @@ func TestSchemaFromStruct(t *testing.T) {
 		{name: "every type", in: &full{}, want: Schema{Attributes: []Attribute{
 			{Name: "extra", Type: "string"},
 			{Name: "script", Type: "string", Required: true, Description: "Path of the script."},
-			{Name: "retries", Type: "number"},
+			{Name: "retries", Type: "number", Whole: true},
 			{Name: "ratio", Type: "number"},
 			{Name: "verbose", Type: "bool"},
 			{Name: "args", Type: "list(string)"},
@@ -45,7 +45,7 @@ func TestSchemaFromStruct(t *testing.T) {
 		}}},
 		{name: "value, not pointer", in: struct {
 			N uint8 `hcl:"n"`
-		}{}, want: Schema{Attributes: []Attribute{{Name: "n", Type: "number", Required: true}}}},
+		}{}, want: Schema{Attributes: []Attribute{{Name: "n", Type: "number", Required: true, Whole: true}}}},
 		{name: "empty struct", in: struct{}{}, want: Schema{}},
 		{name: "not a struct", in: 3, wantErr: "not a struct"},
 		{name: "nil", in: nil, wantErr: "not a struct"},
@@ -95,4 +95,44 @@ func TestMustSchemaFromStructPanics(t *testing.T) {
 		}
 	}()
 	MustSchemaFromStruct(3)
+}
+
+// TestSchemaTags: default and enum tags fill the attribute; a default on a
+// required attribute, outside the enum or of the wrong type, and an enum on
+// a non-string are errors of the struct.
+func TestSchemaTags(t *testing.T) {
+	s, err := SchemaFromStruct(struct {
+		Cache string `hcl:"cache,optional" enum:"auto,off" default:"auto"`
+		Tries int    `hcl:"tries,optional" default:"3"`
+		Quiet bool   `hcl:"quiet,optional" default:"true"`
+	}{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Attribute{
+		{Name: "cache", Type: "string", Default: "auto", Enum: []string{"auto", "off"}},
+		{Name: "tries", Type: "number", Default: int64(3), Whole: true},
+		{Name: "quiet", Type: "bool", Default: true},
+	}
+	if d := cmp.Diff(want, s.Attributes); d != "" {
+		t.Errorf("attributes (-want +got):\n%s", d)
+	}
+	for name, bad := range map[string]any{
+		"required with a default": struct {
+			A string `hcl:"a" default:"x"`
+		}{},
+		"default outside the enum": struct {
+			A string `hcl:"a,optional" enum:"x,y" default:"z"`
+		}{},
+		"default of the wrong type": struct {
+			A int `hcl:"a,optional" default:"many"`
+		}{},
+		"enum on a number": struct {
+			A int `hcl:"a,optional" enum:"1,2"`
+		}{},
+	} {
+		if _, err := SchemaFromStruct(bad); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
 }
