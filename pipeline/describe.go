@@ -2,6 +2,8 @@ package pipeline
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"slices"
 	"time"
 
@@ -53,4 +55,21 @@ func (r *run) describe(ctx context.Context, p *Pipeline, i int, cs *checkedStage
 	ps.Creates = append(ps.Creates, d.Creates...)
 	ps.Actions = append(ps.Actions, d.Actions...)
 	return nil
+}
+
+// placeFailure adds to a stage's failure where in the pipeline file the
+// attribute it names is set (the plugin's sdk.ErrorAt), as file:line:col.
+func placeFailure(s *Stage, err error) error {
+	var se *pluginhost.StageError
+	if !errors.As(err, &se) {
+		return err
+	}
+	for _, d := range se.Diagnostics {
+		if d.Attribute == "" {
+			continue
+		}
+		rng := attributeRange(s, d.Attribute)
+		return fmt.Errorf("%w (%s is set at %s:%d:%d)", err, d.Attribute, rng.Filename, rng.Start.Line, rng.Start.Column)
+	}
+	return err
 }

@@ -275,7 +275,7 @@ func (r *run) callRun(ctx context.Context, sr *stageRun) (*sdk.Result, error) {
 		case ctx.Err() == context.Canceled:
 			return nil, withReason(ReasonInterrupted, errors.New("interrupted (SIGINT or SIGTERM)"))
 		}
-		return nil, err
+		return nil, placeFailure(s, err)
 	}
 	return res, nil
 }

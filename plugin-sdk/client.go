@@ -111,6 +111,9 @@ func (c *StageClient) Validate(ctx context.Context, kind string, configJSON []by
 type Outcome struct {
 	Result  *Result
 	Failure string
+	// Diagnostics place a failure in the stage's configuration (an
+	// AttributeError's attribute path).
+	Diagnostics Diagnostics
 }
 
 // ErrNoResult is returned when a stream ends cleanly without its Result.
@@ -168,7 +171,7 @@ func receive(stream interface {
 		}
 		if r, ok := ev.GetEvent().(*stagev1.Event_Result); ok {
 			if msg := r.Result.GetError(); len(msg) > 0 {
-				return Outcome{Failure: string(msg)}, nil
+				return Outcome{Failure: string(msg), Diagnostics: diagnosticsFromProto(r.Result.GetDiagnostics())}, nil
 			}
 			return Outcome{Result: resultFromProto(r.Result)}, nil
 		}

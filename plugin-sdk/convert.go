@@ -2,6 +2,7 @@ package sdk
 
 import (
 	"encoding/json"
+	"errors"
 	"strings"
 
 	"github.com/reinstall-dev/reinstall/plugin-sdk/proto/stagev1"
@@ -171,6 +172,10 @@ func resultEvent(res *Result, err error) *stagev1.Event {
 			msg = "stage failed without a message"
 		}
 		r.Error = wire(msg)
+		var ae *AttributeError
+		if errors.As(err, &ae) {
+			r.Diagnostics = diagnosticsToProto(Diagnostics{{Summary: msg, Attribute: ae.Attribute}})
+		}
 	}
 	return &stagev1.Event{Event: &stagev1.Event_Result{Result: r}}
 }

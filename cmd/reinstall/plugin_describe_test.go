@@ -42,3 +42,20 @@ func TestPluginDescribesItself(t *testing.T) {
 		t.Errorf("a hang past the plugin's default timeout: exit %d, last line %q", r.code, r.lastLine())
 	}
 }
+
+// TestPluginFailureNamesTheAttribute: a stage that fails because of one of
+// its attributes (sdk.ErrorAt) has the operator's error say where in the
+// pipeline file that attribute is set.
+func TestPluginFailureNamesTheAttribute(t *testing.T) {
+	t.Parallel()
+	h := newTestHost(t)
+	h.createCT()
+	dir := h.Path("plugin-dir")
+	installPlugin(t, dir, "crashy", crashyWrapper("serve", newTag(t)), 0o755)
+	file := h.writePipelineFile("crashy.hcl", crashyPipeline("reinstall-hook", `    mode = "attr-fail"`))
+	r := h.cliEnv([]string{"REINSTALL_PLUGIN_DIR=" + dir}, "--pipeline", file, "101")
+	want := "reinstall: activate: mode: crashy: this mode always fails (mode is set at " + file + ":5:12)"
+	if r.code != 1 || !strings.HasPrefix(r.lastLine(), want) {
+		t.Errorf("exit %d, last line\n got %q\nwant %q...", r.code, r.lastLine(), want)
+	}
+}

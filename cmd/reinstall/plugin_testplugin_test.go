@@ -94,6 +94,8 @@ func (crashyStage) Run(ctx context.Context, req *sdk.RunRequest) (*sdk.Result, e
 	switch c.Mode {
 	case "ok":
 		return &sdk.Result{}, nil
+	case "attr-fail":
+		return nil, sdk.ErrorAt("mode", errors.New("crashy: this mode always fails"))
 	case "snapshot":
 		return &sdk.Result{}, snapshot(c.From, c.To)
 	case "bad-rollback", "bad-rollback-tmp":

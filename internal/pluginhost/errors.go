@@ -3,6 +3,8 @@ package pluginhost
 import (
 	"errors"
 	"fmt"
+
+	sdk "github.com/reinstall-dev/reinstall/plugin-sdk"
 )
 
 // ErrClosed is returned by calls on a Plugin after Close (or after a crash
@@ -14,6 +16,8 @@ type StageError struct {
 	Plugin string
 	Stage  string
 	Reason string
+	// Diagnostics place the failure in the stage's configuration.
+	Diagnostics sdk.Diagnostics
 }
 
 // Error is the plugin's reason alone; callers add the stage's name.

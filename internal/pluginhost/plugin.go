@@ -161,7 +161,7 @@ func (p *Plugin) stream(ctx context.Context, stage string, call func() (sdk.Outc
 		_ = p.Close()
 		return out, fmt.Errorf("plugin %s: stage %s stopped: %w", p.name, stage, ctxEnded(ctx))
 	case err == nil:
-		return out, &StageError{Plugin: p.name, Stage: stage, Reason: out.Failure}
+		return out, &StageError{Plugin: p.name, Stage: stage, Reason: out.Failure, Diagnostics: out.Diagnostics}
 	case p.crashed(err):
 		_ = p.Close() // also completes the stderr tail
 		p.logStderrTail(stage)

@@ -28,6 +28,8 @@ type Outcome struct {
 	Failure string
 	// Events are the log lines and progress of the stream, in order.
 	Events []sdk.Event
+	// Diagnostics place the failure in the configuration (sdk.ErrorAt).
+	Diagnostics sdk.Diagnostics
 }
 
 // Serve runs p in this process behind a real gRPC connection (go-plugin's
@@ -109,7 +111,7 @@ func (c *Client) Run(kind string, config any, rc sdk.RunContext) Outcome {
 	if err != nil {
 		c.t.Fatalf("Run(%s): %v", kind, err)
 	}
-	out.Result, out.Failure = res.Result, res.Failure
+	out.Result, out.Failure, out.Diagnostics = res.Result, res.Failure, res.Diagnostics
 	return out
 }
 

@@ -106,13 +106,14 @@ func (stage) Run(ctx context.Context, req *sdk.RunRequest) (*sdk.Result, error) 
 	// Modes are set exactly as they were, whatever the plugin's umask.
 	defer unix.Umask(unix.Umask(0))
 	matched := 0
-	for _, pattern := range c.Paths {
+	for i, pattern := range c.Paths {
+		at := fmt.Sprintf("paths[%d]", i) // a failure points at its pattern in the pipeline file
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		matches, err := cp.glob(pattern)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", pattern, err)
+			return nil, sdk.ErrorAt(at, fmt.Errorf("%s: %w", pattern, err))
 		}
 		for _, m := range cp.skipped {
 			req.UI.Log("warn", m)
@@ -127,7 +128,7 @@ func (stage) Run(ctx context.Context, req *sdk.RunRequest) (*sdk.Result, error) 
 				return nil, err
 			}
 			if err := cp.copyPath(rel); err != nil {
-				return nil, fmt.Errorf("copy /%s from the old private area: %w", rel, err)
+				return nil, sdk.ErrorAt(at, fmt.Errorf("copy /%s from the old private area: %w", rel, err))
 			}
 			if err := req.Host.Journal(ctx, "copy", sdk.PhaseDone, nil); err != nil {
 				return nil, err

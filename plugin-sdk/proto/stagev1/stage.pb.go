@@ -1658,7 +1658,10 @@ type Result struct {
 	// the provision stages before this one again (vps.reinstall exit 128).
 	Reprovision bool `protobuf:"varint,2,opt,name=reprovision,proto3" json:"reprovision,omitempty"`
 	// A non-empty error fails the stage with this reason.
-	Error         []byte `protobuf:"bytes,3,opt,name=error,proto3" json:"error,omitempty"`
+	Error []byte `protobuf:"bytes,3,opt,name=error,proto3" json:"error,omitempty"`
+	// With an error: where in the stage's configuration it lies (attribute
+	// paths), which the host maps to the pipeline file.
+	Diagnostics   []*Diagnostic `protobuf:"bytes,4,rep,name=diagnostics,proto3" json:"diagnostics,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1710,6 +1713,13 @@ func (x *Result) GetReprovision() bool {
 func (x *Result) GetError() []byte {
 	if x != nil {
 		return x.Error
+	}
+	return nil
+}
+
+func (x *Result) GetDiagnostics() []*Diagnostic {
+	if x != nil {
+		return x.Diagnostics
 	}
 	return nil
 }
@@ -2603,11 +2613,12 @@ const file_stagev1_stage_proto_rawDesc = "" +
 	"\x04done\x18\x02 \x01(\x03R\x04done\x12\x14\n" +
 	"\x05total\x18\x03 \x01(\x03R\x05total\x12\x12\n" +
 	"\x04unit\x18\x04 \x01(\tR\x04unit\x12\x14\n" +
-	"\x05files\x18\x05 \x01(\x03R\x05files\"u\n" +
+	"\x05files\x18\x05 \x01(\x03R\x05files\"\xb7\x01\n" +
 	"\x06Result\x123\n" +
 	"\aoutputs\x18\x01 \x03(\v2\x19.reinstall.stage.v1.EntryR\aoutputs\x12 \n" +
 	"\vreprovision\x18\x02 \x01(\bR\vreprovision\x12\x14\n" +
-	"\x05error\x18\x03 \x01(\fR\x05error\"}\n" +
+	"\x05error\x18\x03 \x01(\fR\x05error\x12@\n" +
+	"\vdiagnostics\x18\x04 \x03(\v2\x1e.reinstall.stage.v1.DiagnosticR\vdiagnostics\"}\n" +
 	"\fJournalEntry\x12\x14\n" +
 	"\x05stage\x18\x01 \x01(\tR\x05stage\x12\x12\n" +
 	"\x04step\x18\x02 \x01(\tR\x04step\x12\x14\n" +
@@ -2746,47 +2757,48 @@ var file_stagev1_stage_proto_depIdxs = []int32{
 	22, // 16: reinstall.stage.v1.Event.progress:type_name -> reinstall.stage.v1.Progress
 	23, // 17: reinstall.stage.v1.Event.result:type_name -> reinstall.stage.v1.Result
 	19, // 18: reinstall.stage.v1.Result.outputs:type_name -> reinstall.stage.v1.Entry
-	19, // 19: reinstall.stage.v1.JournalEntry.data:type_name -> reinstall.stage.v1.Entry
-	18, // 20: reinstall.stage.v1.RunContext.StageOutputsEntry.value:type_name -> reinstall.stage.v1.Outputs
-	2,  // 21: reinstall.stage.v1.Stage.GetInfo:input_type -> reinstall.stage.v1.GetInfoRequest
-	4,  // 22: reinstall.stage.v1.Stage.GetSchema:input_type -> reinstall.stage.v1.GetSchemaRequest
-	10, // 23: reinstall.stage.v1.Stage.Validate:input_type -> reinstall.stage.v1.ValidateRequest
-	14, // 24: reinstall.stage.v1.Stage.Run:input_type -> reinstall.stage.v1.RunRequest
-	15, // 25: reinstall.stage.v1.Stage.Rollback:input_type -> reinstall.stage.v1.RollbackRequest
-	12, // 26: reinstall.stage.v1.Stage.Describe:input_type -> reinstall.stage.v1.DescribeRequest
-	24, // 27: reinstall.stage.v1.HostServices.Journal:input_type -> reinstall.stage.v1.JournalEntry
-	25, // 28: reinstall.stage.v1.HostServices.Exec:input_type -> reinstall.stage.v1.ExecRequest
-	27, // 29: reinstall.stage.v1.HostServices.ReadFile:input_type -> reinstall.stage.v1.ReadFileRequest
-	29, // 30: reinstall.stage.v1.HostServices.WriteFile:input_type -> reinstall.stage.v1.WriteFileRequest
-	30, // 31: reinstall.stage.v1.HostServices.Probe:input_type -> reinstall.stage.v1.ProbeRequest
-	32, // 32: reinstall.stage.v1.HostServices.ContainerStart:input_type -> reinstall.stage.v1.ContainerRequest
-	32, // 33: reinstall.stage.v1.HostServices.ContainerStop:input_type -> reinstall.stage.v1.ContainerRequest
-	32, // 34: reinstall.stage.v1.HostServices.ContainerStatus:input_type -> reinstall.stage.v1.ContainerRequest
-	20, // 35: reinstall.stage.v1.HostServices.Emit:input_type -> reinstall.stage.v1.Event
-	34, // 36: reinstall.stage.v1.HostServices.GetSecret:input_type -> reinstall.stage.v1.GetSecretRequest
-	36, // 37: reinstall.stage.v1.HostServices.ListeningPorts:input_type -> reinstall.stage.v1.ListeningPortsRequest
-	3,  // 38: reinstall.stage.v1.Stage.GetInfo:output_type -> reinstall.stage.v1.GetInfoResponse
-	5,  // 39: reinstall.stage.v1.Stage.GetSchema:output_type -> reinstall.stage.v1.GetSchemaResponse
-	11, // 40: reinstall.stage.v1.Stage.Validate:output_type -> reinstall.stage.v1.ValidateResponse
-	20, // 41: reinstall.stage.v1.Stage.Run:output_type -> reinstall.stage.v1.Event
-	20, // 42: reinstall.stage.v1.Stage.Rollback:output_type -> reinstall.stage.v1.Event
-	13, // 43: reinstall.stage.v1.Stage.Describe:output_type -> reinstall.stage.v1.DescribeResponse
-	1,  // 44: reinstall.stage.v1.HostServices.Journal:output_type -> reinstall.stage.v1.Empty
-	26, // 45: reinstall.stage.v1.HostServices.Exec:output_type -> reinstall.stage.v1.ExecEvent
-	28, // 46: reinstall.stage.v1.HostServices.ReadFile:output_type -> reinstall.stage.v1.ReadFileResponse
-	1,  // 47: reinstall.stage.v1.HostServices.WriteFile:output_type -> reinstall.stage.v1.Empty
-	31, // 48: reinstall.stage.v1.HostServices.Probe:output_type -> reinstall.stage.v1.ProbeResponse
-	1,  // 49: reinstall.stage.v1.HostServices.ContainerStart:output_type -> reinstall.stage.v1.Empty
-	1,  // 50: reinstall.stage.v1.HostServices.ContainerStop:output_type -> reinstall.stage.v1.Empty
-	33, // 51: reinstall.stage.v1.HostServices.ContainerStatus:output_type -> reinstall.stage.v1.ContainerStatusResponse
-	1,  // 52: reinstall.stage.v1.HostServices.Emit:output_type -> reinstall.stage.v1.Empty
-	35, // 53: reinstall.stage.v1.HostServices.GetSecret:output_type -> reinstall.stage.v1.GetSecretResponse
-	37, // 54: reinstall.stage.v1.HostServices.ListeningPorts:output_type -> reinstall.stage.v1.ListeningPortsResponse
-	38, // [38:55] is the sub-list for method output_type
-	21, // [21:38] is the sub-list for method input_type
-	21, // [21:21] is the sub-list for extension type_name
-	21, // [21:21] is the sub-list for extension extendee
-	0,  // [0:21] is the sub-list for field type_name
+	9,  // 19: reinstall.stage.v1.Result.diagnostics:type_name -> reinstall.stage.v1.Diagnostic
+	19, // 20: reinstall.stage.v1.JournalEntry.data:type_name -> reinstall.stage.v1.Entry
+	18, // 21: reinstall.stage.v1.RunContext.StageOutputsEntry.value:type_name -> reinstall.stage.v1.Outputs
+	2,  // 22: reinstall.stage.v1.Stage.GetInfo:input_type -> reinstall.stage.v1.GetInfoRequest
+	4,  // 23: reinstall.stage.v1.Stage.GetSchema:input_type -> reinstall.stage.v1.GetSchemaRequest
+	10, // 24: reinstall.stage.v1.Stage.Validate:input_type -> reinstall.stage.v1.ValidateRequest
+	14, // 25: reinstall.stage.v1.Stage.Run:input_type -> reinstall.stage.v1.RunRequest
+	15, // 26: reinstall.stage.v1.Stage.Rollback:input_type -> reinstall.stage.v1.RollbackRequest
+	12, // 27: reinstall.stage.v1.Stage.Describe:input_type -> reinstall.stage.v1.DescribeRequest
+	24, // 28: reinstall.stage.v1.HostServices.Journal:input_type -> reinstall.stage.v1.JournalEntry
+	25, // 29: reinstall.stage.v1.HostServices.Exec:input_type -> reinstall.stage.v1.ExecRequest
+	27, // 30: reinstall.stage.v1.HostServices.ReadFile:input_type -> reinstall.stage.v1.ReadFileRequest
+	29, // 31: reinstall.stage.v1.HostServices.WriteFile:input_type -> reinstall.stage.v1.WriteFileRequest
+	30, // 32: reinstall.stage.v1.HostServices.Probe:input_type -> reinstall.stage.v1.ProbeRequest
+	32, // 33: reinstall.stage.v1.HostServices.ContainerStart:input_type -> reinstall.stage.v1.ContainerRequest
+	32, // 34: reinstall.stage.v1.HostServices.ContainerStop:input_type -> reinstall.stage.v1.ContainerRequest
+	32, // 35: reinstall.stage.v1.HostServices.ContainerStatus:input_type -> reinstall.stage.v1.ContainerRequest
+	20, // 36: reinstall.stage.v1.HostServices.Emit:input_type -> reinstall.stage.v1.Event
+	34, // 37: reinstall.stage.v1.HostServices.GetSecret:input_type -> reinstall.stage.v1.GetSecretRequest
+	36, // 38: reinstall.stage.v1.HostServices.ListeningPorts:input_type -> reinstall.stage.v1.ListeningPortsRequest
+	3,  // 39: reinstall.stage.v1.Stage.GetInfo:output_type -> reinstall.stage.v1.GetInfoResponse
+	5,  // 40: reinstall.stage.v1.Stage.GetSchema:output_type -> reinstall.stage.v1.GetSchemaResponse
+	11, // 41: reinstall.stage.v1.Stage.Validate:output_type -> reinstall.stage.v1.ValidateResponse
+	20, // 42: reinstall.stage.v1.Stage.Run:output_type -> reinstall.stage.v1.Event
+	20, // 43: reinstall.stage.v1.Stage.Rollback:output_type -> reinstall.stage.v1.Event
+	13, // 44: reinstall.stage.v1.Stage.Describe:output_type -> reinstall.stage.v1.DescribeResponse
+	1,  // 45: reinstall.stage.v1.HostServices.Journal:output_type -> reinstall.stage.v1.Empty
+	26, // 46: reinstall.stage.v1.HostServices.Exec:output_type -> reinstall.stage.v1.ExecEvent
+	28, // 47: reinstall.stage.v1.HostServices.ReadFile:output_type -> reinstall.stage.v1.ReadFileResponse
+	1,  // 48: reinstall.stage.v1.HostServices.WriteFile:output_type -> reinstall.stage.v1.Empty
+	31, // 49: reinstall.stage.v1.HostServices.Probe:output_type -> reinstall.stage.v1.ProbeResponse
+	1,  // 50: reinstall.stage.v1.HostServices.ContainerStart:output_type -> reinstall.stage.v1.Empty
+	1,  // 51: reinstall.stage.v1.HostServices.ContainerStop:output_type -> reinstall.stage.v1.Empty
+	33, // 52: reinstall.stage.v1.HostServices.ContainerStatus:output_type -> reinstall.stage.v1.ContainerStatusResponse
+	1,  // 53: reinstall.stage.v1.HostServices.Emit:output_type -> reinstall.stage.v1.Empty
+	35, // 54: reinstall.stage.v1.HostServices.GetSecret:output_type -> reinstall.stage.v1.GetSecretResponse
+	37, // 55: reinstall.stage.v1.HostServices.ListeningPorts:output_type -> reinstall.stage.v1.ListeningPortsResponse
+	39, // [39:56] is the sub-list for method output_type
+	22, // [22:39] is the sub-list for method input_type
+	22, // [22:22] is the sub-list for extension type_name
+	22, // [22:22] is the sub-list for extension extendee
+	0,  // [0:22] is the sub-list for field type_name
 }
 
 func init() { file_stagev1_stage_proto_init() }
