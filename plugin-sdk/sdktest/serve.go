@@ -84,7 +84,7 @@ func (c *Client) Schema(kind string) sdk.Schema {
 // sensitive attributes as unknown (null).
 func (c *Client) Validate(kind string, config any, unknown ...string) sdk.Diagnostics {
 	c.t.Helper()
-	raw, hidden := c.hideSensitive(kind, c.configJSON(config))
+	raw, hidden := c.hideSensitive(kind, c.configJSON(kind, config, unknown...))
 	for _, name := range hidden {
 		if !slices.Contains(unknown, name) {
 			unknown = append(unknown, name)
@@ -105,7 +105,7 @@ func (c *Client) Validate(kind string, config any, unknown ...string) sdk.Diagno
 func (c *Client) Run(kind string, config any, rc sdk.RunContext) Outcome {
 	c.t.Helper()
 	rc = c.prepare(kind, rc)
-	raw, _ := c.hideSensitive(kind, c.configJSON(config))
+	raw, _ := c.hideSensitive(kind, c.configJSON(kind, config))
 	var out Outcome
 	res, err := c.stage.Run(c.t.Context(), kind, raw, rc, out.record)
 	if err != nil {
@@ -120,7 +120,7 @@ func (c *Client) Run(kind string, config any, rc sdk.RunContext) Outcome {
 func (c *Client) Rollback(kind string, config any, rc sdk.RunContext, entries []sdk.JournalEntry) Outcome {
 	c.t.Helper()
 	rc = c.prepare(kind, rc)
-	raw, _ := c.hideSensitive(kind, c.configJSON(config))
+	raw, _ := c.hideSensitive(kind, c.configJSON(kind, config))
 	var out Outcome
 	res, err := c.stage.Rollback(c.t.Context(), kind, raw, rc, entries, out.record)
 	if err != nil {
@@ -143,21 +143,47 @@ func (c *Client) prepare(kind string, rc sdk.RunContext) sdk.RunContext {
 	return rc
 }
 
-func (c *Client) configJSON(config any) []byte {
+// configJSON is a stage's configuration as the host sends it: as JSON,
+// with the schema's defaults where an attribute is left out or null (and
+// known).
+func (c *Client) configJSON(kind string, config any, unknown ...string) []byte {
 	c.t.Helper()
+	var b []byte
 	switch v := config.(type) {
 	case nil:
-		return []byte("{}")
+		b = []byte("{}")
 	case []byte:
-		return v
+		b = v
 	case json.RawMessage:
-		return v
+		b = v
+	default:
+		var err error
+		if b, err = json.Marshal(config); err != nil {
+			c.t.Fatalf("marshal stage config: %v", err)
+		}
 	}
-	b, err := json.Marshal(config)
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(b, &fields); err != nil || fields == nil {
+		return b
+	}
+	filled := false
+	for _, a := range c.Schema(kind).Attributes {
+		if v, ok := fields[a.Name]; a.Default != nil && (!ok || string(v) == "null") && !slices.Contains(unknown, a.Name) {
+			d, err := json.Marshal(a.Default)
+			if err != nil {
+				c.t.Fatalf("default of %s: %v", a.Name, err)
+			}
+			fields[a.Name], filled = d, true
+		}
+	}
+	if !filled {
+		return b
+	}
+	out, err := json.Marshal(fields)
 	if err != nil {
 		c.t.Fatalf("marshal stage config: %v", err)
 	}
-	return b
+	return out
 }
 
 // testLogWriter sends plugin logs to t.Log until the test ends (t.Log after

@@ -15,6 +15,7 @@ import (
 	"github.com/reinstall-dev/reinstall/internal/safefs"
 	"github.com/reinstall-dev/reinstall/internal/testenv"
 	sdk "github.com/reinstall-dev/reinstall/plugin-sdk"
+	"github.com/reinstall-dev/reinstall/plugin-sdk/sdktest"
 )
 
 func requireRoot(t *testing.T) {
@@ -266,5 +267,18 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestCacheDefaultThroughSDKTest: left out, cache is the schema's default
+// ("auto"), as the host decodes it; sdktest fills it in the same way.
+func TestCacheDefaultThroughSDKTest(t *testing.T) {
+	c := sdktest.Serve(t, Plugin())
+	a, ok := c.Schema(sdk.KindProvision).Attribute("cache")
+	if !ok || a.Default == nil || len(a.Enum) != 3 {
+		t.Fatalf("cache attribute %+v: want a default and three values", a)
+	}
+	if d := c.Validate(sdk.KindProvision, map[string]any{}); len(d) != 0 {
+		t.Errorf("cache left out: %v", d)
 	}
 }
