@@ -55,8 +55,8 @@ func TestPluginsList(t *testing.T) {
 		got[key] = row
 	}
 	want := map[string]pipeline.PluginListing{
-		"swap":   {Name: "swap", Builtin: true, Version: version.Version, Kinds: []string{"swap"}, Protocol: 1, SDKVersion: sdk.SDKVersion, Status: "ok"},
-		crashy:   {Name: "crashy", Path: crashy, SHA256: fileSHA256(t, crashy), Version: "0.0.1", Kinds: []string{"configure", "reinstall-hook"}, Protocol: 1, SDKVersion: sdk.SDKVersion, Status: "ok"},
+		"swap":   {Name: "swap", Builtin: true, Version: version.Version, Kinds: []string{"swap"}, Protocol: 1, SDKVersion: sdk.SDKVersion, Capabilities: []string{sdk.CapabilityDescribe}, Status: "ok"},
+		crashy:   {Name: "crashy", Path: crashy, SHA256: fileSHA256(t, crashy), Version: "0.0.1", Kinds: []string{"configure", "reinstall-hook"}, Protocol: 1, SDKVersion: sdk.SDKVersion, Capabilities: []string{sdk.CapabilityDescribe}, Status: "ok"},
 		license:  {Name: "acme-license", Path: license, SHA256: fileSHA256(t, license), Version: "1.0.0", Kinds: []string{"configure"}, Protocol: 1, SDKVersion: sdk.SDKVersion, Status: "ok"},
 		swap:     {Name: "swap", Path: swap, SHA256: fileSHA256(t, swap), Status: "shadowed by the built-in plugin swap"},
 		shadowed: {Name: "crashy", Path: shadowed, SHA256: fileSHA256(t, shadowed), Status: "shadowed by " + crashy},
