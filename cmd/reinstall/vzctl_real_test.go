@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/reinstall-dev/reinstall/internal/testenv"
 )
@@ -316,3 +317,48 @@ func TestRealVzctlConfigureFailureRollsBack(t *testing.T) {
 
 // shellQuoteTest quotes a word for sh.
 func shellQuoteTest(w string) string { return "'" + strings.ReplaceAll(w, "'", `'\''`) + "'" }
+
+// TestRealVzctlKilledRunRecovers: reinstall SIGKILLed while vps.configure
+// runs inside the new container through the real vzctl; recover stops it
+// with vzctl, puts the old area back and starts the old container again.
+func TestRealVzctlKilledRunRecovers(t *testing.T) {
+	h := newVzctlHost(t)
+	h.mustCLI("ct", "start", h.id())
+	p := h.pipeline("#!/bin/sh\nexit 0\n", "touch /configuring; sleep 60\n")
+	self, err := os.Executable()
+	must(t, err)
+	run := h.inNamespace(self, "--root", "/", "--runtime", "vzctl", "--stop-timeout", "30s", "--pipeline", p, "--stop", h.id())
+	run.Env = append(run.Env, "REINSTALL_TEST_CLI=1")
+	var stderr bytes.Buffer
+	run.Stderr = &stderr
+	must(t, run.Start())
+	waited := make(chan struct{})
+	go func() { run.Wait(); close(waited) }()
+	waitForLong(t, "vps.configure to run inside", func() bool { return exists(h.private("configuring")) })
+	must(t, run.Process.Kill()) // nsenter execs reinstall itself: this is the run
+	<-waited
+
+	r := h.cli("recover", h.id())
+	if r.code != 0 || !strings.Contains(r.stdout, "rolled back") {
+		t.Fatalf("recover: exit %d, %q\n%s\nthe killed run:\n%s", r.code, r.stdout, r.stderr, stderr.String())
+	}
+	if st := h.vzStatus(); st != "mounted running" {
+		t.Errorf("vzctl status after recover: %q, want the old container running", st)
+	}
+	if got := readFile(t, h.private("home/customer/notes.txt")); got != "precious data\n" || exists(h.private("configuring")) {
+		t.Errorf("after recover the private area is not the old one (notes.txt %q)", got)
+	}
+	h.mustCLI("ct", "stop", h.id())
+	h.assertClean()
+}
+
+// waitForLong is waitFor with a minute: a reinstall through vzctl reaches
+// vps.configure in seconds, a loaded CI machine gets longer.
+func waitForLong(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); !cond(); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
