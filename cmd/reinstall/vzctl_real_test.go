@@ -60,6 +60,8 @@ func newVzctlHost(t *testing.T) *vzctlHost {
 	t.Cleanup(func() {
 		h.vz("--quiet", "stop", id, "--fast")
 		h.vz("--quiet", "destroy", id)
+		// vzctl destroy keeps the config as <CTID>.conf.destroyed.
+		os.Remove(filepath.Join(h.prefix, "etc/vz/conf", id+".conf.destroyed"))
 	})
 	if out, err := h.vz("--quiet", "create", id, "--ostemplate", vzctlTemplate,
 		"--private", h.private(""), "--root", filepath.Join(h.dir, "root", id)); err != nil {
