@@ -59,7 +59,7 @@ func checkAttributeValue(a sdk.Attribute, v cty.Value) hcl.Diagnostics {
 		return hcl.Diagnostics{{
 			Severity: hcl.DiagError,
 			Summary:  "Invalid value for " + a.Name,
-			Detail:   fmt.Sprintf("%s is %q; it must be one of %s%s.", a.Name, v.AsString(), quoteAll(a.Enum), didYouMean(v.AsString(), a.Enum)),
+			Detail:   fmt.Sprintf("%s is %q; it must be one of %s%s.", a.Name, v.AsString(), quoteAll(a.Enum), DidYouMean(v.AsString(), a.Enum)),
 		}}
 	case a.Whole && !v.AsBigFloat().IsInt():
 		return hcl.Diagnostics{{

@@ -26,7 +26,7 @@ func TestSchemaDefaultsEnumsWholeNumbers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec, err := stageSpec("acme", schema)
+	spec, err := StageSpec("acme", schema)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -66,17 +66,17 @@ type Pipeline struct {
 	// pluginDirRecorded: in a recovery, the $REINSTALL_PLUGIN_DIR the
 	// interrupted run used ("" for none), whatever the caller's is now.
 	PluginDir         string
-	pluginDirRecorded bool
-	// recordedPlugins, in a recovery of a format 2 journal, are the only
+	PluginDirRecorded bool
+	// RecordedPlugins, in a recovery of a format 2 journal, are the only
 	// external plugin files it launches (by name, pinned to their SHA-256).
-	recordedPlugins map[string]journal.RecordedPlugin
+	RecordedPlugins map[string]journal.RecordedPlugin
 
-	// values holds the input variables' values once assigned; unset ones
+	// Values holds the input variables' Values once assigned; unset ones
 	// are unknown while validating.
-	values map[string]cty.Value
-	// sources holds the content of the files diagnostics may point into:
+	Values map[string]cty.Value
+	// Sources holds the content of the files diagnostics may point into:
 	// the pipeline file and any --var-file.
-	sources map[string][]byte
+	Sources map[string][]byte
 }
 
 // Variable is one `variable "<name>"` block.

@@ -19,7 +19,7 @@ import (
 // stageSpec turns a plugin's schema into the spec the host decodes the stage
 // body with, so unknown attributes, wrong types and missing required ones are
 // reported by the host with their source range.
-func stageSpec(plugin string, schema sdk.Schema) (hcldec.ObjectSpec, error) {
+func StageSpec(plugin string, schema sdk.Schema) (hcldec.ObjectSpec, error) {
 	spec := hcldec.ObjectSpec{}
 	for _, a := range schema.Attributes {
 		if slices.Contains(MetaArguments, a.Name) {
@@ -43,23 +43,23 @@ func stageSpec(plugin string, schema sdk.Schema) (hcldec.ObjectSpec, error) {
 }
 
 // decodedBody is a stage body evaluated for its plugin.
-type decodedBody struct {
-	// config is the body as a JSON object.
-	config []byte
-	// unknown names the attributes not known yet (they read outputs of
+type DecodedBody struct {
+	// Config is the body as a JSON object.
+	Config []byte
+	// Unknown names the attributes not known yet (they read outputs of
 	// stages that have not run): null in config.
-	unknown []string
-	// derived names the attributes whose value is computed from a
+	Unknown []string
+	// Derived names the attributes whose value is computed from a
 	// sensitive variable: never journaled or shown.
-	derived []string
-	// secrets are the string values derived from sensitive variables,
+	Derived []string
+	// Secrets are the string values derived from sensitive variables,
 	// which the run hides wherever text leaves it.
-	secrets []string
+	Secrets []string
 }
 
 // decodeBody evaluates a stage's plugin-owned attributes.
-func decodeBody(s *Stage, spec hcldec.ObjectSpec, ctx *hcl.EvalContext) (decodedBody, hcl.Diagnostics) {
-	var out decodedBody
+func DecodeBody(s *Stage, spec hcldec.ObjectSpec, ctx *hcl.EvalContext) (DecodedBody, hcl.Diagnostics) {
+	var out DecodedBody
 	val, diags := hcldec.Decode(s.Body, spec, ctx)
 	if diags.HasErrors() {
 		return out, suggestAttributes(diags, spec)
@@ -70,7 +70,7 @@ func decodeBody(s *Stage, spec hcldec.ObjectSpec, ctx *hcl.EvalContext) (decoded
 	if sd := checkValueSize("stage "+s.Name+"'s arguments", val, s.DefRange); sd.HasErrors() {
 		return out, sd
 	}
-	val, out.derived, out.secrets = unmarkSensitive(val)
+	val, out.Derived, out.Secrets = unmarkSensitive(val)
 	var unknown []string
 	attrs := map[string]cty.Value{}
 	for name := range spec {
@@ -98,7 +98,7 @@ func decodeBody(s *Stage, spec hcldec.ObjectSpec, ctx *hcl.EvalContext) (decoded
 		}}
 	}
 	slices.Sort(unknown)
-	out.config, out.unknown = config, unknown
+	out.Config, out.Unknown = config, unknown
 	return out, nil
 }
 
@@ -122,7 +122,7 @@ func suggestAttributes(diags hcl.Diagnostics, spec hcldec.ObjectSpec) hcl.Diagno
 			continue
 		}
 		if !strings.Contains(d.Detail, "Did you mean") {
-			d.Detail += didYouMean(given, names)
+			d.Detail += DidYouMean(given, names)
 		}
 		if _, suggested, ok := strings.Cut(d.Detail, "ean "); ok {
 			var name string
@@ -144,10 +144,10 @@ func suggestAttributes(diags hcl.Diagnostics, spec hcldec.ObjectSpec) hcl.Diagno
 	return out
 }
 
-// attributeRange finds where a plugin diagnostic's attribute is set: "name",
+// AttributeRange finds where a plugin diagnostic's attribute is set: "name",
 // or "name[i]" for an element of a list written as [ ... ]; it falls back to
 // the attribute, then to the stage block.
-func attributeRange(s *Stage, path string) hcl.Range {
+func AttributeRange(s *Stage, path string) hcl.Range {
 	name, index, hasIndex := parseAttributePath(path)
 	if name == "" {
 		return s.DefRange
@@ -177,14 +177,14 @@ func parseAttributePath(path string) (name string, index int, hasIndex bool) {
 }
 
 // pluginDiagnostics maps a plugin's diagnostics back to the HCL source.
-func pluginDiagnostics(s *Stage, pd sdk.Diagnostics) hcl.Diagnostics {
+func PluginDiagnostics(s *Stage, pd sdk.Diagnostics) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	for _, d := range pd {
 		sev := hcl.DiagError
 		if d.Warning {
 			sev = hcl.DiagWarning
 		}
-		rng := attributeRange(s, d.Attribute)
+		rng := AttributeRange(s, d.Attribute)
 		diags = append(diags, &hcl.Diagnostic{
 			Severity: sev,
 			Summary:  d.Summary,
@@ -197,7 +197,7 @@ func pluginDiagnostics(s *Stage, pd sdk.Diagnostics) hcl.Diagnostics {
 
 // evalWhen evaluates a stage's when expression; no expression means true.
 // known is false when the value depends on something not known yet.
-func evalWhen(s *Stage, ctx *hcl.EvalContext) (run bool, known bool, diags hcl.Diagnostics) {
+func EvalWhen(s *Stage, ctx *hcl.EvalContext) (run bool, known bool, diags hcl.Diagnostics) {
 	if s.When == nil {
 		return true, true, nil
 	}

@@ -11,24 +11,24 @@ import (
 // evalScope is what expressions in a pipeline can read: ct.*, opts.*,
 // stage.<name>.*, var.* and local.*. A fresh EvalContext is built for every
 // evaluation, as values become known (cty values are immutable).
-type evalScope struct {
-	rc       sdk.RunContext
-	pipeline *Pipeline                    // variables and locals; nil: none
-	outputs  map[string]map[string]string // stages that ran
-	pending  map[string]bool              // stages whose outputs are not known yet
-	// declared holds the outputs each stage's plugin declares, once its
+type EvalScope struct {
+	RunContext sdk.RunContext
+	Pipeline   *Pipeline                    // variables and locals; nil: none
+	Outputs    map[string]map[string]string // stages that ran
+	Pending    map[string]bool              // stages whose outputs are not known yet
+	// Declared holds the outputs each stage's plugin declares, once its
 	// schema is known. A stage that neither ran nor is pending (skipped,
 	// failed and continued past, not reached) has null outputs.
-	declared map[string][]sdk.Output
-	// badOutput hears of an output a plugin returned that does not convert
+	Declared map[string][]sdk.Output
+	// BadOutput hears of an output a plugin returned that does not convert
 	// to its declared type.
-	badOutput func(stage, name, value string)
-	// secrets collects the text of sensitive values met while checking;
+	BadOutput func(stage, name, value string)
+	// Secrets collects the text of sensitive values met while checking;
 	// nil: a set of the check's own.
-	secrets *redact.Secrets
-	// noContainer: validation without a container, so ct.* and opts.* are
+	Secrets *redact.Secrets
+	// NoContainer: validation without a container, so ct.* and opts.* are
 	// not known.
-	noContainer bool
+	NoContainer bool
 }
 
 // ctType and optsType are the shapes of the ct and opts namespaces.
@@ -44,18 +44,18 @@ var (
 	})
 )
 
-func (e *evalScope) context() *hcl.EvalContext {
-	ctx, _ := e.contextWithLocals()
+func (e *EvalScope) Context() *hcl.EvalContext {
+	ctx, _ := e.ContextWithLocals()
 	return ctx
 }
 
-// contextWithLocals builds the context and evaluates the locals in order;
+// ContextWithLocals builds the context and evaluates the locals in order;
 // a local that fails is a marked unknown value (see localFailure) and its
 // diagnostics are returned.
-func (e *evalScope) contextWithLocals() (*hcl.EvalContext, hcl.Diagnostics) {
+func (e *EvalScope) ContextWithLocals() (*hcl.EvalContext, hcl.Diagnostics) {
 	vars := cty.EmptyObjectVal
-	if e.pipeline != nil {
-		vars = e.pipeline.variableObject()
+	if e.Pipeline != nil {
+		vars = e.Pipeline.variableObject()
 	}
 	ctx := &hcl.EvalContext{
 		Variables: map[string]cty.Value{
@@ -67,12 +67,12 @@ func (e *evalScope) contextWithLocals() (*hcl.EvalContext, hcl.Diagnostics) {
 		},
 		Functions: functions(),
 	}
-	if e.pipeline == nil || len(e.pipeline.Locals) == 0 {
+	if e.Pipeline == nil || len(e.Pipeline.Locals) == 0 {
 		return ctx, nil
 	}
 	var diags hcl.Diagnostics
 	locals := map[string]cty.Value{}
-	for _, l := range e.pipeline.Locals {
+	for _, l := range e.Pipeline.Locals {
 		var v cty.Value
 		var d hcl.Diagnostics
 		if referencedSize(l.Expr, ctx) > MaxValueBytes {
@@ -90,12 +90,12 @@ func (e *evalScope) contextWithLocals() (*hcl.EvalContext, hcl.Diagnostics) {
 	return ctx, diags
 }
 
-func (e *evalScope) ctValue() cty.Value {
-	if e.noContainer {
+func (e *EvalScope) ctValue() cty.Value {
+	if e.NoContainer {
 		return cty.UnknownVal(ctType)
 	}
 	cfg := map[string]cty.Value{}
-	for k, v := range e.rc.Config {
+	for k, v := range e.RunContext.Config {
 		cfg[k] = cty.StringVal(v)
 	}
 	cfgVal := cty.MapValEmpty(cty.String)
@@ -103,50 +103,50 @@ func (e *evalScope) ctValue() cty.Value {
 		cfgVal = cty.MapVal(cfg)
 	}
 	return cty.ObjectVal(map[string]cty.Value{
-		"id":          cty.NumberIntVal(int64(e.rc.CTID)),
-		"name":        cty.StringVal(e.rc.CTName),
-		"private":     cty.StringVal(e.rc.Private),
-		"private_tmp": cty.StringVal(e.rc.PrivateTmp),
-		"root":        cty.StringVal(e.rc.VERoot),
-		"ostemplate":  cty.StringVal(e.rc.OSTemplate),
-		"hostname":    cty.StringVal(e.rc.Hostname),
+		"id":          cty.NumberIntVal(int64(e.RunContext.CTID)),
+		"name":        cty.StringVal(e.RunContext.CTName),
+		"private":     cty.StringVal(e.RunContext.Private),
+		"private_tmp": cty.StringVal(e.RunContext.PrivateTmp),
+		"root":        cty.StringVal(e.RunContext.VERoot),
+		"ostemplate":  cty.StringVal(e.RunContext.OSTemplate),
+		"hostname":    cty.StringVal(e.RunContext.Hostname),
 		"config":      cfgVal,
 	})
 }
 
-func (e *evalScope) optsValue() cty.Value {
-	if e.noContainer {
+func (e *EvalScope) optsValue() cty.Value {
+	if e.NoContainer {
 		return cty.UnknownVal(optsType)
 	}
 	scripts := cty.ListValEmpty(cty.String)
-	if len(e.rc.Options.Scripts) > 0 {
-		vals := make([]cty.Value, len(e.rc.Options.Scripts))
-		for i, s := range e.rc.Options.Scripts {
+	if len(e.RunContext.Options.Scripts) > 0 {
+		vals := make([]cty.Value, len(e.RunContext.Options.Scripts))
+		for i, s := range e.RunContext.Options.Scripts {
 			vals[i] = cty.StringVal(s)
 		}
 		scripts = cty.ListVal(vals)
 	}
 	return cty.ObjectVal(map[string]cty.Value{
-		"skipbackup":  cty.BoolVal(e.rc.Options.SkipBackup),
-		"stop":        cty.BoolVal(e.rc.Options.Stop),
-		"resetpwdb":   cty.BoolVal(e.rc.Options.ResetPwDB),
-		"skipscripts": cty.BoolVal(e.rc.Options.SkipScripts),
+		"skipbackup":  cty.BoolVal(e.RunContext.Options.SkipBackup),
+		"stop":        cty.BoolVal(e.RunContext.Options.Stop),
+		"resetpwdb":   cty.BoolVal(e.RunContext.Options.ResetPwDB),
+		"skipscripts": cty.BoolVal(e.RunContext.Options.SkipScripts),
 		"scripts":     scripts,
-		"nohealth":    cty.BoolVal(e.rc.Options.NoHealth),
+		"nohealth":    cty.BoolVal(e.RunContext.Options.NoHealth),
 	})
 }
 
-func (e *evalScope) stageValue() cty.Value {
+func (e *EvalScope) stageValue() cty.Value {
 	stages := map[string]cty.Value{}
-	if e.pipeline != nil {
-		for _, s := range e.pipeline.Stages {
+	if e.Pipeline != nil {
+		for _, s := range e.Pipeline.Stages {
 			stages[s.Name] = e.oneStageValue(s.Name)
 		}
 	}
-	for name := range e.pending {
+	for name := range e.Pending {
 		stages[name] = e.oneStageValue(name)
 	}
-	for name := range e.outputs {
+	for name := range e.Outputs {
 		stages[name] = e.oneStageValue(name)
 	}
 	return cty.ObjectVal(stages)
@@ -154,14 +154,14 @@ func (e *evalScope) stageValue() cty.Value {
 
 // oneStageValue is stage.<name>: its declared outputs once it ran, unknown
 // while it is pending, null when it did not run.
-func (e *evalScope) oneStageValue(name string) cty.Value {
-	outs, declared := e.declared[name]
-	ran, didRun := e.outputs[name]
+func (e *EvalScope) oneStageValue(name string) cty.Value {
+	outs, declared := e.Declared[name]
+	ran, didRun := e.Outputs[name]
 	switch {
 	case didRun && declared:
 		return outputsValue(outs, ran, func(out, value string) {
-			if e.badOutput != nil {
-				e.badOutput(name, out, value)
+			if e.BadOutput != nil {
+				e.BadOutput(name, out, value)
 			}
 		})
 	case didRun:
@@ -170,9 +170,9 @@ func (e *evalScope) oneStageValue(name string) cty.Value {
 			vals[k] = cty.StringVal(v)
 		}
 		return cty.ObjectVal(vals)
-	case e.pending[name] && declared:
+	case e.Pending[name] && declared:
 		return cty.UnknownVal(outputsType(outs))
-	case e.pending[name]:
+	case e.Pending[name]:
 		return cty.DynamicVal
 	case declared:
 		return cty.NullVal(outputsType(outs))

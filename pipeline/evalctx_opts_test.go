@@ -26,8 +26,8 @@ func TestOptsNamespace(t *testing.T) {
 		if diags.HasErrors() {
 			t.Fatal(diags)
 		}
-		scope := &evalScope{rc: sdk.RunContext{Options: tt.opts}}
-		v, diags := expr.Value(scope.context())
+		scope := &EvalScope{RunContext: sdk.RunContext{Options: tt.opts}}
+		v, diags := expr.Value(scope.Context())
 		if diags.HasErrors() {
 			t.Fatalf("%s: %v", tt.expr, diags)
 		}

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -10,7 +11,6 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 
-	"github.com/reinstall-dev/reinstall/pipeline/journal"
 	sdk "github.com/reinstall-dev/reinstall/plugin-sdk"
 )
 
@@ -127,7 +127,7 @@ func TestVariableErrors(t *testing.T) {
 				t.Errorf("(-want +got):\n%s\n%v", d, diags)
 			}
 			for _, d := range diags {
-				if src := p.sources[d.Subject.Filename]; src == nil && d.Summary != "Cannot read variables file" {
+				if src := p.Sources[d.Subject.Filename]; src == nil && d.Summary != "Cannot read variables file" {
 					t.Errorf("no source kept for %s, so no snippet can be shown", d.Subject.Filename)
 				}
 			}
@@ -136,32 +136,7 @@ func TestVariableErrors(t *testing.T) {
 }
 
 func diagPlace(d *hcl.Diagnostic) string {
-	return strings.Join([]string{d.Subject.Filename, ":", itoa(d.Subject.Start.Line), ":", itoa(d.Subject.Start.Column), " ", d.Summary}, "")
-}
-
-func TestRecordedVariablesRoundTrip(t *testing.T) {
-	p := loadVariables(t)
-	if diags := p.AssignVariables(VarInputs{Vars: map[string]string{"retries": "4", "token": "secret"}}); diags.HasErrors() {
-		t.Fatal(diags)
-	}
-	rec := p.RecordedVariables()
-	if _, ok := rec["token"]; ok {
-		t.Error("a sensitive variable is recorded in the journal")
-	}
-	// The recorded source is decoded; the file it came from is gone.
-	file := filepath.Join(t.TempDir(), "p.hcl")
-	back, err := loadRecordedPipeline(Options{}, &journal.Header{Format: journal.Format, Pipeline: file, PipelineSource: []byte(variablesPipeline), Vars: rec})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, name := range []string{"dir", "retries", "paths"} {
-		if got, want := value(t, back, name), value(t, p, name); !got.RawEquals(want) {
-			t.Errorf("%s: recorded %#v, read back %#v", name, want, got)
-		}
-	}
-	if got := value(t, back, "token"); got.IsKnown() {
-		t.Errorf("token read back as %#v; want not known", got)
-	}
+	return strings.Join([]string{d.Subject.Filename, ":", strconv.Itoa(d.Subject.Start.Line), ":", strconv.Itoa(d.Subject.Start.Column), " ", d.Summary}, "")
 }
 
 const localsPipeline = `
@@ -197,33 +172,33 @@ func TestLocals(t *testing.T) {
 		t.Errorf("evaluation order (-want +got):\n%s", d)
 	}
 	p.AssignVariables(VarInputs{Vars: map[string]string{"dir": "/srv/"}})
-	scope := func(ostemplate string) *evalScope {
-		return &evalScope{pipeline: p, rc: sdk.RunContext{OSTemplate: ostemplate}, outputs: map[string]map[string]string{}}
+	scope := func(ostemplate string) *EvalScope {
+		return &EvalScope{Pipeline: p, RunContext: sdk.RunContext{OSTemplate: ostemplate}, Outputs: map[string]map[string]string{}}
 	}
-	ctx, diags := scope("centos-7-x86_64").contextWithLocals()
+	ctx, diags := scope("centos-7-x86_64").ContextWithLocals()
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
 	if got := ctx.Variables["local"].GetAttr("configure"); !got.RawEquals(cty.StringVal("/srv/configure.sh")) {
 		t.Errorf("local.configure = %#v", got)
 	}
-	run, known, diags := evalWhen(p.Stage("start"), ctx)
+	run, known, diags := EvalWhen(p.Stage("start"), ctx)
 	if !run || !known || diags.HasErrors() {
 		t.Errorf("when with local.major = 7: run=%v known=%v %v", run, known, diags)
 	}
 	// A local that fails during the run makes what reads it fail with the
 	// local's own error, not run on with an unknown value.
-	ctx, _ = scope("busybox").contextWithLocals()
-	_, _, diags = evalWhen(p.Stage("start"), ctx)
+	ctx, _ = scope("busybox").ContextWithLocals()
+	_, _, diags = EvalWhen(p.Stage("start"), ctx)
 	if !diags.HasErrors() || diags[0].Subject.Start.Line != 9 {
 		t.Errorf("when reading a failed local: %v; want the local's error on line 9", diags)
 	}
 	// Without a container, ct is not known, so neither are local.major and when.
-	ctx, diags = (&evalScope{pipeline: p, noContainer: true}).contextWithLocals()
+	ctx, diags = (&EvalScope{Pipeline: p, NoContainer: true}).ContextWithLocals()
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
-	if _, known, _ := evalWhen(p.Stage("start"), ctx); known {
+	if _, known, _ := EvalWhen(p.Stage("start"), ctx); known {
 		t.Error("when is known without a container")
 	}
 }

@@ -68,7 +68,7 @@ func TestPipelineLimits(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			p, diags := Load("f.hcl", []byte(tc.src))
 			if !diags.HasErrors() {
-				_, diags = (&evalScope{pipeline: p, noContainer: true}).contextWithLocals()
+				_, diags = (&EvalScope{Pipeline: p, NoContainer: true}).ContextWithLocals()
 			}
 			if len(diags) == 0 {
 				t.Fatal("no diagnostic")
@@ -107,7 +107,7 @@ func TestPipelineLimitsKeepMeaning(t *testing.T) {
 	if i, j := indexOf(order, "a"), indexOf(order, "b"); i > j {
 		t.Errorf("locals in order %v: b reads local.a inside a for expression", order)
 	}
-	ctx, diags := (&evalScope{pipeline: p, noContainer: true}).contextWithLocals()
+	ctx, diags := (&EvalScope{Pipeline: p, NoContainer: true}).ContextWithLocals()
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}

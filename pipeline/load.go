@@ -72,7 +72,7 @@ func Load(filename string, src []byte) (*Pipeline, hcl.Diagnostics) {
 	budgetForExprs(file.Body)
 	content, moreDiags := file.Body.Content(fileSchema)
 	diags = append(diags, moreDiags...)
-	p := &Pipeline{Filename: filename, Source: src, sources: map[string][]byte{filename: src}}
+	p := &Pipeline{Filename: filename, Source: src, Sources: map[string][]byte{filename: src}}
 	var pipelines, locals, pins []*hcl.Block
 	for _, b := range content.Blocks {
 		switch b.Type {
@@ -157,7 +157,7 @@ func decodeStage(block *hcl.Block) (*Stage, hcl.Diagnostics) {
 		diags = append(diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
 			Summary:  "Unknown stage kind",
-			Detail:   fmt.Sprintf("%q is not a stage kind%s. Kinds: %v.", kind, didYouMean(kind, Kinds), Kinds),
+			Detail:   fmt.Sprintf("%q is not a stage kind%s. Kinds: %v.", kind, DidYouMean(kind, Kinds), Kinds),
 			Subject:  &block.LabelRanges[0],
 		})
 	}
@@ -177,7 +177,7 @@ func decodeStage(block *hcl.Block) (*Stage, hcl.Diagnostics) {
 	if attr, ok := meta.Attributes["plugin"]; ok {
 		// The plugin must be known before anything is evaluated: a constant.
 		v, d := attr.Expr.Value(nil)
-		if d.HasErrors() || v.Type().FriendlyName() != "string" || v.IsNull() || !pinnedPluginNameRE.MatchString(v.AsString()) {
+		if d.HasErrors() || v.Type().FriendlyName() != "string" || v.IsNull() || !PinnedPluginNameRE.MatchString(v.AsString()) {
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Invalid plugin",
@@ -244,7 +244,7 @@ func validStageName(name string) bool {
 }
 
 // didYouMean suggests the closest option when one is near enough to be a typo.
-func didYouMean(given string, options []string) string {
+func DidYouMean(given string, options []string) string {
 	best, bestDist := "", 3
 	for _, o := range options {
 		if d := levenshtein.Distance(given, o, nil); d < bestDist {

@@ -68,7 +68,7 @@ func TestLoadErrors(t *testing.T) {
 			if !diags.HasErrors() {
 				t.Fatal("no error")
 			}
-			if got := firstError(diags); !strings.Contains(got, tc.want) {
+			if got := FirstError(diags); !strings.Contains(got, tc.want) {
 				t.Errorf("first error %q, want it to contain %q", got, tc.want)
 			}
 		})

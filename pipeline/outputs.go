@@ -23,7 +23,7 @@ import (
 var outputTypes = map[string]cty.Type{"string": cty.String, "number": cty.Number, "bool": cty.Bool}
 
 // checkOutputDecls checks the outputs a plugin's schema declares.
-func checkOutputDecls(plugin string, outs []sdk.Output) error {
+func CheckOutputDecls(plugin string, outs []sdk.Output) error {
 	seen := map[string]bool{}
 	for _, o := range outs {
 		if !hclsyntax.ValidIdentifier(o.Name) {
@@ -217,9 +217,9 @@ func within(r hcl.Range, outer []hcl.Range) bool {
 	return false
 }
 
-// checkOutputReads refuses references to outputs a stage's plugin does not
+// CheckOutputReads refuses references to outputs a stage's plugin does not
 // declare. declared holds the outputs of each stage whose schema is known.
-func (p *Pipeline) checkOutputReads(declared map[string][]sdk.Output) hcl.Diagnostics {
+func (p *Pipeline) CheckOutputReads(declared map[string][]sdk.Output) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	for _, expr := range p.pipelineExpressions() {
 		for _, r := range outputReads(expr) {
@@ -239,7 +239,7 @@ func (p *Pipeline) checkOutputReads(declared map[string][]sdk.Output) hcl.Diagno
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Reference to undeclared output",
-				Detail:   fmt.Sprintf("Stage %q (plugin %s) has no output %q%s. %s", r.stage, s.Plugin, r.output, didYouMean(r.output, names), has),
+				Detail:   fmt.Sprintf("Stage %q (plugin %s) has no output %q%s. %s", r.stage, s.Plugin, r.output, DidYouMean(r.output, names), has),
 				Subject:  r.rng.Ptr(),
 			})
 		}

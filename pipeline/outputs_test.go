@@ -14,11 +14,11 @@ import (
 func TestStageValueFollowsDeclaredOutputs(t *testing.T) {
 	outs := []sdk.Output{{Name: "mode", Type: "string"}, {Name: "ran", Type: "bool"}, {Name: "exit", Type: "number"}}
 	var bad []string
-	e := &evalScope{
-		declared: map[string][]sdk.Output{"ran": outs, "pending": outs, "skipped": outs},
-		outputs:  map[string]map[string]string{"ran": {"mode": "custom", "ran": "true", "exit": "zero", "extra": "x"}},
-		pending:  map[string]bool{"pending": true},
-		badOutput: func(stage, name, value string) {
+	e := &EvalScope{
+		Declared: map[string][]sdk.Output{"ran": outs, "pending": outs, "skipped": outs},
+		Outputs:  map[string]map[string]string{"ran": {"mode": "custom", "ran": "true", "exit": "zero", "extra": "x"}},
+		Pending:  map[string]bool{"pending": true},
+		BadOutput: func(stage, name, value string) {
 			bad = append(bad, stage+"."+name+"="+value)
 		},
 	}
@@ -50,7 +50,7 @@ func TestCheckOutputDecls(t *testing.T) {
 		{[]sdk.Output{{Name: "a", Type: "string"}, {Name: "a", Type: "string"}}, false},
 		{[]sdk.Output{{Name: "l", Type: "list(string)"}}, false},
 	} {
-		if err := checkOutputDecls("p", tc.outs); (err == nil) != tc.ok {
+		if err := CheckOutputDecls("p", tc.outs); (err == nil) != tc.ok {
 			t.Errorf("checkOutputDecls(%v) = %v, want ok=%v", tc.outs, err, tc.ok)
 		}
 	}

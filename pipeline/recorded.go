@@ -2,20 +2,13 @@ package pipeline
 
 import (
 	"encoding/json"
-	"errors"
-	"fmt"
-	"slices"
-
-	"github.com/reinstall-dev/reinstall/internal/pluginhost"
-	"github.com/reinstall-dev/reinstall/internal/vz"
-	"github.com/reinstall-dev/reinstall/pipeline/journal"
 
 	ctyjson "github.com/zclconf/go-cty/cty/json"
 )
 
 // recordedVariable is a variable's value as the journal keeps it, typed so
 // that recovery reads back exactly what the run evaluated.
-type recordedVariable struct {
+type RecordedVariable struct {
 	Type  json.RawMessage `json:"type"`
 	Value json.RawMessage `json:"value"`
 }
@@ -26,7 +19,7 @@ type recordedVariable struct {
 func (p *Pipeline) RecordedVariables() map[string]json.RawMessage {
 	out := map[string]json.RawMessage{}
 	for _, v := range p.Variables {
-		val, ok := p.values[v.Name]
+		val, ok := p.Values[v.Name]
 		if !ok || v.Sensitive || !val.IsWhollyKnown() {
 			continue
 		}
@@ -38,7 +31,7 @@ func (p *Pipeline) RecordedVariables() map[string]json.RawMessage {
 		if err != nil {
 			continue
 		}
-		rec, err := json.Marshal(recordedVariable{Type: ty, Value: data})
+		rec, err := json.Marshal(RecordedVariable{Type: ty, Value: data})
 		if err != nil {
 			continue
 		}
@@ -48,81 +41,4 @@ func (p *Pipeline) RecordedVariables() map[string]json.RawMessage {
 		return nil
 	}
 	return out
-}
-
-// loadRecordedPipeline loads an interrupted run's pipeline for recovery
-// from its journal header: the source text it recorded (format 2), and the
-// variable values it recorded (the others are unknown). A format 1 journal
-// recorded no source: its pipeline file (or the embedded default) is read
-// again, as the binaries that wrote such journals did.
-func loadRecordedPipeline(o Options, hdr *journal.Header) (*Pipeline, error) {
-	filename, src := hdr.Pipeline, hdr.PipelineSource
-	if hdr.Version() < 2 {
-		var err error
-		if filename, src, err = pipelineSource(Options{Host: o.Host, PipelineFile: pipelineFileOf(hdr)}); err != nil {
-			return nil, refused("pipeline: %v", err)
-		}
-	}
-	p, diags := Load(filename, src)
-	if p == nil {
-		return nil, &Error{Code: ExitRefused, Stage: StagePreflight, Err: errors.New(firstError(diags)), Diags: diags, Sources: map[string][]byte{filename: src}}
-	}
-	p.AssignVariables(VarInputs{Lenient: true})
-	for name, raw := range hdr.Vars {
-		var rec recordedVariable
-		if json.Unmarshal(raw, &rec) != nil || p.Variable(name) == nil {
-			continue
-		}
-		ty, err := ctyjson.UnmarshalType(rec.Type)
-		if err != nil {
-			continue
-		}
-		if val, err := ctyjson.Unmarshal(rec.Value, ty); err == nil {
-			p.values[name] = val
-		}
-	}
-	// The interrupted run's external plugins, from where it found them,
-	// whatever the caller's environment says now.
-	p.PluginDir, p.pluginDirRecorded = hdr.PluginDir, true
-	if hdr.Version() >= 2 {
-		p.recordedPlugins = hdr.Plugins
-		if p.recordedPlugins == nil {
-			p.recordedPlugins = map[string]journal.RecordedPlugin{}
-		}
-	}
-	return p, nil
-}
-
-// recordPlugins resolves every external plugin the pipeline's stages use
-// and hashes its file, for the journal header.
-func recordPlugins(h *vz.Host, p *Pipeline) (map[string]journal.RecordedPlugin, error) {
-	out := map[string]journal.RecordedPlugin{}
-	for _, s := range p.Stages {
-		if _, done := out[s.Plugin]; done || slices.Contains(BuiltinPlugins, s.Plugin) {
-			continue
-		}
-		spec, err := pluginSpec(h, p, s.Plugin)
-		if err != nil {
-			return nil, err
-		}
-		sum, err := pluginhost.FileSHA256(spec.Path)
-		if err != nil {
-			return nil, fmt.Errorf("plugin %s: %w", s.Plugin, err)
-		}
-		out[s.Plugin] = journal.RecordedPlugin{Path: spec.Path, SHA256: sum}
-	}
-	if len(out) == 0 {
-		return nil, nil
-	}
-	return out, nil
-}
-
-// recordedPluginSpec is the launch spec of an external plugin a recovered
-// run recorded: its file, pinned to the SHA-256 it had then.
-func recordedPluginSpec(p *Pipeline, name string) (pluginhost.Spec, error) {
-	rec, ok := p.recordedPlugins[name]
-	if !ok {
-		return pluginhost.Spec{}, fmt.Errorf("plugin %s: the interrupted run's journal records no file for it", name)
-	}
-	return pluginhost.Spec{Name: name, Path: rec.Path, SHA256: rec.SHA256}, nil
 }

@@ -16,21 +16,21 @@ var namespaces = []string{"ct", "opts", "stage", "var", "local"}
 func (p *Pipeline) checkStaticReferences() hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	for _, l := range p.Locals {
-		diags = append(diags, p.checkReferences(l.Expr.Variables(), -1)...)
+		diags = append(diags, p.CheckReferences(l.Expr.Variables(), -1)...)
 	}
 	for i, s := range p.Stages {
 		if s.When != nil {
-			diags = append(diags, p.checkReferences(s.When.Variables(), i)...)
+			diags = append(diags, p.CheckReferences(s.When.Variables(), i)...)
 		}
 	}
 	return append(diags, p.checkGuardedReads()...)
 }
 
-// checkReferences checks traversals read by a local value (stage < 0) or
+// CheckReferences checks traversals read by a local value (stage < 0) or
 // by the stage at index stage: declared variables, locals and stages, and,
 // in a stage, only stages before it (directly or through locals), whose
 // outputs are known by the time it runs.
-func (p *Pipeline) checkReferences(traversals []hcl.Traversal, stage int) hcl.Diagnostics {
+func (p *Pipeline) CheckReferences(traversals []hcl.Traversal, stage int) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	for _, t := range traversals {
 		root := t.RootName()
@@ -65,7 +65,7 @@ func (p *Pipeline) checkReferences(traversals []hcl.Traversal, stage int) hcl.Di
 				diags = append(diags, &hcl.Diagnostic{
 					Severity: hcl.DiagError,
 					Summary:  "Unsupported attribute",
-					Detail:   fmt.Sprintf("%s has no attribute %q%s. It has: %s.", root, name, didYouMean(name, attrs), strings.Join(attrs, ", ")),
+					Detail:   fmt.Sprintf("%s has no attribute %q%s. It has: %s.", root, name, DidYouMean(name, attrs), strings.Join(attrs, ", ")),
 					Subject:  &nameRange,
 				})
 			}
@@ -74,7 +74,7 @@ func (p *Pipeline) checkReferences(traversals []hcl.Traversal, stage int) hcl.Di
 				diags = append(diags, &hcl.Diagnostic{
 					Severity: hcl.DiagError,
 					Summary:  "Reference to undeclared input variable",
-					Detail:   fmt.Sprintf("No variable %q is declared%s; declare it with a variable %q { type = ... } block.", name, didYouMean(name, p.variableNames()), name),
+					Detail:   fmt.Sprintf("No variable %q is declared%s; declare it with a variable %q { type = ... } block.", name, DidYouMean(name, p.variableNames()), name),
 					Subject:  &nameRange,
 				})
 			}
@@ -84,7 +84,7 @@ func (p *Pipeline) checkReferences(traversals []hcl.Traversal, stage int) hcl.Di
 				diags = append(diags, &hcl.Diagnostic{
 					Severity: hcl.DiagError,
 					Summary:  "Reference to undeclared local value",
-					Detail:   fmt.Sprintf("No local value %q is defined%s; define it in a locals { } block.", name, didYouMean(name, p.localNames())),
+					Detail:   fmt.Sprintf("No local value %q is defined%s; define it in a locals { } block.", name, DidYouMean(name, p.localNames())),
 					Subject:  &nameRange,
 				})
 				continue
@@ -102,7 +102,7 @@ func (p *Pipeline) checkReferences(traversals []hcl.Traversal, stage int) hcl.Di
 				diags = append(diags, &hcl.Diagnostic{
 					Severity: hcl.DiagError,
 					Summary:  "Reference to undeclared stage",
-					Detail:   fmt.Sprintf("No stage is named %q%s. Stages: %v.", name, didYouMean(name, p.stageNames()), p.stageNames()),
+					Detail:   fmt.Sprintf("No stage is named %q%s. Stages: %v.", name, DidYouMean(name, p.stageNames()), p.stageNames()),
 					Subject:  &nameRange,
 				})
 				continue

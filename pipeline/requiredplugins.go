@@ -14,7 +14,7 @@ import (
 
 // pinnedPluginNameRE is what an external plugin's name may look like (its
 // file is reinstall-plugin-<name>).
-var pinnedPluginNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+var PinnedPluginNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 
 // decodeRequiredPlugins reads the pins of external plugins:
 //
@@ -64,7 +64,7 @@ func decodePin(attr *hcl.Attribute) (string, hcl.Diagnostics) {
 			Detail:   fmt.Sprintf("%q is built into reinstall: it is part of the binary and cannot be pinned. Remove this entry.", name),
 			Subject:  attr.NameRange.Ptr(),
 		}}
-	case !pinnedPluginNameRE.MatchString(name):
+	case !PinnedPluginNameRE.MatchString(name):
 		return "", hcl.Diagnostics{{
 			Severity: hcl.DiagError,
 			Summary:  "Invalid plugin name",
@@ -89,7 +89,7 @@ func decodePin(attr *hcl.Attribute) (string, hcl.Diagnostics) {
 			return "", hcl.Diagnostics{{
 				Severity: hcl.DiagError,
 				Summary:  "Unsupported argument in required_plugins",
-				Detail:   fmt.Sprintf("A pin has one argument, sha256; %q is not expected here%s.", key, didYouMean(key, []string{"sha256"})),
+				Detail:   fmt.Sprintf("A pin has one argument, sha256; %q is not expected here%s.", key, DidYouMean(key, []string{"sha256"})),
 				Subject:  pinItemRange(attr.Expr, key).Ptr(),
 			}}
 		}

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -35,7 +36,7 @@ func TestRuntimeSetting(t *testing.T) {
 			var got []string
 			for _, d := range diags {
 				if d.Severity == hcl.DiagError && d.Subject != nil {
-					got = append(got, d.Summary+" @ "+itoa(d.Subject.Start.Line)+":"+itoa(d.Subject.Start.Column))
+					got = append(got, d.Summary+" @ "+strconv.Itoa(d.Subject.Start.Line)+":"+strconv.Itoa(d.Subject.Start.Column))
 				}
 			}
 			if tt.wantDiag != "" {

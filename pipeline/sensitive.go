@@ -75,7 +75,7 @@ func valueStrings(v cty.Value) []string {
 
 // configStrings lists the text of the given attributes of a decoded
 // configuration (a JSON object): the values of sensitive attributes.
-func configStrings(config []byte, names []string) []string {
+func ConfigStrings(config []byte, names []string) []string {
 	var attrs map[string]any
 	if json.Unmarshal(config, &attrs) != nil {
 		return nil
@@ -103,7 +103,7 @@ func configStrings(config []byte, names []string) []string {
 }
 
 // union is a and b without repeats, sorted.
-func union(a, b []string) []string {
+func Union(a, b []string) []string {
 	out := append(slices.Clone(a), b...)
 	slices.Sort(out)
 	return slices.Compact(out)
@@ -117,7 +117,7 @@ func union(a, b []string) []string {
 
 // withoutSensitive returns a stage's decoded configuration (a JSON object)
 // with its sensitive attributes set to null.
-func withoutSensitive(config []byte, sensitive []string) []byte {
+func WithoutSensitive(config []byte, sensitive []string) []byte {
 	if len(sensitive) == 0 || len(config) == 0 {
 		return config
 	}
@@ -139,7 +139,7 @@ func withoutSensitive(config []byte, sensitive []string) []byte {
 
 // withSensitiveUnknown adds the sensitive attributes to the attributes a
 // plugin's Validate is told are not known (their values are hidden from it).
-func withSensitiveUnknown(unknown, sensitive []string) []string {
+func WithSensitiveUnknown(unknown, sensitive []string) []string {
 	out := slices.Clone(unknown)
 	for _, name := range sensitive {
 		if !slices.Contains(out, name) {
@@ -150,11 +150,11 @@ func withSensitiveUnknown(unknown, sensitive []string) []string {
 	return out
 }
 
-// sensitiveValues is the text of the sensitive variables' values.
-func (p *Pipeline) sensitiveValues() []string {
+// SensitiveValues is the text of the sensitive variables' values.
+func (p *Pipeline) SensitiveValues() []string {
 	var out []string
 	for _, v := range p.Variables {
-		if val, ok := p.values[v.Name]; ok && v.Sensitive {
+		if val, ok := p.Values[v.Name]; ok && v.Sensitive {
 			out = append(out, valueStrings(val)...)
 		}
 	}
@@ -162,7 +162,7 @@ func (p *Pipeline) sensitiveValues() []string {
 }
 
 // redactDiags hides secrets in the summary and detail of diagnostics.
-func redactDiags(secrets *redact.Secrets, diags hcl.Diagnostics) hcl.Diagnostics {
+func RedactDiags(secrets *redact.Secrets, diags hcl.Diagnostics) hcl.Diagnostics {
 	for _, d := range diags {
 		d.Summary = secrets.String(d.Summary)
 		d.Detail = secrets.String(d.Detail)

@@ -124,7 +124,7 @@ func (p *Pipeline) Variable(name string) *Variable {
 
 // VariableValue returns an input variable's value once assigned.
 func (p *Pipeline) VariableValue(name string) (cty.Value, bool) {
-	v, ok := p.values[name]
+	v, ok := p.Values[name]
 	return v, ok
 }
 
@@ -159,11 +159,11 @@ func (p *Pipeline) AssignVariables(in VarInputs) hcl.Diagnostics {
 		origin := "<value for --var " + name + ">"
 		v := p.Variable(name)
 		if v == nil {
-			p.sources[origin] = []byte(raw)
+			p.Sources[origin] = []byte(raw)
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Value for undeclared variable",
-				Detail:   fmt.Sprintf("--var %s=... sets a variable the pipeline does not declare%s. Declared: %s.", name, didYouMean(name, p.variableNames()), p.declaredList()),
+				Detail:   fmt.Sprintf("--var %s=... sets a variable the pipeline does not declare%s. Declared: %s.", name, DidYouMean(name, p.variableNames()), p.declaredList()),
 				Subject:  &hcl.Range{Filename: origin, Start: hcl.InitialPos, End: hcl.Pos{Line: 1, Column: len(raw) + 1, Byte: len(raw)}},
 			})
 			continue
@@ -192,7 +192,7 @@ func (p *Pipeline) AssignVariables(in VarInputs) hcl.Diagnostics {
 			})
 		}
 	}
-	p.values = values
+	p.Values = values
 	return diags
 }
 
@@ -203,7 +203,7 @@ func (p *Pipeline) parseVarString(v *Variable, raw, origin string) (cty.Value, h
 	if v.Type == cty.String || v.Type == cty.DynamicPseudoType {
 		return cty.StringVal(raw), nil
 	}
-	p.sources[origin] = []byte(raw)
+	p.Sources[origin] = []byte(raw)
 	if diags := checkSourceLimits(origin, []byte(raw), true); diags.HasErrors() {
 		return cty.UnknownVal(v.Type), diags
 	}
@@ -229,7 +229,7 @@ func (p *Pipeline) readVarFile(path string, values map[string]cty.Value) hcl.Dia
 			Subject:  &hcl.Range{Filename: path, Start: hcl.InitialPos, End: hcl.InitialPos},
 		}}
 	}
-	p.sources[path] = src
+	p.Sources[path] = src
 	if diags := checkSourceLimits(path, src, false); diags.HasErrors() {
 		return diags
 	}
@@ -244,7 +244,7 @@ func (p *Pipeline) readVarFile(path string, values map[string]cty.Value) hcl.Dia
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Value for undeclared variable",
-				Detail:   fmt.Sprintf("The pipeline declares no variable %q%s. Declared: %s.", attr.Name, didYouMean(attr.Name, p.variableNames()), p.declaredList()),
+				Detail:   fmt.Sprintf("The pipeline declares no variable %q%s. Declared: %s.", attr.Name, DidYouMean(attr.Name, p.variableNames()), p.declaredList()),
 				Subject:  attr.NameRange.Ptr(),
 			})
 			continue
@@ -293,7 +293,7 @@ func (p *Pipeline) declaredList() string {
 func (p *Pipeline) variableObject() cty.Value {
 	vals := map[string]cty.Value{}
 	for _, v := range p.Variables {
-		val, ok := p.values[v.Name]
+		val, ok := p.Values[v.Name]
 		if !ok {
 			val = cty.UnknownVal(v.Type)
 		}

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/reinstall-dev/reinstall/internal/testenv"
-	"github.com/reinstall-dev/reinstall/pipeline"
+	"github.com/reinstall-dev/reinstall/pipeline/engine"
 )
 
 // Bytes from inside a container or from its config are the customer's: any
@@ -108,8 +108,8 @@ func TestLatin1ConfigValues(t *testing.T) {
 			switch {
 			case tt.ok && r.code != 0:
 				t.Fatalf("exit %d, want 0\n%s", r.code, r.stderr)
-			case !tt.ok && (r.code != pipeline.ExitFailed && r.code != pipeline.ExitRefused):
-				t.Fatalf("exit %d, want %d or %d\n%s", r.code, pipeline.ExitRefused, pipeline.ExitFailed, r.stderr)
+			case !tt.ok && (r.code != engine.ExitFailed && r.code != engine.ExitRefused):
+				t.Fatalf("exit %d, want %d or %d\n%s", r.code, engine.ExitRefused, engine.ExitFailed, r.stderr)
 			case !tt.ok:
 				if !strings.Contains(r.lastLine(), `Jos\xe9`) {
 					t.Errorf("the last line does not show the hostname escaped: %q", r.lastLine())

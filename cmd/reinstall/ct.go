@@ -17,7 +17,7 @@ import (
 	"github.com/reinstall-dev/reinstall/internal/runtime"
 	"github.com/reinstall-dev/reinstall/internal/safefs"
 	"github.com/reinstall-dev/reinstall/internal/vz"
-	"github.com/reinstall-dev/reinstall/pipeline"
+	"github.com/reinstall-dev/reinstall/pipeline/engine"
 )
 
 func newCTCommand(g *globals) *cobra.Command {
@@ -65,7 +65,7 @@ func openCT(g *globals, arg, status string) (*ctTarget, error) {
 		if t.lock, err = h.Lock(ctid, status); err != nil {
 			var le *vz.LockedError
 			if errors.As(err, &le) {
-				return nil, &exitError{code: pipeline.ExitLocked, err: err}
+				return nil, &exitError{code: engine.ExitLocked, err: err}
 			}
 			return nil, err
 		}
@@ -82,7 +82,7 @@ func openCT(g *globals, arg, status string) (*ctTarget, error) {
 // refuseUnfinished refuses (exit 3) a command on a container whose last
 // reinstall did not finish: only `reinstall recover` may act on it.
 func (t *ctTarget) refuseUnfinished(command string) error {
-	return pipeline.RefuseUnfinished(t.host, t.ct.ID, t.lock != nil, command)
+	return engine.RefuseUnfinished(t.host, t.ct.ID, t.lock != nil, command)
 }
 
 func (t *ctTarget) close() {

@@ -12,7 +12,7 @@ import (
 
 	"github.com/reinstall-dev/reinstall/internal/runtime"
 	"github.com/reinstall-dev/reinstall/internal/safefs"
-	"github.com/reinstall-dev/reinstall/pipeline"
+	"github.com/reinstall-dev/reinstall/pipeline/engine"
 )
 
 // unknownCTCommand makes `ct` without a known subcommand a usage error
@@ -20,7 +20,7 @@ import (
 func unknownCTCommand(cmd *cobra.Command, args []string) error {
 	if len(args) == 0 {
 		cmd.Help()
-		return &exitError{code: pipeline.ExitRefused, err: errors.New("ct: a command is required")}
+		return &exitError{code: engine.ExitRefused, err: errors.New("ct: a command is required")}
 	}
 	var names []string
 	for _, c := range cmd.Commands() {
@@ -28,7 +28,7 @@ func unknownCTCommand(cmd *cobra.Command, args []string) error {
 			names = append(names, c.Name())
 		}
 	}
-	return &exitError{code: pipeline.ExitRefused, err: fmt.Errorf("ct: unknown command %q: use one of %s", args[0], strings.Join(names, ", "))}
+	return &exitError{code: engine.ExitRefused, err: fmt.Errorf("ct: unknown command %q: use one of %s", args[0], strings.Join(names, ", "))}
 }
 
 // enterShell starts root's login shell inside the container: bash where
@@ -43,7 +43,7 @@ func newCTEnterCommand(g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			stdin, ok := cmd.InOrStdin().(*os.File)
 			if !ok || !isTTY(stdin) {
-				return &exitError{code: pipeline.ExitRefused, err: fmt.Errorf("ct enter needs a terminal on stdin; to run a command, use ct exec %s -- CMD", args[0])}
+				return &exitError{code: engine.ExitRefused, err: fmt.Errorf("ct enter needs a terminal on stdin; to run a command, use ct exec %s -- CMD", args[0])}
 			}
 			t, err := openCT(g, args[0], "")
 			if err != nil {
@@ -84,7 +84,7 @@ func newCTDestroyCommand(g *globals) *cobra.Command {
 			}
 			defer t.close()
 			if t.host.LXC != nil {
-				return &exitError{code: pipeline.ExitRefused, err: fmt.Errorf("ct destroy: %s is an LXC container: use lxc-destroy", args[0])}
+				return &exitError{code: engine.ExitRefused, err: fmt.Errorf("ct destroy: %s is an LXC container: use lxc-destroy", args[0])}
 			}
 			if err := t.refuseUnfinished("ct destroy"); err != nil {
 				return err
@@ -94,7 +94,7 @@ func newCTDestroyCommand(g *globals) *cobra.Command {
 				return err
 			}
 			if st != runtime.Stopped {
-				return &exitError{code: pipeline.ExitRunning, err: fmt.Errorf("container %d is %s: stop it first (reinstall ct stop %d)", t.ct.ID, st, t.ct.ID)}
+				return &exitError{code: engine.ExitRunning, err: fmt.Errorf("container %d is %s: stop it first (reinstall ct stop %d)", t.ct.ID, st, t.ct.ID)}
 			}
 			return destroyContainer(g, t)
 		},

@@ -13,7 +13,7 @@ import (
 	"github.com/creack/pty"
 
 	"github.com/reinstall-dev/reinstall/internal/testenv"
-	"github.com/reinstall-dev/reinstall/pipeline"
+	"github.com/reinstall-dev/reinstall/pipeline/engine"
 )
 
 // TestCTEnter drives `ct enter` through a pseudo-terminal as an operator
@@ -60,7 +60,7 @@ func TestCTEnter(t *testing.T) {
 	}
 
 	r := h.cli("ct", "enter", "101")
-	if r.code != pipeline.ExitRefused || !strings.Contains(r.stderr, "ct enter needs a terminal") {
+	if r.code != engine.ExitRefused || !strings.Contains(r.stderr, "ct enter needs a terminal") {
 		t.Errorf("ct enter without a terminal: exit %d\n%s", r.code, r.stderr)
 	}
 }
@@ -72,7 +72,7 @@ func TestCTUnknownCommand(t *testing.T) {
 	h := newTestHost(t)
 	for _, args := range [][]string{{"ct", "bogus", "101"}, {"ct"}} {
 		r := h.cli(args...)
-		if r.code != pipeline.ExitRefused {
+		if r.code != engine.ExitRefused {
 			t.Errorf("%v: exit %d, want 2\n%s", args, r.code, r.stderr)
 		}
 	}
@@ -90,7 +90,7 @@ func TestCTCreateOnEmptyRoot(t *testing.T) {
 	root := t.TempDir()
 	h := &testHost{Host: &testenv.Host{Root: root}, t: t}
 	r := h.cli("ct", "create", "101", "--ostemplate", "busybox")
-	if r.code != pipeline.ExitRefused || !strings.Contains(r.stderr, `OS template not found: "busybox" (tried `+root+"/vz/template/cache/busybox.tar,") ||
+	if r.code != engine.ExitRefused || !strings.Contains(r.stderr, `OS template not found: "busybox" (tried `+root+"/vz/template/cache/busybox.tar,") ||
 		!strings.Contains(r.stderr, "make demo-host") {
 		t.Errorf("ct create without a template: exit %d\n%s", r.code, r.stderr)
 	}
@@ -120,7 +120,7 @@ func TestCTDestroy(t *testing.T) {
 	}
 	h.mustCLI("ct", "create", "101", "--ostemplate", testenv.DefaultTemplate, "--name", "web")
 	h.mustCLI("ct", "start", "web")
-	if r := h.cli("ct", "destroy", "web"); r.code != pipeline.ExitRunning || !strings.Contains(r.stderr, "stop it first") {
+	if r := h.cli("ct", "destroy", "web"); r.code != engine.ExitRunning || !strings.Contains(r.stderr, "stop it first") {
 		t.Errorf("ct destroy of a running container: exit %d\n%s", r.code, r.stderr)
 	}
 	if !exists(h.private("etc")) {

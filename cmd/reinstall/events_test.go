@@ -13,7 +13,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/reinstall-dev/reinstall/internal/testenv"
-	"github.com/reinstall-dev/reinstall/pipeline"
+	"github.com/reinstall-dev/reinstall/pipeline/engine"
 )
 
 // jsonEvent is one line of --json, with the fields the tests look at.
@@ -106,18 +106,18 @@ func checkStages(t *testing.T, events []jsonEvent) (finished, failed []string) {
 	var sum int64
 	for _, ev := range events {
 		switch ev.Type {
-		case pipeline.EventStageStarted:
+		case engine.EventStageStarted:
 			if open[ev.Stage] {
 				t.Errorf("stage %s started twice without finishing", ev.Stage)
 			}
 			open[ev.Stage] = true
-		case pipeline.EventStageFinished, pipeline.EventStageFailed:
+		case engine.EventStageFinished, engine.EventStageFailed:
 			if !open[ev.Stage] {
 				t.Errorf("stage %s ended without a start", ev.Stage)
 			}
 			delete(open, ev.Stage)
 			sum += ev.Duration
-			if ev.Type == pipeline.EventStageFinished {
+			if ev.Type == engine.EventStageFinished {
 				finished = append(finished, ev.Stage)
 			} else {
 				failed = append(failed, ev.Stage)
@@ -127,7 +127,7 @@ func checkStages(t *testing.T, events []jsonEvent) (finished, failed []string) {
 	for s := range open {
 		t.Errorf("stage %s started and never finished", s)
 	}
-	end := lastOf(t, events, pipeline.EventRunFinished)
+	end := lastOf(t, events, engine.EventRunFinished)
 	if sum > end.Duration {
 		t.Errorf("the stages took %s together, more than the run's %s", time.Duration(sum), time.Duration(end.Duration))
 	}
@@ -148,11 +148,11 @@ func TestJSONEventsOfAReinstall(t *testing.T) {
 		t.Errorf("--json printed on stderr:\n%s", r.stderr)
 	}
 	events := parseEvents(t, r.stdout)
-	if first := events[0]; first.Type != pipeline.EventRunStarted || first.Command != "reinstall" || first.CTID != 101 {
+	if first := events[0]; first.Type != engine.EventRunStarted || first.Command != "reinstall" || first.CTID != 101 {
 		t.Errorf("first event %+v, want run-started of reinstall 101", first)
 	}
 	last := events[len(events)-1]
-	if last.Type != pipeline.EventRunFinished || last.ExitCode == nil || *last.ExitCode != 0 || last.State != "running" {
+	if last.Type != engine.EventRunFinished || last.ExitCode == nil || *last.ExitCode != 0 || last.State != "running" {
 		t.Errorf("last event %+v, want run-finished, exit 0, running", last)
 	}
 	if last.LogFile == "" || !exists(last.LogFile) {
@@ -176,15 +176,15 @@ func TestJSONEventsOfAReinstall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p := lastOf(t, events, pipeline.EventStageProgress); p.Stage != "template" || p.Total != st.Size() || p.Done != p.Total || p.Files == 0 {
+	if p := lastOf(t, events, engine.EventStageProgress); p.Stage != "template" || p.Total != st.Size() || p.Done != p.Total || p.Files == 0 {
 		t.Errorf("provision's last progress %+v, want done = total = %d (%s) and the files written", p, st.Size(), archives[0])
 	}
 	var logs []string
 	for _, ev := range events {
-		if ev.Type == pipeline.EventStageLog {
+		if ev.Type == engine.EventStageLog {
 			logs = append(logs, ev.Stage+": "+ev.Message)
 		}
-		if ev.Type == pipeline.EventError {
+		if ev.Type == engine.EventError {
 			t.Errorf("error event in a successful run: %+v", ev)
 		}
 	}
@@ -204,7 +204,7 @@ func TestJSONEventsOfAFailedReinstall(t *testing.T) {
 	h.createCT()
 	h.writeScript("vps.reinstall", "#!/bin/sh\necho giving up >&2\nexit 3\n", 0o755)
 	r := h.cli("--json", "101")
-	if r.code != pipeline.ExitFailed {
+	if r.code != engine.ExitFailed {
 		t.Fatalf("exit %d, want 1\n%s", r.code, r.stderr)
 	}
 	events := parseEvents(t, r.stdout)
@@ -216,19 +216,19 @@ func TestJSONEventsOfAFailedReinstall(t *testing.T) {
 	for _, ev := range events[len(events)-4:] {
 		types = append(types, ev.Type)
 	}
-	want := []string{pipeline.EventRollbackStarted, pipeline.EventRollbackFinished, pipeline.EventError, pipeline.EventRunFinished}
+	want := []string{engine.EventRollbackStarted, engine.EventRollbackFinished, engine.EventError, engine.EventRunFinished}
 	if d := cmp.Diff(want, types); d != "" {
 		t.Errorf("the stream's end (-want +got):\n%s", d)
 	}
-	e := lastOf(t, events, pipeline.EventError)
-	if e.Stage != "vps-reinstall" || e.ExitCode == nil || *e.ExitCode != 1 || e.Reason != pipeline.ReasonStageFailed ||
+	e := lastOf(t, events, engine.EventError)
+	if e.Stage != "vps-reinstall" || e.ExitCode == nil || *e.ExitCode != 1 || e.Reason != engine.ReasonStageFailed ||
 		!strings.Contains(e.Message, "exited with status 3") {
 		t.Errorf("error event %+v, want stage vps-reinstall, exit 1, stage-failed, the script's status", e)
 	}
 	if e.LogFile == "" || !strings.HasSuffix(r.lastLine(), " (log: "+e.LogFile+")") {
 		t.Errorf("error event's log file %q is not the one the last line names: %q", e.LogFile, r.lastLine())
 	}
-	if end := lastOf(t, events, pipeline.EventRunFinished); end.State != "stopped" || *end.ExitCode != 1 {
+	if end := lastOf(t, events, engine.EventRunFinished); end.State != "stopped" || *end.ExitCode != 1 {
 		t.Errorf("run-finished %+v, want exit 1 and the container stopped as before", end)
 	}
 	h.assertClean()
@@ -246,7 +246,7 @@ func TestJSONEventsOfRecover(t *testing.T) {
 	for _, ev := range events {
 		got = append(got, ev.Type+" "+ev.Command+" "+ev.Message)
 	}
-	want := []string{"run-started recover ", "run-finished recover " + pipeline.RecoveredNothing}
+	want := []string{"run-started recover ", "run-finished recover " + engine.RecoveredNothing}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("recover --json (-want +got):\n%s", d)
 	}

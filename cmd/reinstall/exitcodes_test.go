@@ -17,7 +17,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/reinstall-dev/reinstall/pipeline"
+	"github.com/reinstall-dev/reinstall/pipeline/engine"
 	sdk "github.com/reinstall-dev/reinstall/plugin-sdk"
 )
 
@@ -113,13 +113,13 @@ func TestExitCodesAndReasons(t *testing.T) {
 		{"script fails", func(t *testing.T, h *testHost) result {
 			h.writeScript("vps.reinstall", "#!/bin/sh\nexit 3\n", 0o755)
 			return h.cli("--json", "101")
-		}, 1, pipeline.ReasonStageFailed, "vps-reinstall"},
+		}, 1, engine.ReasonStageFailed, "vps-reinstall"},
 		{"plugin crashes", func(t *testing.T, h *testHost) result {
 			dir := h.Path("plugin-dir")
 			installPlugin(t, dir, "crashy", crashyWrapper("serve", newTag(t)), 0o755)
 			file := h.writePipelineFile("crashy.hcl", crashyPipeline("reinstall-hook", `    mode = "exit"`))
 			return h.cliEnv([]string{"REINSTALL_PLUGIN_DIR=" + dir}, "--json", "--pipeline", file, "101")
-		}, 1, pipeline.ReasonPluginFailed, "activate"},
+		}, 1, engine.ReasonPluginFailed, "activate"},
 		{"stage times out", func(t *testing.T, h *testHost) result {
 			h.writeScript("vps.reinstall", "#!/bin/sh\nexec sleep 60\n", 0o755)
 			file := h.writePipelineFile("timeout.hcl", `pipeline "timeout" {
@@ -134,29 +134,29 @@ func TestExitCodesAndReasons(t *testing.T) {
 }
 `)
 			return h.cli("--json", "--pipeline", file, "101")
-		}, 1, pipeline.ReasonTimeout, "vps-reinstall"},
+		}, 1, engine.ReasonTimeout, "vps-reinstall"},
 		{"interrupted", func(t *testing.T, h *testHost) result { return h.cliInterrupted("--json", "101") },
-			1, pipeline.ReasonInterrupted, "vps-reinstall"},
+			1, engine.ReasonInterrupted, "vps-reinstall"},
 		{"unknown flag", func(t *testing.T, h *testHost) result { return h.cli("--json", "--no-such-flag", "101") },
-			2, pipeline.ReasonUsage, ""},
+			2, engine.ReasonUsage, ""},
 		{"invalid CTID", func(t *testing.T, h *testHost) result { return h.cli("--json", "--", "0101") },
-			2, pipeline.ReasonUsage, "preflight"},
+			2, engine.ReasonUsage, "preflight"},
 		{"unknown container", func(t *testing.T, h *testHost) result { return h.cli("--json", "999") },
-			2, pipeline.ReasonUnknownContainer, "preflight"},
+			2, engine.ReasonUnknownContainer, "preflight"},
 		{"unparsable container config", func(t *testing.T, h *testHost) result {
 			h.WriteConfig(101, "OSTEMPLATE=busybox\nHOSTNAME=\"unterminated\n")
 			return h.cli("--json", "101")
-		}, 2, pipeline.ReasonConfigInvalid, "preflight"},
+		}, 2, engine.ReasonConfigInvalid, "preflight"},
 		{"invalid pipeline", func(t *testing.T, h *testHost) result {
 			file := h.writePipelineFile("bad.hcl", "pipeline \"x\" {\n  stage \"provison\" \"p\" {}\n}\n")
 			return h.cli("--json", "--pipeline", file, "101")
-		}, 2, pipeline.ReasonPipelineInvalid, "preflight"},
+		}, 2, engine.ReasonPipelineInvalid, "preflight"},
 		{"private area missing", func(t *testing.T, h *testHost) result {
 			if err := os.RemoveAll(h.private("")); err != nil {
 				t.Fatal(err)
 			}
 			return h.cli("--json", "101")
-		}, 2, pipeline.ReasonPrivateMissing, "preflight"},
+		}, 2, engine.ReasonPrivateMissing, "preflight"},
 		{"private area is a symlink", func(t *testing.T, h *testHost) result {
 			p := h.private("")
 			if err := os.Rename(p, p+"-real"); err != nil {
@@ -167,7 +167,7 @@ func TestExitCodesAndReasons(t *testing.T) {
 			}
 			t.Cleanup(func() { os.Remove(p); os.Rename(p+"-real", p) })
 			return h.cli("--json", "101")
-		}, 2, pipeline.ReasonPrivateSymlink, "preflight"},
+		}, 2, engine.ReasonPrivateSymlink, "preflight"},
 		{"mount inside the private area", func(t *testing.T, h *testHost) result {
 			dir := h.private("mnt")
 			os.MkdirAll(dir, 0o755)
@@ -176,23 +176,23 @@ func TestExitCodesAndReasons(t *testing.T) {
 			}
 			t.Cleanup(func() { unix.Unmount(dir, unix.MNT_DETACH) })
 			return h.cli("--json", "101")
-		}, 2, pipeline.ReasonMountInside, "preflight"},
+		}, 2, engine.ReasonMountInside, "preflight"},
 		{"template missing", func(t *testing.T, h *testHost) result {
 			h.WriteConfig(101, "OSTEMPLATE=nosuch-template\nINIT=/sbin/test-init\n")
 			return h.cli("--json", "101")
-		}, 2, pipeline.ReasonTemplateMissing, "preflight"},
+		}, 2, engine.ReasonTemplateMissing, "preflight"},
 		{"leftover temporary area", func(t *testing.T, h *testHost) result {
 			os.Mkdir(h.Path("vz/private/101.reinstall"), 0o700)
 			t.Cleanup(func() { os.Remove(h.Path("vz/private/101.reinstall")) })
 			return h.cli("--json", "101")
-		}, 2, pipeline.ReasonLeftovers, "preflight"},
+		}, 2, engine.ReasonLeftovers, "preflight"},
 		{"ploop image", func(t *testing.T, h *testHost) result {
 			h.WriteConfig(101, "OSTEMPLATE=busybox\nINIT=/sbin/test-init\nVE_LAYOUT=ploop\n")
 			return h.cli("--json", "101")
-		}, 2, pipeline.ReasonPloop, "preflight"},
+		}, 2, engine.ReasonPloop, "preflight"},
 		{"unknown --scripts name", func(t *testing.T, h *testHost) result {
 			return h.cli("--json", "--scripts", "nosuch.sh", "101")
-		}, 2, pipeline.ReasonUsage, "preflight"},
+		}, 2, engine.ReasonUsage, "preflight"},
 		{"plugin socket directory unusable", func(t *testing.T, h *testHost) result {
 			p := h.Path("run/reinstall/plugins")
 			os.RemoveAll(p)
@@ -201,12 +201,12 @@ func TestExitCodesAndReasons(t *testing.T) {
 				t.Fatal(err)
 			}
 			return h.cli("--json", "101")
-		}, 2, pipeline.ReasonRefused, "preflight"},
+		}, 2, engine.ReasonRefused, "preflight"},
 		{"unfinished journal", func(t *testing.T, h *testHost) result {
 			os.WriteFile(h.Path("vz/lock/101.journal"), []byte("{}\n"), 0o600)
 			t.Cleanup(func() { os.Remove(h.Path("vz/lock/101.journal")) })
 			return h.cli("--json", "101")
-		}, 3, pipeline.ReasonJournalUnfinished, "preflight"},
+		}, 3, engine.ReasonJournalUnfinished, "preflight"},
 		{"rollback fails", func(t *testing.T, h *testHost) result {
 			// A failed rollback whose work no other stage discards.
 			dir := h.Path("plugin-dir")
@@ -221,15 +221,15 @@ func TestExitCodesAndReasons(t *testing.T) {
 				h.assertClean()
 			})
 			return r
-		}, 3, pipeline.ReasonRollbackFailed, "activate"},
+		}, 3, engine.ReasonRollbackFailed, "activate"},
 		{"failure past the point of no return", func(t *testing.T, h *testHost) result {
 			marker := h.Path("flaky-fail")
 			os.WriteFile(marker, nil, 0o600)
 			env, file := h.flakyPipeline(sdk.KindBackupRetention, fmt.Sprintf("fail_while = %q", marker))
 			r := h.cliEnv(env, "--json", "--pipeline", file, "101")
-			t.Cleanup(func() { h.recoverAfter(env, marker, pipeline.RecoveredForward) })
+			t.Cleanup(func() { h.recoverAfter(env, marker, engine.RecoveredForward) })
 			return r
-		}, 3, pipeline.ReasonRecoverNeeded, "flaky"},
+		}, 3, engine.ReasonRecoverNeeded, "flaky"},
 		{"recover cannot finish", func(t *testing.T, h *testHost) result {
 			marker := h.Path("flaky-fail")
 			os.WriteFile(marker, nil, 0o600)
@@ -237,22 +237,22 @@ func TestExitCodesAndReasons(t *testing.T) {
 			if r := h.cliEnv(env, "--pipeline", file, "101"); r.code != 3 {
 				t.Fatalf("exit %d, want 3 to leave a run to recover\n%s", r.code, r.stderr)
 			}
-			t.Cleanup(func() { h.recoverAfter(env, marker, pipeline.RecoveredForward) })
+			t.Cleanup(func() { h.recoverAfter(env, marker, engine.RecoveredForward) })
 			return h.cliEnv(env, "recover", "--json", "101")
-		}, 3, pipeline.ReasonRecoverFailed, "recover"},
+		}, 3, engine.ReasonRecoverFailed, "recover"},
 		{"locked", func(t *testing.T, h *testHost) result {
 			h.holdLock(t)
 			return h.cli("--json", "101")
-		}, 9, pipeline.ReasonLocked, "preflight"},
+		}, 9, engine.ReasonLocked, "preflight"},
 		{"recover while locked", func(t *testing.T, h *testHost) result {
 			h.holdLock(t)
 			return h.cli("recover", "--json", "101")
-		}, 9, pipeline.ReasonLocked, "recover"},
+		}, 9, engine.ReasonLocked, "recover"},
 		{"recover with nothing to do", func(t *testing.T, h *testHost) result { return h.cli("recover", "--json", "101") }, 0, "", ""},
 		{"running without --stop", func(t *testing.T, h *testHost) result {
 			h.mustCLI("ct", "start", "101")
 			return h.cli("--json", "101")
-		}, 32, pipeline.ReasonRunning, "preflight"},
+		}, 32, engine.ReasonRunning, "preflight"},
 	}
 	documented := documentedReasons(t)
 	var produced []string
@@ -276,13 +276,13 @@ func TestExitCodesAndReasons(t *testing.T) {
 			}
 			events := parseEvents(t, r.stdout)
 			end := events[len(events)-1]
-			if end.Type != pipeline.EventRunFinished || end.ExitCode == nil || *end.ExitCode != tc.code {
+			if end.Type != engine.EventRunFinished || end.ExitCode == nil || *end.ExitCode != tc.code {
 				t.Errorf("last event %+v, want run-finished with exit %d", end, tc.code)
 			}
 			if tc.code == 0 {
 				return
 			}
-			e := lastOf(t, events, pipeline.EventError)
+			e := lastOf(t, events, engine.EventError)
 			if e.Reason != tc.reason || e.Stage != tc.stage || *e.ExitCode != tc.code {
 				t.Errorf("error event: reason %q, stage %q, exit %d; want %q, %q, %d\n%s", e.Reason, e.Stage, *e.ExitCode, tc.reason, tc.stage, tc.code, r.stderr)
 			}

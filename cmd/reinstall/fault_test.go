@@ -10,7 +10,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/reinstall-dev/reinstall/pipeline"
+	"github.com/reinstall-dev/reinstall/pipeline/engine"
 	"github.com/reinstall-dev/reinstall/pipeline/journal"
 )
 
@@ -124,7 +124,7 @@ func runFaultPoint(t *testing.T, m faultMode, point, hookKill string) bool {
 	if cgroup != "" && exists(cgroup) {
 		t.Errorf("%s %s: run cgroup %s left after recover", m.name, point, cgroup)
 	}
-	if again := h.cli("recover", "101"); again.code != 0 || !strings.Contains(again.stdout, pipeline.RecoveredNothing) {
+	if again := h.cli("recover", "101"); again.code != 0 || !strings.Contains(again.stdout, engine.RecoveredNothing) {
 		t.Errorf("%s %s: second recover: exit %d %s", m.name, point, again.code, again.stdout)
 	}
 	os.Remove(h.Path("etc/vz/conf/vps.reinstall"))

@@ -12,6 +12,7 @@ import (
 
 	"github.com/reinstall-dev/reinstall/internal/vz"
 	"github.com/reinstall-dev/reinstall/pipeline"
+	"github.com/reinstall-dev/reinstall/pipeline/engine"
 )
 
 func newFmtCommand(g *globals) *cobra.Command {
@@ -30,9 +31,9 @@ exits 1 if any file is not formatted; --diff prints what changes.`,
 				if err != nil {
 					return err
 				}
-				site := h.Path(pipeline.SitePipeline)
+				site := h.Path(engine.SitePipeline)
 				if _, err := os.Stat(site); err != nil {
-					return &exitError{code: pipeline.ExitRefused, err: fmt.Errorf("no FILE given and no site pipeline %s", site)}
+					return &exitError{code: engine.ExitRefused, err: fmt.Errorf("no FILE given and no site pipeline %s", site)}
 				}
 				args = []string{site}
 			}
@@ -75,7 +76,7 @@ func formatFile(g *globals, stdin io.Reader, file string, check, diff bool) int 
 	}
 	out, diags := pipeline.Format(name, src)
 	if diags.HasErrors() {
-		printDiagnostics(g.stderr, &pipeline.Error{Diags: diags, Sources: map[string][]byte{name: src}})
+		printDiagnostics(g.stderr, &engine.Error{Diags: diags, Sources: map[string][]byte{name: src}})
 		fmt.Fprintf(g.stderr, "reinstall: fmt: %s has syntax errors; it is left as it is\n", name)
 		return 2
 	}

@@ -8,7 +8,7 @@ import (
 	"github.com/spf13/cobra/doc"
 
 	"github.com/reinstall-dev/reinstall/internal/version"
-	"github.com/reinstall-dev/reinstall/pipeline"
+	"github.com/reinstall-dev/reinstall/pipeline/engine"
 )
 
 // newGenDocsCommand is the hidden `reinstall __gendocs man DIR`: one man
@@ -22,7 +22,7 @@ func newGenDocsCommand() *cobra.Command {
 		Args:   cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if args[0] != "man" {
-				return &exitError{code: pipeline.ExitRefused, err: fmt.Errorf("__gendocs: unknown format %q; the only one is man", args[0])}
+				return &exitError{code: engine.ExitRefused, err: fmt.Errorf("__gendocs: unknown format %q; the only one is man", args[0])}
 			}
 			dir := args[1]
 			if err := os.MkdirAll(dir, 0o755); err != nil {

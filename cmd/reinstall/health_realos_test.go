@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/reinstall-dev/reinstall/pipeline"
+	"github.com/reinstall-dev/reinstall/pipeline/engine"
 )
 
 // brokenUnitHook is a vps.reinstall that keeps the provisioned area
@@ -39,8 +39,8 @@ func TestRealOSHealthDegraded(t *testing.T) {
 	strict := h.writePipelineFile("strict.hcl", healthPipeline(t, "", `    systemd = "auto"
     wait    = "40s"`))
 	r := h.cli("--stop-timeout", "90s", "--pipeline", strict, "101")
-	if r.code != pipeline.ExitFailed {
-		t.Fatalf("without allow_degraded: exit %d, want %d\n%s", r.code, pipeline.ExitFailed, r.stderr)
+	if r.code != engine.ExitFailed {
+		t.Fatalf("without allow_degraded: exit %d, want %d\n%s", r.code, engine.ExitFailed, r.stderr)
 	}
 	if last := r.lastLine(); !strings.HasPrefix(last, "reinstall: health: health check failed after 40s") ||
 		!strings.Contains(last, "systemd: degraded, failed units: broken.service") {
@@ -55,7 +55,7 @@ func TestRealOSHealthDegraded(t *testing.T) {
 	r = h.mustCLI("--stop-timeout", "90s", "--json", "101")
 	var warnings []string
 	for _, ev := range parseEvents(t, r.stdout) {
-		if ev.Type == pipeline.EventStageLog && ev.Stage == "health" && ev.Level == "warn" {
+		if ev.Type == engine.EventStageLog && ev.Stage == "health" && ev.Level == "warn" {
 			warnings = append(warnings, ev.Message)
 		}
 	}

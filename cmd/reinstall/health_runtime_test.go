@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/reinstall-dev/reinstall/internal/testenv"
-	"github.com/reinstall-dev/reinstall/pipeline"
+	"github.com/reinstall-dev/reinstall/pipeline/engine"
 )
 
 // webHealthPipeline provisions, starts, runs the site's web.sh (a busybox
@@ -81,8 +81,8 @@ func TestHealthThroughToolRuntimes(t *testing.T) {
 					}
 				} else {
 					want := "tcp 8081: not listening on 8081 (listening: 8080)"
-					if r.code != pipeline.ExitFailed || !strings.Contains(r.lastLine(), want) {
-						t.Fatalf("exit %d, last line %q; want %d with %q\n%s", r.code, r.lastLine(), pipeline.ExitFailed, want, r.stderr)
+					if r.code != engine.ExitFailed || !strings.Contains(r.lastLine(), want) {
+						t.Fatalf("exit %d, last line %q; want %d with %q\n%s", r.code, r.lastLine(), engine.ExitFailed, want, r.stderr)
 					}
 					assertTree(t, "the old private area", before, h.tree(""))
 				}
@@ -121,9 +121,9 @@ func TestLXCHealth(t *testing.T) {
 				}
 			} else {
 				want := "reinstall: health: health check failed after 2s"
-				if r.code != pipeline.ExitFailed || !strings.HasPrefix(r.lastLine(), want) ||
+				if r.code != engine.ExitFailed || !strings.HasPrefix(r.lastLine(), want) ||
 					!strings.Contains(r.lastLine(), "tcp 8081: not listening on 8081 (listening: 8080)") {
-					t.Fatalf("exit %d, last line %q; want %d, %q… naming the port\n%s", r.code, r.lastLine(), pipeline.ExitFailed, want, r.stderr)
+					t.Fatalf("exit %d, last line %q; want %d, %q… naming the port\n%s", r.code, r.lastLine(), engine.ExitFailed, want, r.stderr)
 				}
 				after, err := testenv.HashTree(h.rootfs(""))
 				must(t, err)

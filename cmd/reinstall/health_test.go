@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/reinstall-dev/reinstall/pipeline"
+	"github.com/reinstall-dev/reinstall/pipeline/engine"
 )
 
 // healthPipeline is the default pipeline with its health stage's
@@ -59,8 +60,8 @@ func TestHealthFailureRevertsToOldContainer(t *testing.T) {
 			file := h.writePipelineFile("health.hcl", healthPipeline(t, "", tt.body))
 
 			r := h.cli("--stop", "--pipeline", file, "101")
-			if r.code != pipeline.ExitFailed {
-				t.Fatalf("exit %d, want %d\nstderr:\n%s", r.code, pipeline.ExitFailed, r.stderr)
+			if r.code != engine.ExitFailed {
+				t.Fatalf("exit %d, want %d\nstderr:\n%s", r.code, engine.ExitFailed, r.stderr)
 			}
 			prefix := "reinstall: health: health check failed after 2s"
 			if last := r.lastLine(); !strings.HasPrefix(last, prefix) || !strings.Contains(last, tt.want) {
@@ -103,9 +104,9 @@ func TestHealthPassKeepsNewContainer(t *testing.T) {
 	var logs, progress []string
 	for _, ev := range parseEvents(t, r.stdout) {
 		switch {
-		case ev.Type == pipeline.EventStageLog && ev.Stage == "health":
+		case ev.Type == engine.EventStageLog && ev.Stage == "health":
 			logs = append(logs, ev.Message)
-		case ev.Type == pipeline.EventStageProgress && ev.Stage == "health":
+		case ev.Type == engine.EventStageProgress && ev.Stage == "health":
 			progress = append(progress, ev.Message)
 		}
 	}
@@ -165,8 +166,8 @@ func TestHealthKilledRunRecovers(t *testing.T) {
 	if r := h.cli("status", "101"); !strings.HasPrefix(r.stdout, "container 101: unfinished reinstall") || !strings.Contains(r.stdout, "health") {
 		t.Errorf("status after the kill: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	if r := h.cli("--stop", "101"); r.code != pipeline.ExitRecover {
-		t.Errorf("a run after the kill: exit %d, want %d\n%s", r.code, pipeline.ExitRecover, r.stderr)
+	if r := h.cli("--stop", "101"); r.code != engine.ExitRecover {
+		t.Errorf("a run after the kill: exit %d, want %d\n%s", r.code, engine.ExitRecover, r.stderr)
 	}
 	r := h.cli("recover", "101")
 	if r.code != 0 || !strings.Contains(r.stdout, "rolled back") {
@@ -194,8 +195,8 @@ func TestHealthPendingCheckOnTerminal(t *testing.T) {
 	file := h.writePipelineFile("health.hcl", healthPipeline(t, "", `    tcp  = [8080]
     wait = "3s"`))
 	out, code := h.cliTerminal("--pipeline", file, "101")
-	if code != pipeline.ExitFailed {
-		t.Fatalf("exit %d, want %d:\n%s", code, pipeline.ExitFailed, out)
+	if code != engine.ExitFailed {
+		t.Fatalf("exit %d, want %d:\n%s", code, engine.ExitFailed, out)
 	}
 	text := stripANSI(out)
 	if !regexp.MustCompile(`configure "health" .*waiting for tcp 8080`).MatchString(text) {

@@ -5,7 +5,7 @@ import (
 	"io"
 	"sync"
 
-	"github.com/reinstall-dev/reinstall/pipeline"
+	"github.com/reinstall-dev/reinstall/pipeline/engine"
 )
 
 // jsonEvents writes every event as one JSON object per line (--json), in
@@ -22,7 +22,7 @@ func newJSONEvents(w io.Writer) *jsonEvents {
 	return &jsonEvents{enc: enc}
 }
 
-func (j *jsonEvents) event(ev pipeline.Event) {
+func (j *jsonEvents) event(ev engine.Event) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	_ = j.enc.Encode(ev)

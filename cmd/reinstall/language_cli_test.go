@@ -13,7 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/reinstall-dev/reinstall/internal/testenv"
-	"github.com/reinstall-dev/reinstall/pipeline"
+	"github.com/reinstall-dev/reinstall/pipeline/engine"
 )
 
 // rootTree hashes the whole --root: plan must leave every byte as it was.
@@ -65,7 +65,7 @@ func TestPlanChangesNothing(t *testing.T) {
 	}
 
 	r = h.mustCLI("plan", "--json", "--skipbackup", "101")
-	var plan pipeline.RunPlan
+	var plan engine.RunPlan
 	if err := json.Unmarshal([]byte(r.stdout), &plan); err != nil {
 		t.Fatalf("plan --json: %v\n%s", err, r.stdout)
 	}
@@ -87,7 +87,7 @@ func TestPlanChangesNothing(t *testing.T) {
 	// with --stop; the container and the root stay as they are.
 	h.mustCLI("ct", "start", "101")
 	running := h.rootTree()
-	if r := h.cli("plan", "101"); r.code != pipeline.ExitRunning || !strings.Contains(r.lastLine(), "is running") {
+	if r := h.cli("plan", "101"); r.code != engine.ExitRunning || !strings.Contains(r.lastLine(), "is running") {
 		t.Errorf("plan of a running container without --stop: exit %d, %q", r.code, r.lastLine())
 	}
 	r = h.mustCLI("plan", "--stop", "101")
@@ -150,7 +150,7 @@ pipeline "site" {
 
 	// A required variable without a value refuses, with the declaration shown.
 	r := h.cli("plan", "--pipeline", file, "101")
-	if r.code != pipeline.ExitRefused || !strings.Contains(r.stderr, "No value for required variable") || !strings.Contains(r.stderr, `variable "script_dir" {`) {
+	if r.code != engine.ExitRefused || !strings.Contains(r.stderr, "No value for required variable") || !strings.Contains(r.stderr, `variable "script_dir" {`) {
 		t.Errorf("plan without script_dir: exit %d\n%s", r.code, r.stderr)
 	}
 	// --var-file, then --var over it, then the environment under both.
@@ -177,7 +177,7 @@ pipeline "site" {
 	if r.code != 0 || !strings.Contains(r.stdout, `script = "/from/env/vps.reinstall"`) {
 		t.Errorf("REINSTALL_VAR_script_dir: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	if r := h.cli("plan", "--pipeline", file, "--var", "script_dir", "101"); r.code != pipeline.ExitRefused || !strings.Contains(r.lastLine(), "want NAME=VALUE") {
+	if r := h.cli("plan", "--pipeline", file, "--var", "script_dir", "101"); r.code != engine.ExitRefused || !strings.Contains(r.lastLine(), "want NAME=VALUE") {
 		t.Errorf("--var without =: exit %d, %q", r.code, r.lastLine())
 	}
 	assertTree(t, "the root after plan", before, h.rootTree())
@@ -255,7 +255,7 @@ func TestValidateSiteFileAndDefault(t *testing.T) {
 	}
 	// The reinstall itself refuses the same file before any change (exit 2).
 	h.writeHostFile("etc/vz/conf/101.conf", testenv.ConfigBody("ct101"), 0o644)
-	if r := h.cli("101"); r.code != pipeline.ExitRefused || !strings.Contains(r.lastLine(), "No swap stage") {
+	if r := h.cli("101"); r.code != engine.ExitRefused || !strings.Contains(r.lastLine(), "No swap stage") {
 		t.Errorf("reinstall with an invalid site file: exit %d, %q", r.code, r.lastLine())
 	}
 }

@@ -16,7 +16,7 @@ import (
 	"github.com/reinstall-dev/reinstall/internal/redact"
 	"github.com/reinstall-dev/reinstall/internal/termsafe"
 	"github.com/reinstall-dev/reinstall/internal/vz"
-	"github.com/reinstall-dev/reinstall/pipeline"
+	"github.com/reinstall-dev/reinstall/pipeline/engine"
 )
 
 // logDir holds one log file per run (under --root).
@@ -150,23 +150,23 @@ func (l *runLog) sink() hclog.SinkAdapter {
 
 // event writes one event: a stage's log line at its own level under the
 // stage's name, anything else as its type and fields.
-func (l *runLog) event(ev pipeline.Event) {
-	if ev.Type == pipeline.EventStageLog {
+func (l *runLog) event(ev engine.Event) {
+	if ev.Type == engine.EventStageLog {
 		l.events.Named(ev.Stage).Log(hclog.LevelFromString(ev.Level), termsafe.Printable(ev.Message))
 		return
 	}
 	level := hclog.Info
 	switch {
-	case ev.Type == pipeline.EventStageProgress:
+	case ev.Type == engine.EventStageProgress:
 		level = hclog.Debug
-	case ev.Error != "" || ev.Type == pipeline.EventStageFailed || ev.Type == pipeline.EventError:
+	case ev.Error != "" || ev.Type == engine.EventStageFailed || ev.Type == engine.EventError:
 		level = hclog.Error
 	}
 	l.events.Named("event").Log(level, ev.Type, eventFields(ev)...)
 }
 
 // eventFields lists an event's fields that are set, as hclog key-value pairs.
-func eventFields(ev pipeline.Event) []any {
+func eventFields(ev engine.Event) []any {
 	var kv []any
 	add := func(k string, v any, set bool) {
 		if set {
@@ -190,7 +190,7 @@ func eventFields(ev pipeline.Event) []any {
 	add("duration", ev.Duration, ev.Duration != 0)
 	add("error", ev.Error, ev.Error != "")
 	add("state", ev.State, ev.State != "")
-	add("exit_code", ev.ExitCode, ev.Type == pipeline.EventError || ev.Type == pipeline.EventRunFinished)
+	add("exit_code", ev.ExitCode, ev.Type == engine.EventError || ev.Type == engine.EventRunFinished)
 	add("reason", ev.Reason, ev.Reason != "")
 	add("continued_past", ev.ContinuedPast, len(ev.ContinuedPast) > 0)
 	return kv

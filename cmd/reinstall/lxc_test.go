@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/reinstall-dev/reinstall/internal/testenv"
-	"github.com/reinstall-dev/reinstall/pipeline"
+	"github.com/reinstall-dev/reinstall/pipeline/engine"
 )
 
 // lxcHost is a test host whose containers are real LXC containers in a
@@ -183,8 +183,8 @@ func TestLXCReinstallSkipBackup(t *testing.T) {
 func TestLXCNeedsTemplateFirst(t *testing.T) {
 	h := newLXCHost(t)
 	r := h.lxc("web")
-	if r.code != pipeline.ExitRefused || !strings.Contains(r.lastLine(), "no OSTEMPLATE") {
-		t.Errorf("exit %d, want %d asking for -t\n%s", r.code, pipeline.ExitRefused, r.stderr)
+	if r.code != engine.ExitRefused || !strings.Contains(r.lastLine(), "no OSTEMPLATE") {
+		t.Errorf("exit %d, want %d asking for -t\n%s", r.code, engine.ExitRefused, r.stderr)
 	}
 }
 
@@ -196,8 +196,8 @@ func TestLXCConfigureFailureRollsBack(t *testing.T) {
 	h.writeScript("vps.reinstall", "#!/bin/sh\nexit 0\n", 0o755)
 	h.writeScript("vps.configure", "echo configuring; exit 3\n", 0o644)
 	r := h.lxc("--stop", "-t", testenv.DefaultTemplate, "web")
-	if r.code != pipeline.ExitFailed {
-		t.Fatalf("exit %d, want %d\n%s", r.code, pipeline.ExitFailed, r.stderr)
+	if r.code != engine.ExitFailed {
+		t.Fatalf("exit %d, want %d\n%s", r.code, engine.ExitFailed, r.stderr)
 	}
 	if st := h.state(); st != "RUNNING" {
 		t.Errorf("after the rollback LXC says %s, want RUNNING (as it was)", st)
@@ -230,8 +230,8 @@ func TestLXCKilledRunRecovers(t *testing.T) {
 	if r := h.lxc("status", "web"); !strings.HasPrefix(r.stdout, "container web: unfinished reinstall") {
 		t.Errorf("status after the kill: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	if r := h.lxc("web"); r.code != pipeline.ExitRecover {
-		t.Errorf("a run after the kill: exit %d, want %d\n%s", r.code, pipeline.ExitRecover, r.stderr)
+	if r := h.lxc("web"); r.code != engine.ExitRecover {
+		t.Errorf("a run after the kill: exit %d, want %d\n%s", r.code, engine.ExitRecover, r.stderr)
 	}
 	r := h.lxc("recover", "web")
 	if r.code != 0 {

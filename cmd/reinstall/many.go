@@ -17,7 +17,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/reinstall-dev/reinstall/internal/termsafe"
-	"github.com/reinstall-dev/reinstall/pipeline"
+	"github.com/reinstall-dev/reinstall/pipeline/engine"
 )
 
 // manyFlags are the flags of the parent of a command over several
@@ -26,7 +26,7 @@ var manyFlags = map[string]bool{"parallel": true, "json": true, "quiet": true, "
 
 // severity orders exit codes for a command over several containers: the
 // most serious decides its exit code (3, then 1, 9, 32, 2).
-var severity = map[int]int{pipeline.ExitRecover: 5, pipeline.ExitFailed: 4, pipeline.ExitLocked: 3, pipeline.ExitRunning: 2, pipeline.ExitRefused: 1, pipeline.ExitOK: 0}
+var severity = map[int]int{engine.ExitRecover: 5, engine.ExitFailed: 4, engine.ExitLocked: 3, engine.ExitRunning: 2, engine.ExitRefused: 1, engine.ExitOK: 0}
 
 // reinstallMany reinstalls each target in a run of its own, this binary
 // started again for one container, at most parallel at once: each takes
@@ -98,7 +98,7 @@ func childFlags(f *pflag.FlagSet) []string {
 type manyOutput struct {
 	mu     sync.Mutex
 	json   io.Writer
-	text   pipeline.Sink
+	text   engine.Sink
 	stderr io.Writer
 }
 
@@ -124,7 +124,7 @@ func (o *manyOutput) eventLine(line []byte) {
 		return
 	}
 	var ev struct {
-		pipeline.Event
+		engine.Event
 		ExitCode int `json:"exit_code"`
 	}
 	if json.Unmarshal(line, &ev) == nil {
@@ -208,14 +208,14 @@ func scanLines(r io.Reader, line func([]byte)) {
 // died is the result of a run that ended without one (killed): what it
 // left is not known, so recover is what to do.
 func died(target string, ctid int, began time.Time, err error) runResult {
-	return runResult{Changed: true, Failed: true, RC: pipeline.ExitRecover, Reason: pipeline.ReasonRecoverNeeded, Target: target, CTID: ctid,
+	return runResult{Changed: true, Failed: true, RC: engine.ExitRecover, Reason: engine.ReasonRecoverNeeded, Target: target, CTID: ctid,
 		Msg:       fmt.Sprintf("the run of %s ended without a result (%v): see reinstall status %s", target, err, target),
 		DurationS: seconds(time.Since(began))}
 }
 
 // notStarted is the result of a run an interrupt kept from starting.
 func notStarted(target string, ctid int) runResult {
-	return runResult{Failed: true, RC: pipeline.ExitFailed, Reason: pipeline.ReasonInterrupted, Stage: pipeline.StagePreflight,
+	return runResult{Failed: true, RC: engine.ExitFailed, Reason: engine.ReasonInterrupted, Stage: engine.StagePreflight,
 		Target: target, CTID: ctid, Msg: "interrupted before it started"}
 }
 

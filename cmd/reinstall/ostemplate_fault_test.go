@@ -11,7 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/reinstall-dev/reinstall/internal/testenv"
-	"github.com/reinstall-dev/reinstall/pipeline"
+	"github.com/reinstall-dev/reinstall/pipeline/engine"
 	"github.com/reinstall-dev/reinstall/pipeline/journal"
 )
 
@@ -53,7 +53,7 @@ func TestOSTemplateRecover(t *testing.T) {
 			}
 			// status tells what recover will do, the template write included.
 			var st struct {
-				Unfinished pipeline.Pending `json:"unfinished"`
+				Unfinished engine.Pending `json:"unfinished"`
 			}
 			if err := json.Unmarshal([]byte(h.mustCLI("status", "--json", "101").stdout), &st); err != nil {
 				t.Fatal(err)

@@ -9,7 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/reinstall-dev/reinstall/internal/testenv"
-	"github.com/reinstall-dev/reinstall/pipeline"
+	"github.com/reinstall-dev/reinstall/pipeline/engine"
 )
 
 // otherTemplate is the second OS template of the --ostemplate tests: a
@@ -115,17 +115,17 @@ func TestOSTemplateConfigUnchangedUnlessReinstalled(t *testing.T) {
 		stderr     []string
 		cacheFile  bool // a copy of the other template named ostemplate
 	}{
-		{name: "hook fails", ostemplate: otherTemplate, hook: "#!/bin/sh\nexit 3\n", code: pipeline.ExitFailed,
+		{name: "hook fails", ostemplate: otherTemplate, hook: "#!/bin/sh\nexit 3\n", code: engine.ExitFailed,
 			stderr: []string{"vps.reinstall exited with status 3"}},
-		{name: "missing template", ostemplate: "no-such-os", code: pipeline.ExitRefused,
+		{name: "missing template", ostemplate: "no-such-os", code: engine.ExitRefused,
 			stderr: []string{"OS template not found", "vz/template/cache/no-such-os.tar,", "vz/template/cache/no-such-os.tar.bz2"}},
-		{name: "path in the name", ostemplate: "../cache/" + otherTemplate, code: pipeline.ExitRefused,
+		{name: "path in the name", ostemplate: "../cache/" + otherTemplate, code: engine.ExitRefused,
 			stderr: []string{"not a valid template name"}},
-		{name: "quotes in the name", ostemplate: `a"b'c`, code: pipeline.ExitRefused,
+		{name: "quotes in the name", ostemplate: `a"b'c`, code: engine.ExitRefused,
 			stderr: []string{"not a valid template name"}},
 		// A cache file may be named so, but the name would go into a
 		// config that shell scripts source.
-		{name: "shell syntax in the name", ostemplate: "x$(touch pwned)`id`", cacheFile: true, code: pipeline.ExitRefused,
+		{name: "shell syntax in the name", ostemplate: "x$(touch pwned)`id`", cacheFile: true, code: engine.ExitRefused,
 			stderr: []string{"may hold only letters, digits"}},
 	}
 	for _, tc := range cases {
@@ -187,11 +187,11 @@ func TestOSTemplateRefusesSymlinkedConfig(t *testing.T) {
 	before := h.tree("")
 
 	r := h.cli("--json", "--ostemplate", otherTemplate, "101")
-	if r.code != pipeline.ExitRefused {
-		t.Fatalf("exit %d, want %d\n%s", r.code, pipeline.ExitRefused, r.stderr)
+	if r.code != engine.ExitRefused {
+		t.Fatalf("exit %d, want %d\n%s", r.code, engine.ExitRefused, r.stderr)
 	}
-	if e := lastOf(t, parseEvents(t, r.stdout), pipeline.EventError); e.Reason != pipeline.ReasonConfigInvalid {
-		t.Errorf("reason %q, want %q", e.Reason, pipeline.ReasonConfigInvalid)
+	if e := lastOf(t, parseEvents(t, r.stdout), engine.EventError); e.Reason != engine.ReasonConfigInvalid {
+		t.Errorf("reason %q, want %q", e.Reason, engine.ReasonConfigInvalid)
 	}
 	for _, want := range []string{conf, "is a symlink", veConf, `set OSTEMPLATE="other-os" there by hand`} {
 		if !strings.Contains(r.lastLine(), want) {

@@ -11,13 +11,14 @@ import (
 
 	"github.com/reinstall-dev/reinstall/internal/termsafe"
 	"github.com/reinstall-dev/reinstall/pipeline"
+	"github.com/reinstall-dev/reinstall/pipeline/engine"
 )
 
 // textEvents prints one line per stage start and end, and the plugins' log
 // lines indented below their stage.
-func textEvents(w io.Writer) pipeline.Sink {
+func textEvents(w io.Writer) engine.Sink {
 	var mu sync.Mutex
-	return func(ev pipeline.Event) {
+	return func(ev engine.Event) {
 		mu.Lock()
 		defer mu.Unlock()
 		prefix := fmt.Sprintf("reinstall %d:", ev.CTID)
@@ -25,31 +26,31 @@ func textEvents(w io.Writer) pipeline.Sink {
 			prefix = "reinstall " + ev.CT + ":"
 		}
 		switch ev.Type {
-		case pipeline.EventSlotWaiting:
+		case engine.EventSlotWaiting:
 			fmt.Fprintf(w, "%s %s\n", prefix, ev.Message)
-		case pipeline.EventRunStarted:
+		case engine.EventRunStarted:
 			if ev.Command == "reinstall" {
 				fmt.Fprintf(w, "%s pipeline %q, %d stages (run %s)\n", prefix, ev.Pipeline, ev.Count, ev.RunID)
 			}
-		case pipeline.EventStageStarted:
+		case engine.EventStageStarted:
 			fmt.Fprintf(w, "%s [%d/%d] %s %q ...\n", prefix, ev.Index, ev.Count, ev.Kind, ev.Stage)
-		case pipeline.EventStageSkipped:
+		case engine.EventStageSkipped:
 			fmt.Fprintf(w, "%s [%d/%d] %s %q skipped: %s\n", prefix, ev.Index, ev.Count, ev.Kind, ev.Stage, termsafe.Printable(ev.Message))
-		case pipeline.EventStageFinished:
+		case engine.EventStageFinished:
 			fmt.Fprintf(w, "%s [%d/%d] %s %q done in %s\n", prefix, ev.Index, ev.Count, ev.Kind, ev.Stage, round(ev.Duration))
-		case pipeline.EventStageFailed:
+		case engine.EventStageFailed:
 			fmt.Fprintf(w, "%s [%d/%d] %s %q failed after %s\n", prefix, ev.Index, ev.Count, ev.Kind, ev.Stage, round(ev.Duration))
-		case pipeline.EventStageLog:
+		case engine.EventStageLog:
 			if ev.Level != "debug" && ev.Level != "trace" {
 				fmt.Fprintf(w, "    %s: %s\n", ev.Stage, termsafe.Printable(strings.TrimRight(ev.Message, "\n")))
 			}
-		case pipeline.EventRollbackStarted:
+		case engine.EventRollbackStarted:
 			fmt.Fprintf(w, "%s rolling back\n", prefix)
-		case pipeline.EventRollbackFinished:
+		case engine.EventRollbackFinished:
 			if ev.Error == "" {
 				fmt.Fprintf(w, "%s rolled back: the container is as it was\n", prefix)
 			}
-		case pipeline.EventRunFinished:
+		case engine.EventRunFinished:
 			if ev.Command == "reinstall" && ev.ExitCode == 0 {
 				fmt.Fprintf(w, "%s reinstalled in %s; the container is %s%s\n", prefix, round(ev.Duration), ev.State, continuedPast(ev))
 			}
@@ -59,7 +60,7 @@ func textEvents(w io.Writer) pipeline.Sink {
 
 // continuedPast names, for the final line, the stages that failed and were
 // continued past.
-func continuedPast(ev pipeline.Event) string {
+func continuedPast(ev engine.Event) string {
 	if len(ev.ContinuedPast) == 0 {
 		return ""
 	}
@@ -74,7 +75,7 @@ func round(d time.Duration) time.Duration {
 }
 
 // printDiagnostics prints pipeline diagnostics with their source snippets.
-func printDiagnostics(w io.Writer, e *pipeline.Error) {
+func printDiagnostics(w io.Writer, e *engine.Error) {
 	if len(e.Diags) == 0 {
 		return
 	}

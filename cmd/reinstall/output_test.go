@@ -20,7 +20,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/reinstall-dev/reinstall/internal/termsafe"
-	"github.com/reinstall-dev/reinstall/pipeline"
+	"github.com/reinstall-dev/reinstall/pipeline/engine"
 )
 
 // plannedStages lists the stages of the pipeline a reinstall of 101 runs,
@@ -285,25 +285,25 @@ func TestProgressViewOnAFailingTerminal(t *testing.T) {
 	go func() {
 		defer func() { ended <- recover() }()
 		v := newProgressView(term)
-		stage := func(i int) pipeline.Event {
-			return pipeline.Event{CTID: 101, Index: i, Count: 6, Kind: "configure", Stage: fmt.Sprintf("stage-%d", i)}
+		stage := func(i int) engine.Event {
+			return engine.Event{CTID: 101, Index: i, Count: 6, Kind: "configure", Stage: fmt.Sprintf("stage-%d", i)}
 		}
-		with := func(ev pipeline.Event, typ, msg string) pipeline.Event {
+		with := func(ev engine.Event, typ, msg string) engine.Event {
 			ev.Type, ev.Message = typ, msg
 			return ev
 		}
-		v.event(with(stage(1), pipeline.EventStageStarted, ""))
-		v.event(with(stage(1), pipeline.EventStageLog, "a line"))
+		v.event(with(stage(1), engine.EventStageStarted, ""))
+		v.event(with(stage(1), engine.EventStageLog, "a line"))
 		<-term.failed // the list drew until the terminal failed
-		v.event(with(stage(1), pipeline.EventStageFinished, ""))
+		v.event(with(stage(1), engine.EventStageFinished, ""))
 		for i := 2; i <= 6; i++ {
-			v.event(with(stage(i), pipeline.EventStageStarted, ""))
-			v.event(with(stage(i), pipeline.EventStageLog, "a line"))
-			v.event(with(stage(i), pipeline.EventStageProgress, "copying"))
+			v.event(with(stage(i), engine.EventStageStarted, ""))
+			v.event(with(stage(i), engine.EventStageLog, "a line"))
+			v.event(with(stage(i), engine.EventStageProgress, "copying"))
 			fmt.Fprintln(v, "the host's log line")
-			v.event(with(stage(i), pipeline.EventStageFinished, ""))
+			v.event(with(stage(i), engine.EventStageFinished, ""))
 		}
-		v.event(pipeline.Event{Type: pipeline.EventRunFinished, CTID: 101, Command: "reinstall", State: "running"})
+		v.event(engine.Event{Type: engine.EventRunFinished, CTID: 101, Command: "reinstall", State: "running"})
 		v.close()
 	}()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/reinstall-dev/reinstall/pipeline"
+	"github.com/reinstall-dev/reinstall/pipeline/engine"
 )
 
 func newPlanCommand(g *globals) *cobra.Command {
@@ -37,13 +38,13 @@ exits with the code the reinstall would be refused with.`,
 			}
 			h, err := g.host()
 			if err != nil {
-				return &pipeline.Error{Code: pipeline.ExitRefused, Stage: pipeline.StagePreflight, Err: err}
+				return &engine.Error{Code: engine.ExitRefused, Stage: engine.StagePreflight, Err: err}
 			}
 			hooks, err := o.hooks.options(h, args[0])
 			if err != nil {
 				return err
 			}
-			plan, err := pipeline.Plan(cmd.Context(), pipeline.Options{
+			plan, err := engine.Plan(cmd.Context(), engine.Options{
 				Host:         h,
 				Target:       args[0],
 				SkipBackup:   o.skipBackup,
@@ -88,7 +89,7 @@ exits with the code the reinstall would be refused with.`,
 }
 
 // writePlan prints a plan for people.
-func writePlan(w io.Writer, p *pipeline.RunPlan) {
+func writePlan(w io.Writer, p *engine.RunPlan) {
 	name := ""
 	if p.Name != "" {
 		name = " (" + p.Name + ")"

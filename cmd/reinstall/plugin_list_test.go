@@ -11,6 +11,7 @@ import (
 
 	"github.com/reinstall-dev/reinstall/internal/version"
 	"github.com/reinstall-dev/reinstall/pipeline"
+	"github.com/reinstall-dev/reinstall/pipeline/engine"
 	sdk "github.com/reinstall-dev/reinstall/plugin-sdk"
 )
 
@@ -42,11 +43,11 @@ func TestPluginsList(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("plugins list --json: exit %d\n%s", r.code, r.stderr)
 	}
-	var rows []pipeline.PluginListing
+	var rows []engine.PluginListing
 	if err := json.Unmarshal([]byte(r.stdout), &rows); err != nil {
 		t.Fatalf("plugins list --json: %v\n%s", err, r.stdout)
 	}
-	got := map[string]pipeline.PluginListing{}
+	got := map[string]engine.PluginListing{}
 	for _, row := range rows {
 		key := row.Name
 		if row.Path != "" {
@@ -54,7 +55,7 @@ func TestPluginsList(t *testing.T) {
 		}
 		got[key] = row
 	}
-	want := map[string]pipeline.PluginListing{
+	want := map[string]engine.PluginListing{
 		"swap":   {Name: "swap", Builtin: true, Version: version.Version, Kinds: []string{"swap"}, Protocol: 1, SDKVersion: sdk.SDKVersion, Capabilities: []string{sdk.CapabilityDescribe}, Status: "ok"},
 		crashy:   {Name: "crashy", Path: crashy, SHA256: fileSHA256(t, crashy), Version: "0.0.1", Kinds: []string{"configure", "reinstall-hook"}, Protocol: 1, SDKVersion: sdk.SDKVersion, Capabilities: []string{sdk.CapabilityDescribe}, Status: "ok"},
 		license:  {Name: "acme-license", Path: license, SHA256: fileSHA256(t, license), Version: "1.0.0", Kinds: []string{"configure"}, Protocol: 1, SDKVersion: sdk.SDKVersion, Status: "ok"},

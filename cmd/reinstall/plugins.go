@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/reinstall-dev/reinstall/pipeline"
+	"github.com/reinstall-dev/reinstall/pipeline/engine"
 )
 
 func newPluginsCommand(g *globals) *cobra.Command {
@@ -38,7 +38,7 @@ block to pin it.`,
 			if err != nil {
 				return err
 			}
-			rows := pipeline.ListPlugins(cmd.Context(), pipeline.Options{Host: h, Logger: g.logger(), SelfExe: "/proc/self/exe"})
+			rows := engine.ListPlugins(cmd.Context(), engine.Options{Host: h, Logger: g.logger(), SelfExe: "/proc/self/exe"})
 			if asJSON {
 				enc := json.NewEncoder(g.stdout)
 				enc.SetIndent("", "  ")

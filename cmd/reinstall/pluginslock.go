@@ -9,6 +9,7 @@ import (
 
 	"github.com/reinstall-dev/reinstall/internal/vz"
 	"github.com/reinstall-dev/reinstall/pipeline"
+	"github.com/reinstall-dev/reinstall/pipeline/engine"
 )
 
 func newPluginsLockCommand(g *globals) *cobra.Command {
@@ -30,7 +31,7 @@ A plugin that is not installed, or whose file is refused, fails the command
 			if err != nil {
 				return err
 			}
-			file := h.Path(pipeline.SitePipeline)
+			file := h.Path(engine.SitePipeline)
 			if len(args) == 1 {
 				file = args[0]
 			}
@@ -43,7 +44,7 @@ A plugin that is not installed, or whose file is refused, fails the command
 
 // lockPlugins pins the external plugins of the pipeline file.
 func lockPlugins(g *globals, h *vz.Host, file string, printOnly bool) error {
-	refused := func(err error) error { return &exitError{code: pipeline.ExitRefused, err: err} }
+	refused := func(err error) error { return &exitError{code: engine.ExitRefused, err: err} }
 	st, err := os.Stat(file)
 	if err != nil {
 		return refused(fmt.Errorf("plugins lock: %w", err))
@@ -54,20 +55,20 @@ func lockPlugins(g *globals, h *vz.Host, file string, printOnly bool) error {
 	}
 	p, diags := pipeline.Load(file, src)
 	if diags.HasErrors() {
-		printDiagnostics(g.stderr, &pipeline.Error{Diags: diags, Sources: map[string][]byte{file: src}})
+		printDiagnostics(g.stderr, &engine.Error{Diags: diags, Sources: map[string][]byte{file: src}})
 		return refused(fmt.Errorf("plugins lock: %s is not a valid pipeline; it is left as it is", file))
 	}
-	pins, err := pipeline.LockPlugins(h, p)
+	pins, err := engine.LockPlugins(h, p)
 	if err != nil {
 		return refused(fmt.Errorf("plugins lock: %w", err))
 	}
 	if printOnly {
-		_, err := g.stdout.Write(pipeline.RequiredPluginsBlock(pins))
+		_, err := g.stdout.Write(engine.RequiredPluginsBlock(pins))
 		return err
 	}
-	out, diags := pipeline.WriteRequiredPlugins(file, src, pins)
+	out, diags := engine.WriteRequiredPlugins(file, src, pins)
 	if diags.HasErrors() {
-		printDiagnostics(g.stderr, &pipeline.Error{Diags: diags, Sources: map[string][]byte{file: src}})
+		printDiagnostics(g.stderr, &engine.Error{Diags: diags, Sources: map[string][]byte{file: src}})
 		return refused(fmt.Errorf("plugins lock: %s could not be rewritten; it is left as it is", file))
 	}
 	target, err := filepath.EvalSymlinks(file) // rewrite a symlinked file, not the link

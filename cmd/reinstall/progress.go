@@ -13,7 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/reinstall-dev/reinstall/internal/termsafe"
-	"github.com/reinstall-dev/reinstall/pipeline"
+	"github.com/reinstall-dev/reinstall/pipeline/engine"
 )
 
 // isTerminal tells whether w is a terminal where progress can be drawn
@@ -45,7 +45,7 @@ type progressView struct {
 	term io.Writer
 	p    *mpb.Progress
 	// above prints the text view's lines above the list.
-	above pipeline.Sink
+	above engine.Sink
 	// mpbDone is closed once p has shut down, by Wait or a failed write.
 	mpbDone chan any
 
@@ -53,9 +53,9 @@ type progressView struct {
 	// goroutines and calls stageBar.decor, which never takes mu.
 	mu    sync.Mutex
 	bars  map[string]*stageBar
-	plain pipeline.Sink // the plain lines, once the list is gone
+	plain engine.Sink // the plain lines, once the list is gone
 	// summary is the run-finished event, printed below the list.
-	summary *pipeline.Event
+	summary *engine.Event
 	closed  bool
 
 	// refresh asks mpb to draw: every refreshEvery, and once more at the
@@ -133,7 +133,7 @@ func (v *progressView) write(b []byte) (int, error) {
 	return v.term.Write(b)
 }
 
-func (v *progressView) event(ev pipeline.Event) {
+func (v *progressView) event(ev engine.Event) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if v.closed {
@@ -151,31 +151,31 @@ func (v *progressView) event(ev pipeline.Event) {
 		return
 	}
 	switch ev.Type {
-	case pipeline.EventStageStarted:
+	case engine.EventStageStarted:
 		if sb := v.addBar(ev, ""); sb != nil {
 			v.bars[ev.Stage] = sb
 		}
-	case pipeline.EventStageSkipped:
+	case engine.EventStageSkipped:
 		if sb := v.addBar(ev, "skipped: "+termsafe.Printable(ev.Message)); sb != nil {
 			sb.end(0)
 			sb.bar.SetTotal(-1, true)
 		}
-	case pipeline.EventStageProgress:
+	case engine.EventStageProgress:
 		if sb := v.bars[ev.Stage]; sb != nil {
 			sb.progress(ev)
 		}
-	case pipeline.EventStageFinished:
+	case engine.EventStageFinished:
 		if sb := v.bars[ev.Stage]; sb != nil {
 			sb.end(ev.Duration)
 			sb.bar.SetTotal(-1, true)
 		}
-	case pipeline.EventStageFailed:
+	case engine.EventStageFailed:
 		if sb := v.bars[ev.Stage]; sb != nil {
 			sb.end(ev.Duration)
 			sb.setNote("failed")
 			sb.bar.Abort(false)
 		}
-	case pipeline.EventRunFinished:
+	case engine.EventRunFinished:
 		v.summary = &ev
 	default:
 		v.above(ev)
@@ -185,7 +185,7 @@ func (v *progressView) event(ev pipeline.Event) {
 // addBar adds a stage's line: a bar for a provision stage, else a spinner.
 // Once the list is gone it prints the event as a plain line instead, as
 // every later one, and returns nil.
-func (v *progressView) addBar(ev pipeline.Event, note string) *stageBar {
+func (v *progressView) addBar(ev engine.Event, note string) *stageBar {
 	sb := &stageBar{began: time.Now(), note: note}
 	label := fmt.Sprintf("[%d/%d] %s %q", ev.Index, ev.Count, ev.Kind, ev.Stage)
 	opts := []mpb.BarOption{
@@ -245,7 +245,7 @@ func (v *progressView) close() {
 	}
 }
 
-func (sb *stageBar) progress(ev pipeline.Event) {
+func (sb *stageBar) progress(ev engine.Event) {
 	sb.mu.Lock()
 	sb.note = termsafe.Printable(ev.Message)
 	if ev.Files > 0 {

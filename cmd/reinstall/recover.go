@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/reinstall-dev/reinstall/pipeline"
+	"github.com/reinstall-dev/reinstall/pipeline/engine"
 )
 
 func newRecoverCommand(g *globals) *cobra.Command {
@@ -24,23 +24,23 @@ func newRecoverCommand(g *globals) *cobra.Command {
 			g.output.target = args[0]
 			h, err := g.host()
 			if err != nil {
-				return &pipeline.Error{Code: pipeline.ExitRefused, Stage: "recover", Reason: pipeline.ReasonConfigInvalid, Err: err}
+				return &engine.Error{Code: engine.ExitRefused, Stage: "recover", Reason: engine.ReasonConfigInvalid, Err: err}
 			}
 			if err := knownTarget(h, args[0], "recover"); err != nil {
 				return err
 			}
 			report := g.output.start(g, "recover")
 			report.openLog(h, args[0], stateOf(g, h))
-			report.emit(pipeline.Event{Type: pipeline.EventRunStarted})
+			report.emit(engine.Event{Type: engine.EventRunStarted})
 			ctx, cancel := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer cancel()
 			o := g.runOptions(h, args[0], report)
 			o.SkipRollback = skipRollback
-			outcome, err := pipeline.Recover(ctx, o)
+			outcome, err := engine.Recover(ctx, o)
 			if err != nil {
 				return err
 			}
-			report.emit(pipeline.Event{Type: pipeline.EventRunFinished, Message: outcome, State: report.containerState()})
+			report.emit(engine.Event{Type: engine.EventRunFinished, Message: outcome, State: report.containerState()})
 			if !g.output.json && !g.output.wantsResult() {
 				fmt.Fprintf(g.stdout, "container %s: %s\n", args[0], outcome)
 			}

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/reinstall-dev/reinstall/pipeline"
+	"github.com/reinstall-dev/reinstall/pipeline/engine"
 	sdk "github.com/reinstall-dev/reinstall/plugin-sdk"
 )
 
@@ -83,8 +83,8 @@ func TestRecoverIsInterruptedCleanly(t *testing.T) {
 }
 `, fail, stall, stalled))
 	must(t, os.WriteFile(fail, nil, 0o600))
-	if r := h.cliEnv(env, "--pipeline", file, "101"); r.code != pipeline.ExitRecover {
-		t.Fatalf("exit %d, want %d to leave a run to recover\n%s", r.code, pipeline.ExitRecover, r.stderr)
+	if r := h.cliEnv(env, "--pipeline", file, "101"); r.code != engine.ExitRecover {
+		t.Fatalf("exit %d, want %d to leave a run to recover\n%s", r.code, engine.ExitRecover, r.stderr)
 	}
 	must(t, os.Remove(fail))
 	must(t, os.WriteFile(stall, nil, 0o600))
@@ -121,5 +121,5 @@ func TestRecoverIsInterruptedCleanly(t *testing.T) {
 	lastOf(t, events, "error")
 
 	must(t, os.Remove(stall))
-	h.recoverAfter(env, fail, pipeline.RecoveredForward)
+	h.recoverAfter(env, fail, engine.RecoveredForward)
 }

@@ -16,7 +16,7 @@ import (
 	"github.com/reinstall-dev/reinstall/internal/requests"
 	"github.com/reinstall-dev/reinstall/internal/termsafe"
 	"github.com/reinstall-dev/reinstall/internal/vz"
-	"github.com/reinstall-dev/reinstall/pipeline"
+	"github.com/reinstall-dev/reinstall/pipeline/engine"
 )
 
 // runOutput is where the commands that run stages (reinstall, recover)
@@ -83,7 +83,7 @@ type runReport struct {
 // takes other output for stderr (the host's log) while it is shown.
 type eventView interface {
 	io.Writer
-	event(pipeline.Event)
+	event(engine.Event)
 	close()
 }
 
@@ -143,22 +143,22 @@ func (r *runReport) openLog(h *vz.Host, target string, state func(ctid int) (str
 }
 
 // Event takes one event of the run.
-func (r *runReport) Event(ev pipeline.Event) {
+func (r *runReport) Event(ev engine.Event) {
 	ev.Time = ev.Time.UTC()
 	r.mu.Lock()
 	if ev.RunID != "" {
 		r.runID = ev.RunID
 	}
 	switch ev.Type {
-	case pipeline.EventRunStarted, pipeline.EventRunFinished:
+	case engine.EventRunStarted, engine.EventRunFinished:
 		if ev.Command == "" {
 			ev.Command = r.command
 		}
-		if ev.Type == pipeline.EventRunFinished {
+		if ev.Type == engine.EventRunFinished {
 			r.finished, r.endState = true, ev.State
 		}
 	}
-	if r.log != nil && (ev.Type == pipeline.EventError || ev.Type == pipeline.EventRunFinished) {
+	if r.log != nil && (ev.Type == engine.EventError || ev.Type == engine.EventRunFinished) {
 		ev.LogFile = r.log.path
 	}
 	log := r.log
@@ -175,7 +175,7 @@ func (r *runReport) Event(ev pipeline.Event) {
 }
 
 // emit sends an event of the command itself, as the pipeline's are.
-func (r *runReport) emit(ev pipeline.Event) {
+func (r *runReport) emit(ev engine.Event) {
 	r.mu.Lock()
 	ev.CTID, ev.CT, ev.RunID = r.ctid, r.lxcName, r.runID
 	if ev.CT != "" {
@@ -185,7 +185,7 @@ func (r *runReport) emit(ev pipeline.Event) {
 	if ev.Time.IsZero() {
 		ev.Time = time.Now()
 	}
-	if ev.Type == pipeline.EventRunFinished && ev.Duration == 0 {
+	if ev.Type == engine.EventRunFinished && ev.Duration == 0 {
 		ev.Duration = time.Since(r.started)
 	}
 	r.Event(ev)
@@ -199,7 +199,7 @@ func (r *runReport) finish(err error, code int, line string) (suffix string) {
 	finished, state := r.finished, r.state
 	r.mu.Unlock()
 	if !finished {
-		ev := pipeline.Event{Type: pipeline.EventRunFinished, ExitCode: code}
+		ev := engine.Event{Type: engine.EventRunFinished, ExitCode: code}
 		if err != nil {
 			r.emit(errorEvent(err, code))
 		}
@@ -225,11 +225,11 @@ func (r *runReport) finish(err error, code int, line string) (suffix string) {
 
 // errorEvent describes a failure the pipeline did not report itself:
 // refused in preflight, or a usage error.
-func errorEvent(err error, code int) pipeline.Event {
-	ev := pipeline.Event{Type: pipeline.EventError, ExitCode: code, Reason: pipeline.ReasonUsage, Message: err.Error()}
-	var pe *pipeline.Error
+func errorEvent(err error, code int) engine.Event {
+	ev := engine.Event{Type: engine.EventError, ExitCode: code, Reason: engine.ReasonUsage, Message: err.Error()}
+	var pe *engine.Error
 	if errors.As(err, &pe) {
-		ev.Stage, ev.Reason, ev.Message = pe.Stage, pipeline.Reason(pe), pe.Err.Error()
+		ev.Stage, ev.Reason, ev.Message = pe.Stage, engine.Reason(pe), pe.Err.Error()
 	}
 	return ev
 }
@@ -243,7 +243,7 @@ func exitOf(err error) (code int, line string) {
 }
 
 func exitLine(err error) (code int, line string) {
-	var pe *pipeline.Error
+	var pe *engine.Error
 	var ee *exitError
 	switch {
 	case err == nil:
@@ -256,7 +256,7 @@ func exitLine(err error) (code int, line string) {
 		}
 		return ee.code, fmt.Sprintf("reinstall: %v", ee.err)
 	default:
-		return pipeline.ExitRefused, fmt.Sprintf("reinstall: %v", err)
+		return engine.ExitRefused, fmt.Sprintf("reinstall: %v", err)
 	}
 }
 
@@ -280,13 +280,13 @@ func stateOf(g *globals, h *vz.Host) func(ctid int) (string, error) {
 // host's log lines between them.
 type textView struct {
 	io.Writer
-	sink pipeline.Sink
+	sink engine.Sink
 }
 
 func newTextView(w io.Writer) *textView { return &textView{Writer: w, sink: textEvents(w)} }
 
-func (v *textView) event(ev pipeline.Event) { v.sink(ev) }
-func (v *textView) close()                  {}
+func (v *textView) event(ev engine.Event) { v.sink(ev) }
+func (v *textView) close()                {}
 
 // finish ends the report of the run, if one started (or the error of a
 // command --json was given to that failed before its run could start),

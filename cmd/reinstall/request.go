@@ -9,7 +9,7 @@ import (
 
 	"github.com/reinstall-dev/reinstall/internal/requests"
 	"github.com/reinstall-dev/reinstall/internal/vz"
-	"github.com/reinstall-dev/reinstall/pipeline"
+	"github.com/reinstall-dev/reinstall/pipeline/engine"
 )
 
 func (o *runOutput) registerRequest(f *pflag.FlagSet) {
@@ -24,31 +24,31 @@ func (o *runOutput) beginRequest(g *globals, h *vz.Host, target string) (replaye
 		return false, nil
 	}
 	if err := requests.ValidateID(o.requestID); err != nil {
-		return false, &pipeline.Error{Code: pipeline.ExitRefused, Stage: pipeline.StagePreflight, Reason: pipeline.ReasonUsage, Err: err}
+		return false, &engine.Error{Code: engine.ExitRefused, Stage: engine.StagePreflight, Reason: engine.ReasonUsage, Err: err}
 	}
 	ctid, _, err := h.Resolve(target)
 	if err != nil {
-		return false, &pipeline.Error{Code: pipeline.ExitRefused, Stage: pipeline.StagePreflight, Err: err}
+		return false, &engine.Error{Code: engine.ExitRefused, Stage: engine.StagePreflight, Err: err}
 	}
 	req, err := requests.Begin(h.LockDir, ctid, o.requestID)
 	var re *requests.RunningError
 	if errors.As(err, &re) {
-		return false, &pipeline.Error{Code: pipeline.ExitLocked, Stage: pipeline.StagePreflight, Reason: pipeline.ReasonLocked, Err: err}
+		return false, &engine.Error{Code: engine.ExitLocked, Stage: engine.StagePreflight, Reason: engine.ReasonLocked, Err: err}
 	}
 	if err != nil {
-		return false, &pipeline.Error{Code: pipeline.ExitRefused, Stage: pipeline.StagePreflight, Reason: pipeline.ReasonRefused, Err: err}
+		return false, &engine.Error{Code: engine.ExitRefused, Stage: engine.StagePreflight, Reason: engine.ReasonRefused, Err: err}
 	}
 	o.request = req
 	data, ok, err := req.Recorded()
 	if err != nil {
-		return false, &pipeline.Error{Code: pipeline.ExitRefused, Stage: pipeline.StagePreflight, Reason: pipeline.ReasonRefused, Err: err}
+		return false, &engine.Error{Code: engine.ExitRefused, Stage: engine.StagePreflight, Reason: engine.ReasonRefused, Err: err}
 	}
 	if !ok {
 		return false, nil
 	}
 	var res runResult
 	if err := json.Unmarshal(data, &res); err != nil {
-		return false, &pipeline.Error{Code: pipeline.ExitRefused, Stage: pipeline.StagePreflight, Reason: pipeline.ReasonRefused,
+		return false, &engine.Error{Code: engine.ExitRefused, Stage: engine.StagePreflight, Reason: engine.ReasonRefused,
 			Err: fmt.Errorf("request %q: record %s: %w", o.requestID, requests.Dir(h.LockDir, ctid), err)}
 	}
 	res.Changed, res.Replayed, res.Target = false, true, target

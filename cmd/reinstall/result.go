@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/reinstall-dev/reinstall/pipeline"
+	"github.com/reinstall-dev/reinstall/pipeline/engine"
 )
 
 // runResult is what --output=result prints on stdout once a run ends: one
@@ -41,7 +41,7 @@ type runResult struct {
 // Every other failure left it as it was.
 // An unfinished journal of an earlier run is refused before any change.
 func changedBy(code int, reason string) bool {
-	return code == pipeline.ExitOK || code == pipeline.ExitRecover && reason != pipeline.ReasonJournalUnfinished
+	return code == engine.ExitOK || code == engine.ExitRecover && reason != engine.ReasonJournalUnfinished
 }
 
 // newRunResult describes a finished run of one container.

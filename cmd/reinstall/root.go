@@ -17,7 +17,7 @@ import (
 	"github.com/reinstall-dev/reinstall/internal/redact"
 	"github.com/reinstall-dev/reinstall/internal/runtime"
 	"github.com/reinstall-dev/reinstall/internal/vz"
-	"github.com/reinstall-dev/reinstall/pipeline"
+	"github.com/reinstall-dev/reinstall/pipeline/engine"
 )
 
 // globals are the flags every command shares.
@@ -85,7 +85,7 @@ func execute(args []string) int {
 	err := cmd.Execute()
 	code, line := exitOf(err)
 	logSuffix := g.output.finish(g, cmd, args, err, code, line)
-	var pe *pipeline.Error
+	var pe *engine.Error
 	if errors.As(err, &pe) {
 		printDiagnostics(g.stderr, pe)
 	}
@@ -138,12 +138,12 @@ each in a run of its own, --parallel at once.`,
 			}
 			h, err := g.host()
 			if err != nil {
-				return &pipeline.Error{Code: pipeline.ExitRefused, Stage: pipeline.StagePreflight, Reason: pipeline.ReasonConfigInvalid, Err: err}
+				return &engine.Error{Code: engine.ExitRefused, Stage: engine.StagePreflight, Reason: engine.ReasonConfigInvalid, Err: err}
 			}
 			if o.hooks.list {
 				return o.hooks.listHooks(g.stdout, g.stderr, h, args[0])
 			}
-			if err := knownTarget(h, args[0], pipeline.StagePreflight); err != nil {
+			if err := knownTarget(h, args[0], engine.StagePreflight); err != nil {
 				return err
 			}
 			hooks, err := o.hooks.options(h, args[0])
@@ -174,7 +174,7 @@ each in a run of its own, --parallel at once.`,
 			ro.ResetPwDB, ro.SkipScripts, ro.Scripts = hooks.ResetPwDB, hooks.SkipScripts, hooks.Scripts
 			ro.PipelineFile, ro.Vars, ro.VarFiles = o.pipeline, vars, o.vars.files
 			ro.NoHealth = o.noHealth
-			return pipeline.Reinstall(ctx, ro)
+			return engine.Reinstall(ctx, ro)
 		},
 	}
 	cmd.SetContext(context.Background())
@@ -212,15 +212,15 @@ func knownTarget(h *vz.Host, target, stage string) error {
 		err = h.CheckKnown(ctid)
 	}
 	if err != nil {
-		return &pipeline.Error{Code: pipeline.ExitRefused, Stage: stage, Err: err}
+		return &engine.Error{Code: engine.ExitRefused, Stage: stage, Err: err}
 	}
 	return nil
 }
 
 // runOptions are the options a reinstall and a recover share: the host,
 // the container, the runtime, the stop grace and where the run reports.
-func (g *globals) runOptions(h *vz.Host, target string, report *runReport) pipeline.Options {
-	return pipeline.Options{
+func (g *globals) runOptions(h *vz.Host, target string, report *runReport) engine.Options {
+	return engine.Options{
 		Host:        h,
 		Target:      target,
 		RuntimeName: g.runtimeName,

@@ -11,7 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/reinstall-dev/reinstall/pipeline"
+	"github.com/reinstall-dev/reinstall/pipeline/engine"
 	"github.com/reinstall-dev/reinstall/pipeline/journal"
 )
 
@@ -281,7 +281,7 @@ func TestToolRuntimeAutoDetection(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("plan: exit %d\n%s", r.code, r.stderr)
 	}
-	var plan pipeline.RunPlan
+	var plan engine.RunPlan
 	if err := json.Unmarshal([]byte(r.stdout), &plan); err != nil {
 		t.Fatal(err)
 	}
@@ -375,13 +375,13 @@ func TestToolRuntimeFailure(t *testing.T) {
 		wantLine   string
 		wantOthers [][]string // the calls besides status
 	}{
-		{"vzctl", "fail:status", []string{"101"}, pipeline.ExitRefused,
+		{"vzctl", "fail:status", []string{"101"}, engine.ExitRefused,
 			"reinstall: preflight: status of container 101: vzctl status 101 failed (exit 3): Unable to status container: fake failure", nil},
-		{"prlctl", "fail:start", []string{"ct", "start", "101"}, pipeline.ExitRefused,
+		{"prlctl", "fail:start", []string{"ct", "start", "101"}, engine.ExitRefused,
 			"reinstall: start 101: prlctl start 101 failed (exit 3): Failed to start the CT: fake failure", [][]string{{"prlctl", "start", "101"}}},
-		{"vzctl", "suspended", []string{"--stop", "101"}, pipeline.ExitRefused,
+		{"vzctl", "suspended", []string{"--stop", "101"}, engine.ExitRefused,
 			"reinstall: preflight: status of container 101: vzctl status 101: container 101 is suspended (a checkpoint dump exists): resume it or remove the dump first", nil},
-		{"prlctl", "suspended", []string{"--stop", "101"}, pipeline.ExitRefused,
+		{"prlctl", "suspended", []string{"--stop", "101"}, engine.ExitRefused,
 			"reinstall: preflight: status of container 101: prlctl status 101: container 101 is suspended (a checkpoint dump exists): resume it or remove the dump first", nil},
 	}
 	for _, tt := range tests {
@@ -424,7 +424,7 @@ func TestRuntimeSettingDiagnostics(t *testing.T) {
 		t.Errorf("validate with runtime = \"vzclt\": exit %d\n%s", r.code, r.stderr)
 	}
 	r = h.cli("--runtime", "lxd", "101")
-	if r.code != pipeline.ExitRefused || !strings.Contains(r.lastLine(), `unknown runtime "lxd"`) {
+	if r.code != engine.ExitRefused || !strings.Contains(r.lastLine(), `unknown runtime "lxd"`) {
 		t.Errorf("--runtime lxd: exit %d, %q", r.code, r.lastLine())
 	}
 	p = writeToolPipeline(t, h, `runtime = "lxc"`)
@@ -460,7 +460,7 @@ func TestPloopRefused(t *testing.T) {
 			before := h.tree("")
 			r := h.cli("101")
 			want := strings.ReplaceAll(tt.want, "%ROOT%", h.Root)
-			if r.code != pipeline.ExitRefused || !strings.HasPrefix(r.lastLine(), want) {
+			if r.code != engine.ExitRefused || !strings.HasPrefix(r.lastLine(), want) {
 				t.Errorf("exit %d, last line\n got %q\nwant %q", r.code, r.lastLine(), want)
 			}
 			assertTree(t, "the refused container", before, h.tree(""))

@@ -10,7 +10,7 @@ import (
 
 	"github.com/reinstall-dev/reinstall/internal/hooks"
 	"github.com/reinstall-dev/reinstall/internal/vz"
-	"github.com/reinstall-dev/reinstall/pipeline"
+	"github.com/reinstall-dev/reinstall/pipeline/engine"
 )
 
 // scriptFlags are Virtuozzo's account and hook flags of `reinstall CTID`:
@@ -91,9 +91,9 @@ func checkHooks(h *vz.Host, target string, names []string) error {
 		nf.HostDir, nf.CTDir, nf.ContainerListErr = h.Path(hooks.Dir), filepath.Join(ct.Private, hooks.Dir), listErr
 	}
 	if err != nil {
-		e := refusal(err).(*pipeline.Error)
+		e := refusal(err).(*engine.Error)
 		if nf != nil {
-			e.Reason = pipeline.ReasonUsage
+			e.Reason = engine.ReasonUsage
 		}
 		return e
 	}
@@ -152,9 +152,9 @@ func loadForHooks(h *vz.Host, target string) (*vz.Container, error) {
 }
 
 func refusal(err error) error {
-	return &pipeline.Error{Code: pipeline.ExitRefused, Stage: pipeline.StagePreflight, Err: err}
+	return &engine.Error{Code: engine.ExitRefused, Stage: engine.StagePreflight, Err: err}
 }
 
 func usageError(msg string) error {
-	return &exitError{code: pipeline.ExitRefused, err: errors.New(msg)}
+	return &exitError{code: engine.ExitRefused, err: errors.New(msg)}
 }

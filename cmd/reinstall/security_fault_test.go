@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/reinstall-dev/reinstall/internal/testenv"
-	"github.com/reinstall-dev/reinstall/pipeline"
+	"github.com/reinstall-dev/reinstall/pipeline/engine"
 )
 
 // The --skipbackup deletion is the one step that walks a whole hostile old
@@ -49,7 +49,7 @@ func TestHostileDeletionRecovered(t *testing.T) {
 						t.Errorf("host files touched before the kill:\n%v", err)
 					}
 					rec := h.cli("recover", "101")
-					if rec.code != 0 || !strings.Contains(rec.stdout, pipeline.RecoveredForward) {
+					if rec.code != 0 || !strings.Contains(rec.stdout, engine.RecoveredForward) {
 						t.Fatalf("recover: exit %d, want a roll-forward\n%s%s\nrun stderr:\n%s", rec.code, rec.stdout, rec.stderr, r.stderr)
 					}
 					if err := canaries.Check(); err != nil {

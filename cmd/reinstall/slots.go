@@ -7,7 +7,7 @@ import (
 
 	"github.com/reinstall-dev/reinstall/internal/slots"
 	"github.com/reinstall-dev/reinstall/internal/vz"
-	"github.com/reinstall-dev/reinstall/pipeline"
+	"github.com/reinstall-dev/reinstall/pipeline/engine"
 )
 
 // maxConcurrentKey is the vz.conf key of the host's limit of runs at once.
@@ -26,7 +26,7 @@ func hostLimit(h *vz.Host, flag int) (int, error) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 0 {
-		return 0, &pipeline.Error{Code: pipeline.ExitRefused, Stage: pipeline.StagePreflight, Reason: pipeline.ReasonConfigInvalid,
+		return 0, &engine.Error{Code: engine.ExitRefused, Stage: engine.StagePreflight, Reason: engine.ReasonConfigInvalid,
 			Err: fmt.Errorf("%s: %s=%q: want a number of runs, 0 for no limit", h.Path("/etc/vz/vz.conf"), maxConcurrentKey, v)}
 	}
 	return n, nil
@@ -40,16 +40,16 @@ func takeSlot(ctx context.Context, h *vz.Host, report *runReport, limit int) (*s
 		return nil, nil
 	}
 	waiting := func() {
-		report.emit(pipeline.Event{Type: pipeline.EventSlotWaiting, Count: limit,
+		report.emit(engine.Event{Type: engine.EventSlotWaiting, Count: limit,
 			Message: fmt.Sprintf("waiting for a slot: the host runs %d reinstalls at once", limit)})
 	}
 	s, err := slots.Acquire(ctx, h.LockDir, limit, waiting)
 	if ctx.Err() != nil {
-		return nil, &pipeline.Error{Code: pipeline.ExitFailed, Stage: pipeline.StagePreflight, Reason: pipeline.ReasonInterrupted,
+		return nil, &engine.Error{Code: engine.ExitFailed, Stage: engine.StagePreflight, Reason: engine.ReasonInterrupted,
 			Err: fmt.Errorf("interrupted while waiting for a slot")}
 	}
 	if err != nil {
-		return nil, &pipeline.Error{Code: pipeline.ExitRefused, Stage: pipeline.StagePreflight, Reason: pipeline.ReasonRefused, Err: err}
+		return nil, &engine.Error{Code: engine.ExitRefused, Stage: engine.StagePreflight, Reason: engine.ReasonRefused, Err: err}
 	}
 	return s, nil
 }

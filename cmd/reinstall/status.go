@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/reinstall-dev/reinstall/pipeline"
+	"github.com/reinstall-dev/reinstall/pipeline/engine"
 )
 
 func newStatusCommand(g *globals) *cobra.Command {
@@ -22,13 +22,13 @@ func newStatusCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			p, err := pipeline.Status(pipeline.Options{Host: h, Target: args[0]})
+			p, err := engine.Status(engine.Options{Host: h, Target: args[0]})
 			if err != nil {
 				return err
 			}
 			if asJSON {
 				return json.NewEncoder(g.stdout).Encode(struct {
-					Unfinished *pipeline.Pending `json:"unfinished"`
+					Unfinished *engine.Pending `json:"unfinished"`
 				}{p})
 			}
 			if p == nil {

@@ -10,7 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/reinstall-dev/reinstall/pipeline"
+	"github.com/reinstall-dev/reinstall/pipeline/engine"
 )
 
 // varFlags are --var name=value and --var-file FILE, shared by the commands
@@ -31,7 +31,7 @@ func (v *varFlags) values() (map[string]string, error) {
 	for _, kv := range v.vars {
 		name, value, ok := strings.Cut(kv, "=")
 		if !ok || name == "" {
-			return nil, &exitError{code: pipeline.ExitRefused, err: fmt.Errorf("--var %q: want NAME=VALUE", kv)}
+			return nil, &exitError{code: engine.ExitRefused, err: fmt.Errorf("--var %q: want NAME=VALUE", kv)}
 		}
 		out[name] = value
 	}
@@ -58,11 +58,11 @@ the pipeline is valid and 1 with every problem, shown in its source, when not.`,
 			if err != nil {
 				return err
 			}
-			o := pipeline.Options{Host: h, Vars: vars, VarFiles: vf.files, Logger: g.logger(), SelfExe: "/proc/self/exe", Secrets: g.secrets}
+			o := engine.Options{Host: h, Vars: vars, VarFiles: vf.files, Logger: g.logger(), SelfExe: "/proc/self/exe", Secrets: g.secrets}
 			if len(args) == 1 {
 				o.PipelineFile = args[0]
 			}
-			v, err := pipeline.Validate(cmd.Context(), o)
+			v, err := engine.Validate(cmd.Context(), o)
 			if err != nil {
 				return err
 			}
@@ -71,7 +71,7 @@ the pipeline is valid and 1 with every problem, shown in its source, when not.`,
 					return err
 				}
 			} else {
-				printDiagnostics(g.stderr, &pipeline.Error{Diags: v.Diags, Sources: v.Sources})
+				printDiagnostics(g.stderr, &engine.Error{Diags: v.Diags, Sources: v.Sources})
 			}
 			errs, warnings := countDiags(v.Diags)
 			if !v.Valid() {
@@ -124,7 +124,7 @@ func toJSONRange(r *hcl.Range) *jsonRange {
 	}
 }
 
-func writeValidationJSON(w io.Writer, v *pipeline.Validation) error {
+func writeValidationJSON(w io.Writer, v *engine.Validation) error {
 	errs, warnings := countDiags(v.Diags)
 	out := struct {
 		Valid        bool             `json:"valid"`

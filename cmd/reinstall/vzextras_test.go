@@ -10,7 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/reinstall-dev/reinstall/internal/hooks"
-	"github.com/reinstall-dev/reinstall/pipeline"
+	"github.com/reinstall-dev/reinstall/pipeline/engine"
 )
 
 // The Virtuozzo 7 extras of the default pipeline: the credential merge
@@ -150,7 +150,7 @@ func TestReinstallHooks(t *testing.T) {
 
 	// An unknown name is refused before anything changes.
 	r = h.cli("--scripts", "a.sh,nope.sh", "101")
-	if r.code != pipeline.ExitRefused || !strings.Contains(r.lastLine(), "nope.sh") || !strings.Contains(r.lastLine(), h.Path("etc/vz/reinstall.d")) {
+	if r.code != engine.ExitRefused || !strings.Contains(r.lastLine(), "nope.sh") || !strings.Contains(r.lastLine(), h.Path("etc/vz/reinstall.d")) {
 		t.Errorf("unknown --scripts name: exit %d\n%s", r.code, r.stderr)
 	}
 	assertTree(t, "the host after a refused --scripts", before, h.rootTree())
@@ -158,7 +158,7 @@ func TestReinstallHooks(t *testing.T) {
 	// By default every host hook runs inside the container, in order, and
 	// the container's own do not; fail.sh fails the run, which rolls back.
 	r = h.cli("101")
-	if r.code != pipeline.ExitFailed || !strings.Contains(r.stderr, "the host hook fail.sh exited with status 3") || !strings.Contains(r.stderr, "failing") {
+	if r.code != engine.ExitFailed || !strings.Contains(r.stderr, "the host hook fail.sh exited with status 3") || !strings.Contains(r.stderr, "failing") {
 		t.Fatalf("a failing hook: exit %d\n%s", r.code, r.stderr)
 	}
 	assertTree(t, "the private area after a failed hook", privateBefore, h.tree(""))
@@ -189,7 +189,7 @@ func TestReinstallHooks(t *testing.T) {
 	}
 	// A symlinked container hook is no hook, even when named.
 	h.plantContainerHooks()
-	if r := h.cli("--stop", "--scripts", "link.sh", "101"); r.code != pipeline.ExitRefused {
+	if r := h.cli("--stop", "--scripts", "link.sh", "101"); r.code != engine.ExitRefused {
 		t.Errorf("a symlinked container hook named: exit %d\n%s", r.code, r.stderr)
 	}
 
@@ -198,7 +198,7 @@ func TestReinstallHooks(t *testing.T) {
 		h.mustCLI(append(append([]string{"--stop"}, args...), "101")...)
 		assertFiles(t, h, map[string]bool{"hook-a": false, "hook-b-host": false, "hook-b-container": false, "hook-ct": false})
 	}
-	if r := h.cli("--skipscripts", "--scripts", "a.sh", "101"); r.code != pipeline.ExitRefused {
+	if r := h.cli("--skipscripts", "--scripts", "a.sh", "101"); r.code != engine.ExitRefused {
 		t.Errorf("--skipscripts with --scripts: exit %d", r.code)
 	}
 
@@ -235,8 +235,8 @@ func TestReinstallHooksSizeLimits(t *testing.T) {
 		{[]string{"--scripts", "ctbig.sh", "101"}, "the container hook ctbig.sh is 1048580 bytes, more than the 1048576 (1 MiB) a hook may have"},
 	} {
 		r := h.cli(tt.args...)
-		if r.code != pipeline.ExitRefused || !strings.Contains(r.lastLine(), tt.want) {
-			t.Errorf("reinstall %v: exit %d, want %d and a last line with %q\n%s", tt.args, r.code, pipeline.ExitRefused, tt.want, r.stderr)
+		if r.code != engine.ExitRefused || !strings.Contains(r.lastLine(), tt.want) {
+			t.Errorf("reinstall %v: exit %d, want %d and a last line with %q\n%s", tt.args, r.code, engine.ExitRefused, tt.want, r.stderr)
 		}
 		assertTree(t, fmt.Sprintf("the host after reinstall %v", tt.args), before, h.rootTree())
 	}
@@ -300,7 +300,7 @@ func TestPlanShowsExtras(t *testing.T) {
 	if r := h.mustCLI("plan", "--scripts", "a.sh", "101"); !strings.Contains(r.stdout, "scripts=a.sh\n") {
 		t.Errorf("plan --scripts a.sh:\n%s", r.stdout)
 	}
-	if r := h.cli("plan", "--scripts", "nope.sh", "101"); r.code != pipeline.ExitRefused || !strings.Contains(r.lastLine(), "nope.sh") {
+	if r := h.cli("plan", "--scripts", "nope.sh", "101"); r.code != engine.ExitRefused || !strings.Contains(r.lastLine(), "nope.sh") {
 		t.Errorf("plan --scripts nope.sh: exit %d\n%s", r.code, r.stderr)
 	}
 }
