@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -39,8 +40,16 @@ func (s *fakeServices) Journal(_ context.Context, step string, phase sdk.Phase, 
 }
 
 func (s *fakeServices) Exec(_ context.Context, req sdk.ExecRequest) (int, error) {
+	stdin := slices.Clone(req.Stdin)
+	if req.StdinReader != nil { // the rest, streamed by a plugin whose host takes it so
+		rest, err := io.ReadAll(req.StdinReader)
+		if err != nil {
+			return 0, err
+		}
+		stdin = append(stdin, rest...)
+	}
 	s.mu.Lock()
-	s.execs = append(s.execs, append(slices.Clone(req.Argv), "stdin="+string(req.Stdin)))
+	s.execs = append(s.execs, append(slices.Clone(req.Argv), "stdin="+string(stdin)))
 	s.mu.Unlock()
 	fmt.Fprint(req.Stdout, strings.Join(req.Argv[1:], " ")+"\n")
 	fmt.Fprint(req.Stderr, "warning\n")
