@@ -20,7 +20,7 @@ import (
 const capExecStdinStream = "exec-stdin-stream"
 
 // hostCapabilities are what the SDK's host side serves.
-var hostCapabilities = []string{capExecStdinStream}
+var hostCapabilities = []string{capExecStdinStream, capOldArea}
 
 // stdinChunk is the most stdin one ExecRequest carries: well below gRPC's
 // 4 MiB limit of a message.

@@ -53,7 +53,7 @@ func (d *hostDialer) forStage(stage string, id uint32, caps []string, token stri
 		}
 		d.id, d.conn, d.client = id, conn, stagev1.NewHostServicesClient(conn)
 	}
-	return &hostClient{stage: stage, token: token, c: d.client, streamStdin: slices.Contains(caps, capExecStdinStream)}, nil
+	return &hostClient{stage: stage, token: token, c: d.client, streamStdin: slices.Contains(caps, capExecStdinStream), oldArea: slices.Contains(caps, capOldArea)}, nil
 }
 
 // hostClient is the Host a stage gets: HostServices calls over the broker.
@@ -65,6 +65,8 @@ type hostClient struct {
 	err   error
 	// streamStdin: the host takes an Exec's stdin in several requests.
 	streamStdin bool
+	// oldArea: the host serves ReadOldFile, ListDir and WriteFileOwned.
+	oldArea bool
 }
 
 var _ Host = (*hostClient)(nil)

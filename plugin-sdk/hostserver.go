@@ -42,7 +42,13 @@ func (s *hostServer) ReadFile(ctx context.Context, req *stagev1.ReadFileRequest)
 }
 
 func (s *hostServer) WriteFile(ctx context.Context, req *stagev1.WriteFileRequest) (*stagev1.Empty, error) {
-	err := s.h.WriteFile(ctx, string(req.GetPath()), req.GetData(), os.FileMode(req.GetMode()), req.GetMakeParents())
+	var err error
+	if o := req.GetOwner(); o != nil {
+		owner := Owner{UID: int(o.GetUid()), GID: int(o.GetGid())}
+		err = s.h.WriteFileOwned(ctx, string(req.GetPath()), req.GetData(), os.FileMode(req.GetMode()), owner, req.GetMakeParents())
+	} else {
+		err = s.h.WriteFile(ctx, string(req.GetPath()), req.GetData(), os.FileMode(req.GetMode()), req.GetMakeParents())
+	}
 	return &stagev1.Empty{}, toStatus(err)
 }
 

@@ -164,6 +164,17 @@ type Host interface {
 	// Probe tells whether a path exists in the new private area, resolving
 	// symlinks as the container would, never out of it.
 	Probe(ctx context.Context, path string) (Probe, error)
+	// WriteFileOwned is WriteFile giving the file an owner (numeric, as
+	// the container sees it) with its mode.
+	WriteFileOwned(ctx context.Context, path string, data []byte, mode os.FileMode, owner Owner, makeParents bool) error
+	// ReadOldFile reads a file of the old private area, wherever the swap
+	// put it: at /old (kept) or parked for deletion (--skipbackup); before
+	// the swap, the container's current area. path is absolute as seen
+	// from inside the old container; no symlink is followed.
+	ReadOldFile(ctx context.Context, path string) ([]byte, error)
+	// ListDir lists a directory of the new or the old private area, sorted
+	// by name, without following a symlink.
+	ListDir(ctx context.Context, area Area, path string) ([]DirEntry, error)
 	Start(ctx context.Context) error
 	Stop(ctx context.Context) error
 	Status(ctx context.Context) (State, error)

@@ -63,7 +63,7 @@ func serveCrashy(how string) {
 type crashyStage struct{}
 
 type crashyConfig struct {
-	Mode string `hcl:"mode" description:"ok, panic, exit, sigkill, hang, snapshot, bad-rollback or bad-rollback-tmp"`
+	Mode string `hcl:"mode" description:"ok, panic, exit, sigkill, hang, snapshot, old-area, bad-rollback or bad-rollback-tmp"`
 	// snapshot copies From to To and the environments of every process of
 	// the run's cgroup to To.environ.
 	From string `hcl:"from,optional"`
@@ -98,6 +98,8 @@ func (crashyStage) Run(ctx context.Context, req *sdk.RunRequest) (*sdk.Result, e
 		return nil, sdk.ErrorAt("mode", errors.New("crashy: this mode always fails"))
 	case "snapshot":
 		return &sdk.Result{}, snapshot(c.From, c.To)
+	case "old-area":
+		return &sdk.Result{}, copyFromOldArea(ctx, req.Host)
 	case "bad-rollback", "bad-rollback-tmp":
 		return nil, failWithBadRollback(ctx, req, c.Mode == "bad-rollback-tmp")
 	}

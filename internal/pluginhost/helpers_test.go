@@ -83,6 +83,18 @@ func (s *fakeServices) Secret(_ context.Context, name string) (string, error) {
 
 func (s *fakeServices) ListeningPorts(context.Context) ([]int, error) { return []int{22, 80}, nil }
 
+func (s *fakeServices) WriteFileOwned(ctx context.Context, path string, data []byte, mode os.FileMode, _ sdk.Owner, makeParents bool) error {
+	return s.WriteFile(ctx, path, data, mode, makeParents)
+}
+
+func (s *fakeServices) ReadOldFile(context.Context, string) ([]byte, error) {
+	return nil, os.ErrNotExist
+}
+
+func (s *fakeServices) ListDir(context.Context, sdk.Area, string) ([]sdk.DirEntry, error) {
+	return nil, os.ErrNotExist
+}
+
 func (s *fakeServices) Emit(stage string, ev Event) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -90,6 +90,19 @@ func ReadFileBeneath(root, rel string) ([]byte, os.FileMode, error) {
 // A symlink at rel is replaced, never followed; an existing regular file keeps its owner.
 // makeParents creates missing parent directories (0755) without following symlinks.
 func WriteFileBeneath(root, rel string, data []byte, perm os.FileMode, makeParents bool) error {
+	return writeFileBeneath(root, rel, data, perm, -1, -1, makeParents)
+}
+
+// WriteFileBeneathAs is WriteFileBeneath giving the file the owner uid:gid.
+func WriteFileBeneathAs(root, rel string, data []byte, perm os.FileMode, uid, gid int, makeParents bool) error {
+	if uid < 0 || gid < 0 {
+		return fmt.Errorf("write %s beneath %s: owner %d:%d is not a uid and gid", rel, root, uid, gid)
+	}
+	return writeFileBeneath(root, rel, data, perm, uid, gid, makeParents)
+}
+
+// writeFileBeneath: uid and gid -1 keep an existing regular file's owner.
+func writeFileBeneath(root, rel string, data []byte, perm os.FileMode, uid, gid int, makeParents bool) error {
 	dir, base := path.Split(relPath(rel))
 	if base == "" || base == "." || base == ".." {
 		return fmt.Errorf("write %s beneath %s: not a file name", rel, root)
@@ -109,7 +122,7 @@ func WriteFileBeneath(root, rel string, data []byte, perm os.FileMode, makeParen
 		return fmt.Errorf("write %s beneath %s: parent: %w", rel, root, err)
 	}
 	defer unix.Close(dirFd)
-	if err := replaceFileAt(dirFd, base, data, perm); err != nil {
+	if err := replaceFileAt(dirFd, base, data, perm, uid, gid); err != nil {
 		return fmt.Errorf("write %s beneath %s: %w", rel, root, err)
 	}
 	return nil
@@ -139,14 +152,14 @@ func ProbeInRoot(root, rel string) (exists, isDir, executable bool, err error) {
 	return true, kind == unix.S_IFDIR, kind == unix.S_IFREG && st.Mode&0o111 != 0, nil
 }
 
-// replaceFileAt writes base in dirFd through a temporary name and renames it into place.
-func replaceFileAt(dirFd int, base string, data []byte, perm os.FileMode) error {
-	uid, gid := -1, -1
+// replaceFileAt writes base in dirFd through a temporary name and renames it into place,
+// owned by uid:gid, or (-1) by the owner of the regular file it replaces.
+func replaceFileAt(dirFd int, base string, data []byte, perm os.FileMode, uid, gid int) error {
 	var st unix.Stat_t
 	switch err := unix.Fstatat(dirFd, base, &st, unix.AT_SYMLINK_NOFOLLOW); {
 	case err == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR:
 		return unix.EISDIR
-	case err == nil && st.Mode&unix.S_IFMT == unix.S_IFREG:
+	case err == nil && st.Mode&unix.S_IFMT == unix.S_IFREG && uid < 0:
 		uid, gid = int(st.Uid), int(st.Gid)
 	case err != nil && !errors.Is(err, unix.ENOENT):
 		return err

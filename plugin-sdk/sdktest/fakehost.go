@@ -39,22 +39,30 @@ type FakeHost struct {
 	// ListeningPortsFunc answers ListeningPorts (default: the ports given
 	// to SetListeningPorts).
 	ListeningPortsFunc func(ctx context.Context) ([]int, error)
+	// ReadOldFileFunc reads a file of the old area (default: from the
+	// files given to PutOldFile).
+	ReadOldFileFunc func(ctx context.Context, path string) ([]byte, error)
+	// ListDirFunc lists a directory (default: from the files of the area).
+	ListDirFunc func(ctx context.Context, area sdk.Area, path string) ([]sdk.DirEntry, error)
 
-	mu      sync.Mutex
-	stage   string
-	journal []sdk.JournalEntry
-	files   map[string]File
-	execs   []ExecCall
-	events  []sdk.Event
-	secrets map[string]string
-	running bool
-	ports   []int
+	mu       sync.Mutex
+	oldFiles map[string]File
+	stage    string
+	journal  []sdk.JournalEntry
+	files    map[string]File
+	execs    []ExecCall
+	events   []sdk.Event
+	secrets  map[string]string
+	running  bool
+	ports    []int
 }
 
 // File is a file of the fake private area.
 type File struct {
 	Data []byte
 	Mode os.FileMode
+	// UID and GID: as WriteFileOwned gave them (0 otherwise).
+	UID, GID int
 }
 
 // ExecCall is a recorded Exec.
@@ -68,7 +76,7 @@ type ExecCall struct {
 
 // NewFakeHost returns a FakeHost with an empty private area and a stopped container.
 func NewFakeHost() *FakeHost {
-	return &FakeHost{files: map[string]File{}, secrets: map[string]string{}}
+	return &FakeHost{files: map[string]File{}, oldFiles: map[string]File{}, secrets: map[string]string{}}
 }
 
 var _ sdk.HostServer = (*FakeHost)(nil)

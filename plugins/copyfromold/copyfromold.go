@@ -9,9 +9,9 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/reinstall-dev/reinstall/internal/oldarea"
 	"github.com/reinstall-dev/reinstall/internal/version"
 	sdk "github.com/reinstall-dev/reinstall/plugin-sdk"
-	"github.com/reinstall-dev/reinstall/plugins/internal/oldarea"
 )
 
 // Name is the plugin's name in pipelines (plugin = "copy-from-old").

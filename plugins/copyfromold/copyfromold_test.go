@@ -11,10 +11,10 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/sys/unix"
 
+	"github.com/reinstall-dev/reinstall/internal/oldarea"
 	"github.com/reinstall-dev/reinstall/internal/testenv"
 	sdk "github.com/reinstall-dev/reinstall/plugin-sdk"
 	"github.com/reinstall-dev/reinstall/plugin-sdk/sdktest"
-	"github.com/reinstall-dev/reinstall/plugins/internal/oldarea"
 )
 
 func TestValidate(t *testing.T) {

@@ -9,10 +9,10 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/reinstall-dev/reinstall/internal/oldarea"
 	"github.com/reinstall-dev/reinstall/internal/safefs"
 	"github.com/reinstall-dev/reinstall/internal/version"
 	sdk "github.com/reinstall-dev/reinstall/plugin-sdk"
-	"github.com/reinstall-dev/reinstall/plugins/internal/oldarea"
 )
 
 // Name is the plugin's name in pipelines (plugin = "credentials").

@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/reinstall-dev/reinstall/internal/hooks"
+	"github.com/reinstall-dev/reinstall/internal/oldarea"
 	sdk "github.com/reinstall-dev/reinstall/plugin-sdk"
-	"github.com/reinstall-dev/reinstall/plugins/internal/oldarea"
 )
 
 // TestRunReadsEveryHookFirst: a hook too large to run fails the stage with

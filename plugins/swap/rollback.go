@@ -9,9 +9,9 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/reinstall-dev/reinstall/internal/oldarea"
 	"github.com/reinstall-dev/reinstall/internal/safefs"
 	sdk "github.com/reinstall-dev/reinstall/plugin-sdk"
-	"github.com/reinstall-dev/reinstall/plugins/internal/oldarea"
 )
 
 // Rollback puts the old area back at VE_PRIVATE (and the new one at the

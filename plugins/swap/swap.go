@@ -11,10 +11,10 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/reinstall-dev/reinstall/internal/oldarea"
 	"github.com/reinstall-dev/reinstall/internal/safefs"
 	"github.com/reinstall-dev/reinstall/internal/version"
 	sdk "github.com/reinstall-dev/reinstall/plugin-sdk"
-	"github.com/reinstall-dev/reinstall/plugins/internal/oldarea"
 )
 
 // Plugin returns the swap plugin.

@@ -2055,7 +2055,10 @@ type WriteFileRequest struct {
 	Data  []byte                 `protobuf:"bytes,2,opt,name=data,proto3" json:"data,omitempty"`
 	Mode  uint32                 `protobuf:"varint,3,opt,name=mode,proto3" json:"mode,omitempty"`
 	// Create missing parent directories (mode 0755).
-	MakeParents   bool `protobuf:"varint,4,opt,name=make_parents,json=makeParents,proto3" json:"make_parents,omitempty"`
+	MakeParents bool `protobuf:"varint,4,opt,name=make_parents,json=makeParents,proto3" json:"make_parents,omitempty"`
+	// The file's owner; unset, a file replaced keeps its owner and a new one
+	// is root's. Host capability "old-area".
+	Owner         *Owner `protobuf:"bytes,5,opt,name=owner,proto3" json:"owner,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2118,6 +2121,250 @@ func (x *WriteFileRequest) GetMakeParents() bool {
 	return false
 }
 
+func (x *WriteFileRequest) GetOwner() *Owner {
+	if x != nil {
+		return x.Owner
+	}
+	return nil
+}
+
+type Owner struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Uid           uint32                 `protobuf:"varint,1,opt,name=uid,proto3" json:"uid,omitempty"`
+	Gid           uint32                 `protobuf:"varint,2,opt,name=gid,proto3" json:"gid,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Owner) Reset() {
+	*x = Owner{}
+	mi := &file_stagev1_stage_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Owner) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Owner) ProtoMessage() {}
+
+func (x *Owner) ProtoReflect() protoreflect.Message {
+	mi := &file_stagev1_stage_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Owner.ProtoReflect.Descriptor instead.
+func (*Owner) Descriptor() ([]byte, []int) {
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *Owner) GetUid() uint32 {
+	if x != nil {
+		return x.Uid
+	}
+	return 0
+}
+
+func (x *Owner) GetGid() uint32 {
+	if x != nil {
+		return x.Gid
+	}
+	return 0
+}
+
+type ListDirRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "new" or "old".
+	Area string `protobuf:"bytes,1,opt,name=area,proto3" json:"area,omitempty"`
+	// A directory inside that area, e.g. /etc.
+	Path          []byte `protobuf:"bytes,2,opt,name=path,proto3" json:"path,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListDirRequest) Reset() {
+	*x = ListDirRequest{}
+	mi := &file_stagev1_stage_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListDirRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListDirRequest) ProtoMessage() {}
+
+func (x *ListDirRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_stagev1_stage_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListDirRequest.ProtoReflect.Descriptor instead.
+func (*ListDirRequest) Descriptor() ([]byte, []int) {
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *ListDirRequest) GetArea() string {
+	if x != nil {
+		return x.Area
+	}
+	return ""
+}
+
+func (x *ListDirRequest) GetPath() []byte {
+	if x != nil {
+		return x.Path
+	}
+	return nil
+}
+
+type ListDirResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Sorted by name; "." and ".." are not listed.
+	Entries       []*DirEntry `protobuf:"bytes,1,rep,name=entries,proto3" json:"entries,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListDirResponse) Reset() {
+	*x = ListDirResponse{}
+	mi := &file_stagev1_stage_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListDirResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListDirResponse) ProtoMessage() {}
+
+func (x *ListDirResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_stagev1_stage_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListDirResponse.ProtoReflect.Descriptor instead.
+func (*ListDirResponse) Descriptor() ([]byte, []int) {
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *ListDirResponse) GetEntries() []*DirEntry {
+	if x != nil {
+		return x.Entries
+	}
+	return nil
+}
+
+type DirEntry struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  []byte                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// file, dir, symlink or other
+	Type string `protobuf:"bytes,2,opt,name=type,proto3" json:"type,omitempty"`
+	// Permission bits with setuid, setgid and sticky, as a Go os.FileMode.
+	Mode          uint32 `protobuf:"varint,3,opt,name=mode,proto3" json:"mode,omitempty"`
+	Size          int64  `protobuf:"varint,4,opt,name=size,proto3" json:"size,omitempty"`
+	Uid           uint32 `protobuf:"varint,5,opt,name=uid,proto3" json:"uid,omitempty"`
+	Gid           uint32 `protobuf:"varint,6,opt,name=gid,proto3" json:"gid,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DirEntry) Reset() {
+	*x = DirEntry{}
+	mi := &file_stagev1_stage_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DirEntry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DirEntry) ProtoMessage() {}
+
+func (x *DirEntry) ProtoReflect() protoreflect.Message {
+	mi := &file_stagev1_stage_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DirEntry.ProtoReflect.Descriptor instead.
+func (*DirEntry) Descriptor() ([]byte, []int) {
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *DirEntry) GetName() []byte {
+	if x != nil {
+		return x.Name
+	}
+	return nil
+}
+
+func (x *DirEntry) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *DirEntry) GetMode() uint32 {
+	if x != nil {
+		return x.Mode
+	}
+	return 0
+}
+
+func (x *DirEntry) GetSize() int64 {
+	if x != nil {
+		return x.Size
+	}
+	return 0
+}
+
+func (x *DirEntry) GetUid() uint32 {
+	if x != nil {
+		return x.Uid
+	}
+	return 0
+}
+
+func (x *DirEntry) GetGid() uint32 {
+	if x != nil {
+		return x.Gid
+	}
+	return 0
+}
+
 type ProbeRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Path          []byte                 `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
@@ -2127,7 +2374,7 @@ type ProbeRequest struct {
 
 func (x *ProbeRequest) Reset() {
 	*x = ProbeRequest{}
-	mi := &file_stagev1_stage_proto_msgTypes[29]
+	mi := &file_stagev1_stage_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2139,7 +2386,7 @@ func (x *ProbeRequest) String() string {
 func (*ProbeRequest) ProtoMessage() {}
 
 func (x *ProbeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[29]
+	mi := &file_stagev1_stage_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2152,7 +2399,7 @@ func (x *ProbeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProbeRequest.ProtoReflect.Descriptor instead.
 func (*ProbeRequest) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{29}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ProbeRequest) GetPath() []byte {
@@ -2173,7 +2420,7 @@ type ProbeResponse struct {
 
 func (x *ProbeResponse) Reset() {
 	*x = ProbeResponse{}
-	mi := &file_stagev1_stage_proto_msgTypes[30]
+	mi := &file_stagev1_stage_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2185,7 +2432,7 @@ func (x *ProbeResponse) String() string {
 func (*ProbeResponse) ProtoMessage() {}
 
 func (x *ProbeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[30]
+	mi := &file_stagev1_stage_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2198,7 +2445,7 @@ func (x *ProbeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProbeResponse.ProtoReflect.Descriptor instead.
 func (*ProbeResponse) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{30}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ProbeResponse) GetExists() bool {
@@ -2230,7 +2477,7 @@ type ContainerRequest struct {
 
 func (x *ContainerRequest) Reset() {
 	*x = ContainerRequest{}
-	mi := &file_stagev1_stage_proto_msgTypes[31]
+	mi := &file_stagev1_stage_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2242,7 +2489,7 @@ func (x *ContainerRequest) String() string {
 func (*ContainerRequest) ProtoMessage() {}
 
 func (x *ContainerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[31]
+	mi := &file_stagev1_stage_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2255,7 +2502,7 @@ func (x *ContainerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ContainerRequest.ProtoReflect.Descriptor instead.
 func (*ContainerRequest) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{31}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{35}
 }
 
 type ContainerStatusResponse struct {
@@ -2268,7 +2515,7 @@ type ContainerStatusResponse struct {
 
 func (x *ContainerStatusResponse) Reset() {
 	*x = ContainerStatusResponse{}
-	mi := &file_stagev1_stage_proto_msgTypes[32]
+	mi := &file_stagev1_stage_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2280,7 +2527,7 @@ func (x *ContainerStatusResponse) String() string {
 func (*ContainerStatusResponse) ProtoMessage() {}
 
 func (x *ContainerStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[32]
+	mi := &file_stagev1_stage_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2293,7 +2540,7 @@ func (x *ContainerStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ContainerStatusResponse.ProtoReflect.Descriptor instead.
 func (*ContainerStatusResponse) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{32}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ContainerStatusResponse) GetState() string {
@@ -2312,7 +2559,7 @@ type GetSecretRequest struct {
 
 func (x *GetSecretRequest) Reset() {
 	*x = GetSecretRequest{}
-	mi := &file_stagev1_stage_proto_msgTypes[33]
+	mi := &file_stagev1_stage_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2324,7 +2571,7 @@ func (x *GetSecretRequest) String() string {
 func (*GetSecretRequest) ProtoMessage() {}
 
 func (x *GetSecretRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[33]
+	mi := &file_stagev1_stage_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2337,7 +2584,7 @@ func (x *GetSecretRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSecretRequest.ProtoReflect.Descriptor instead.
 func (*GetSecretRequest) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{33}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *GetSecretRequest) GetName() string {
@@ -2356,7 +2603,7 @@ type GetSecretResponse struct {
 
 func (x *GetSecretResponse) Reset() {
 	*x = GetSecretResponse{}
-	mi := &file_stagev1_stage_proto_msgTypes[34]
+	mi := &file_stagev1_stage_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2368,7 +2615,7 @@ func (x *GetSecretResponse) String() string {
 func (*GetSecretResponse) ProtoMessage() {}
 
 func (x *GetSecretResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[34]
+	mi := &file_stagev1_stage_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2381,7 +2628,7 @@ func (x *GetSecretResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSecretResponse.ProtoReflect.Descriptor instead.
 func (*GetSecretResponse) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{34}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *GetSecretResponse) GetValue() []byte {
@@ -2399,7 +2646,7 @@ type ListeningPortsRequest struct {
 
 func (x *ListeningPortsRequest) Reset() {
 	*x = ListeningPortsRequest{}
-	mi := &file_stagev1_stage_proto_msgTypes[35]
+	mi := &file_stagev1_stage_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2411,7 +2658,7 @@ func (x *ListeningPortsRequest) String() string {
 func (*ListeningPortsRequest) ProtoMessage() {}
 
 func (x *ListeningPortsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[35]
+	mi := &file_stagev1_stage_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2424,7 +2671,7 @@ func (x *ListeningPortsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListeningPortsRequest.ProtoReflect.Descriptor instead.
 func (*ListeningPortsRequest) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{35}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{39}
 }
 
 type ListeningPortsResponse struct {
@@ -2437,7 +2684,7 @@ type ListeningPortsResponse struct {
 
 func (x *ListeningPortsResponse) Reset() {
 	*x = ListeningPortsResponse{}
-	mi := &file_stagev1_stage_proto_msgTypes[36]
+	mi := &file_stagev1_stage_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2449,7 +2696,7 @@ func (x *ListeningPortsResponse) String() string {
 func (*ListeningPortsResponse) ProtoMessage() {}
 
 func (x *ListeningPortsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[36]
+	mi := &file_stagev1_stage_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2462,7 +2709,7 @@ func (x *ListeningPortsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListeningPortsResponse.ProtoReflect.Descriptor instead.
 func (*ListeningPortsResponse) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{36}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *ListeningPortsResponse) GetPorts() []uint32 {
@@ -2637,12 +2884,28 @@ const file_stagev1_stage_proto_rawDesc = "" +
 	"\x04path\x18\x01 \x01(\fR\x04path\":\n" +
 	"\x10ReadFileResponse\x12\x12\n" +
 	"\x04data\x18\x01 \x01(\fR\x04data\x12\x12\n" +
-	"\x04mode\x18\x02 \x01(\rR\x04mode\"q\n" +
+	"\x04mode\x18\x02 \x01(\rR\x04mode\"\xa2\x01\n" +
 	"\x10WriteFileRequest\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\fR\x04path\x12\x12\n" +
 	"\x04data\x18\x02 \x01(\fR\x04data\x12\x12\n" +
 	"\x04mode\x18\x03 \x01(\rR\x04mode\x12!\n" +
-	"\fmake_parents\x18\x04 \x01(\bR\vmakeParents\"\"\n" +
+	"\fmake_parents\x18\x04 \x01(\bR\vmakeParents\x12/\n" +
+	"\x05owner\x18\x05 \x01(\v2\x19.reinstall.stage.v1.OwnerR\x05owner\"+\n" +
+	"\x05Owner\x12\x10\n" +
+	"\x03uid\x18\x01 \x01(\rR\x03uid\x12\x10\n" +
+	"\x03gid\x18\x02 \x01(\rR\x03gid\"8\n" +
+	"\x0eListDirRequest\x12\x12\n" +
+	"\x04area\x18\x01 \x01(\tR\x04area\x12\x12\n" +
+	"\x04path\x18\x02 \x01(\fR\x04path\"I\n" +
+	"\x0fListDirResponse\x126\n" +
+	"\aentries\x18\x01 \x03(\v2\x1c.reinstall.stage.v1.DirEntryR\aentries\"~\n" +
+	"\bDirEntry\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\fR\x04name\x12\x12\n" +
+	"\x04type\x18\x02 \x01(\tR\x04type\x12\x12\n" +
+	"\x04mode\x18\x03 \x01(\rR\x04mode\x12\x12\n" +
+	"\x04size\x18\x04 \x01(\x03R\x04size\x12\x10\n" +
+	"\x03uid\x18\x05 \x01(\rR\x03uid\x12\x10\n" +
+	"\x03gid\x18\x06 \x01(\rR\x03gid\"\"\n" +
 	"\fProbeRequest\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\fR\x04path\"^\n" +
 	"\rProbeResponse\x12\x16\n" +
@@ -2667,13 +2930,15 @@ const file_stagev1_stage_proto_rawDesc = "" +
 	"\bValidate\x12#.reinstall.stage.v1.ValidateRequest\x1a$.reinstall.stage.v1.ValidateResponse\x12B\n" +
 	"\x03Run\x12\x1e.reinstall.stage.v1.RunRequest\x1a\x19.reinstall.stage.v1.Event0\x01\x12L\n" +
 	"\bRollback\x12#.reinstall.stage.v1.RollbackRequest\x1a\x19.reinstall.stage.v1.Event0\x01\x12U\n" +
-	"\bDescribe\x12#.reinstall.stage.v1.DescribeRequest\x1a$.reinstall.stage.v1.DescribeResponse2\xa1\a\n" +
+	"\bDescribe\x12#.reinstall.stage.v1.DescribeRequest\x1a$.reinstall.stage.v1.DescribeResponse2\xcf\b\n" +
 	"\fHostServices\x12F\n" +
 	"\aJournal\x12 .reinstall.stage.v1.JournalEntry\x1a\x19.reinstall.stage.v1.Empty\x12J\n" +
 	"\x04Exec\x12\x1f.reinstall.stage.v1.ExecRequest\x1a\x1d.reinstall.stage.v1.ExecEvent(\x010\x01\x12U\n" +
 	"\bReadFile\x12#.reinstall.stage.v1.ReadFileRequest\x1a$.reinstall.stage.v1.ReadFileResponse\x12L\n" +
 	"\tWriteFile\x12$.reinstall.stage.v1.WriteFileRequest\x1a\x19.reinstall.stage.v1.Empty\x12L\n" +
-	"\x05Probe\x12 .reinstall.stage.v1.ProbeRequest\x1a!.reinstall.stage.v1.ProbeResponse\x12Q\n" +
+	"\x05Probe\x12 .reinstall.stage.v1.ProbeRequest\x1a!.reinstall.stage.v1.ProbeResponse\x12X\n" +
+	"\vReadOldFile\x12#.reinstall.stage.v1.ReadFileRequest\x1a$.reinstall.stage.v1.ReadFileResponse\x12R\n" +
+	"\aListDir\x12\".reinstall.stage.v1.ListDirRequest\x1a#.reinstall.stage.v1.ListDirResponse\x12Q\n" +
 	"\x0eContainerStart\x12$.reinstall.stage.v1.ContainerRequest\x1a\x19.reinstall.stage.v1.Empty\x12P\n" +
 	"\rContainerStop\x12$.reinstall.stage.v1.ContainerRequest\x1a\x19.reinstall.stage.v1.Empty\x12d\n" +
 	"\x0fContainerStatus\x12$.reinstall.stage.v1.ContainerRequest\x1a+.reinstall.stage.v1.ContainerStatusResponse\x12<\n" +
@@ -2694,7 +2959,7 @@ func file_stagev1_stage_proto_rawDescGZIP() []byte {
 }
 
 var file_stagev1_stage_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_stagev1_stage_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
+var file_stagev1_stage_proto_msgTypes = make([]protoimpl.MessageInfo, 43)
 var file_stagev1_stage_proto_goTypes = []any{
 	(Diagnostic_Severity)(0),        // 0: reinstall.stage.v1.Diagnostic.Severity
 	(*Empty)(nil),                   // 1: reinstall.stage.v1.Empty
@@ -2726,19 +2991,23 @@ var file_stagev1_stage_proto_goTypes = []any{
 	(*ReadFileRequest)(nil),         // 27: reinstall.stage.v1.ReadFileRequest
 	(*ReadFileResponse)(nil),        // 28: reinstall.stage.v1.ReadFileResponse
 	(*WriteFileRequest)(nil),        // 29: reinstall.stage.v1.WriteFileRequest
-	(*ProbeRequest)(nil),            // 30: reinstall.stage.v1.ProbeRequest
-	(*ProbeResponse)(nil),           // 31: reinstall.stage.v1.ProbeResponse
-	(*ContainerRequest)(nil),        // 32: reinstall.stage.v1.ContainerRequest
-	(*ContainerStatusResponse)(nil), // 33: reinstall.stage.v1.ContainerStatusResponse
-	(*GetSecretRequest)(nil),        // 34: reinstall.stage.v1.GetSecretRequest
-	(*GetSecretResponse)(nil),       // 35: reinstall.stage.v1.GetSecretResponse
-	(*ListeningPortsRequest)(nil),   // 36: reinstall.stage.v1.ListeningPortsRequest
-	(*ListeningPortsResponse)(nil),  // 37: reinstall.stage.v1.ListeningPortsResponse
-	nil,                             // 38: reinstall.stage.v1.GetInfoResponse.DefaultTimeoutsMsEntry
-	nil,                             // 39: reinstall.stage.v1.RunContext.StageOutputsEntry
+	(*Owner)(nil),                   // 30: reinstall.stage.v1.Owner
+	(*ListDirRequest)(nil),          // 31: reinstall.stage.v1.ListDirRequest
+	(*ListDirResponse)(nil),         // 32: reinstall.stage.v1.ListDirResponse
+	(*DirEntry)(nil),                // 33: reinstall.stage.v1.DirEntry
+	(*ProbeRequest)(nil),            // 34: reinstall.stage.v1.ProbeRequest
+	(*ProbeResponse)(nil),           // 35: reinstall.stage.v1.ProbeResponse
+	(*ContainerRequest)(nil),        // 36: reinstall.stage.v1.ContainerRequest
+	(*ContainerStatusResponse)(nil), // 37: reinstall.stage.v1.ContainerStatusResponse
+	(*GetSecretRequest)(nil),        // 38: reinstall.stage.v1.GetSecretRequest
+	(*GetSecretResponse)(nil),       // 39: reinstall.stage.v1.GetSecretResponse
+	(*ListeningPortsRequest)(nil),   // 40: reinstall.stage.v1.ListeningPortsRequest
+	(*ListeningPortsResponse)(nil),  // 41: reinstall.stage.v1.ListeningPortsResponse
+	nil,                             // 42: reinstall.stage.v1.GetInfoResponse.DefaultTimeoutsMsEntry
+	nil,                             // 43: reinstall.stage.v1.RunContext.StageOutputsEntry
 }
 var file_stagev1_stage_proto_depIdxs = []int32{
-	38, // 0: reinstall.stage.v1.GetInfoResponse.default_timeouts_ms:type_name -> reinstall.stage.v1.GetInfoResponse.DefaultTimeoutsMsEntry
+	42, // 0: reinstall.stage.v1.GetInfoResponse.default_timeouts_ms:type_name -> reinstall.stage.v1.GetInfoResponse.DefaultTimeoutsMsEntry
 	6,  // 1: reinstall.stage.v1.GetSchemaResponse.schema:type_name -> reinstall.stage.v1.Schema
 	8,  // 2: reinstall.stage.v1.Schema.attributes:type_name -> reinstall.stage.v1.Attribute
 	7,  // 3: reinstall.stage.v1.Schema.outputs:type_name -> reinstall.stage.v1.Output
@@ -2749,7 +3018,7 @@ var file_stagev1_stage_proto_depIdxs = []int32{
 	16, // 8: reinstall.stage.v1.RollbackRequest.context:type_name -> reinstall.stage.v1.RunContext
 	24, // 9: reinstall.stage.v1.RollbackRequest.entries:type_name -> reinstall.stage.v1.JournalEntry
 	17, // 10: reinstall.stage.v1.RunContext.options:type_name -> reinstall.stage.v1.Options
-	39, // 11: reinstall.stage.v1.RunContext.stage_outputs:type_name -> reinstall.stage.v1.RunContext.StageOutputsEntry
+	43, // 11: reinstall.stage.v1.RunContext.stage_outputs:type_name -> reinstall.stage.v1.RunContext.StageOutputsEntry
 	19, // 12: reinstall.stage.v1.RunContext.config:type_name -> reinstall.stage.v1.Entry
 	19, // 13: reinstall.stage.v1.Options.extra:type_name -> reinstall.stage.v1.Entry
 	19, // 14: reinstall.stage.v1.Outputs.values:type_name -> reinstall.stage.v1.Entry
@@ -2759,46 +3028,52 @@ var file_stagev1_stage_proto_depIdxs = []int32{
 	19, // 18: reinstall.stage.v1.Result.outputs:type_name -> reinstall.stage.v1.Entry
 	9,  // 19: reinstall.stage.v1.Result.diagnostics:type_name -> reinstall.stage.v1.Diagnostic
 	19, // 20: reinstall.stage.v1.JournalEntry.data:type_name -> reinstall.stage.v1.Entry
-	18, // 21: reinstall.stage.v1.RunContext.StageOutputsEntry.value:type_name -> reinstall.stage.v1.Outputs
-	2,  // 22: reinstall.stage.v1.Stage.GetInfo:input_type -> reinstall.stage.v1.GetInfoRequest
-	4,  // 23: reinstall.stage.v1.Stage.GetSchema:input_type -> reinstall.stage.v1.GetSchemaRequest
-	10, // 24: reinstall.stage.v1.Stage.Validate:input_type -> reinstall.stage.v1.ValidateRequest
-	14, // 25: reinstall.stage.v1.Stage.Run:input_type -> reinstall.stage.v1.RunRequest
-	15, // 26: reinstall.stage.v1.Stage.Rollback:input_type -> reinstall.stage.v1.RollbackRequest
-	12, // 27: reinstall.stage.v1.Stage.Describe:input_type -> reinstall.stage.v1.DescribeRequest
-	24, // 28: reinstall.stage.v1.HostServices.Journal:input_type -> reinstall.stage.v1.JournalEntry
-	25, // 29: reinstall.stage.v1.HostServices.Exec:input_type -> reinstall.stage.v1.ExecRequest
-	27, // 30: reinstall.stage.v1.HostServices.ReadFile:input_type -> reinstall.stage.v1.ReadFileRequest
-	29, // 31: reinstall.stage.v1.HostServices.WriteFile:input_type -> reinstall.stage.v1.WriteFileRequest
-	30, // 32: reinstall.stage.v1.HostServices.Probe:input_type -> reinstall.stage.v1.ProbeRequest
-	32, // 33: reinstall.stage.v1.HostServices.ContainerStart:input_type -> reinstall.stage.v1.ContainerRequest
-	32, // 34: reinstall.stage.v1.HostServices.ContainerStop:input_type -> reinstall.stage.v1.ContainerRequest
-	32, // 35: reinstall.stage.v1.HostServices.ContainerStatus:input_type -> reinstall.stage.v1.ContainerRequest
-	20, // 36: reinstall.stage.v1.HostServices.Emit:input_type -> reinstall.stage.v1.Event
-	34, // 37: reinstall.stage.v1.HostServices.GetSecret:input_type -> reinstall.stage.v1.GetSecretRequest
-	36, // 38: reinstall.stage.v1.HostServices.ListeningPorts:input_type -> reinstall.stage.v1.ListeningPortsRequest
-	3,  // 39: reinstall.stage.v1.Stage.GetInfo:output_type -> reinstall.stage.v1.GetInfoResponse
-	5,  // 40: reinstall.stage.v1.Stage.GetSchema:output_type -> reinstall.stage.v1.GetSchemaResponse
-	11, // 41: reinstall.stage.v1.Stage.Validate:output_type -> reinstall.stage.v1.ValidateResponse
-	20, // 42: reinstall.stage.v1.Stage.Run:output_type -> reinstall.stage.v1.Event
-	20, // 43: reinstall.stage.v1.Stage.Rollback:output_type -> reinstall.stage.v1.Event
-	13, // 44: reinstall.stage.v1.Stage.Describe:output_type -> reinstall.stage.v1.DescribeResponse
-	1,  // 45: reinstall.stage.v1.HostServices.Journal:output_type -> reinstall.stage.v1.Empty
-	26, // 46: reinstall.stage.v1.HostServices.Exec:output_type -> reinstall.stage.v1.ExecEvent
-	28, // 47: reinstall.stage.v1.HostServices.ReadFile:output_type -> reinstall.stage.v1.ReadFileResponse
-	1,  // 48: reinstall.stage.v1.HostServices.WriteFile:output_type -> reinstall.stage.v1.Empty
-	31, // 49: reinstall.stage.v1.HostServices.Probe:output_type -> reinstall.stage.v1.ProbeResponse
-	1,  // 50: reinstall.stage.v1.HostServices.ContainerStart:output_type -> reinstall.stage.v1.Empty
-	1,  // 51: reinstall.stage.v1.HostServices.ContainerStop:output_type -> reinstall.stage.v1.Empty
-	33, // 52: reinstall.stage.v1.HostServices.ContainerStatus:output_type -> reinstall.stage.v1.ContainerStatusResponse
-	1,  // 53: reinstall.stage.v1.HostServices.Emit:output_type -> reinstall.stage.v1.Empty
-	35, // 54: reinstall.stage.v1.HostServices.GetSecret:output_type -> reinstall.stage.v1.GetSecretResponse
-	37, // 55: reinstall.stage.v1.HostServices.ListeningPorts:output_type -> reinstall.stage.v1.ListeningPortsResponse
-	39, // [39:56] is the sub-list for method output_type
-	22, // [22:39] is the sub-list for method input_type
-	22, // [22:22] is the sub-list for extension type_name
-	22, // [22:22] is the sub-list for extension extendee
-	0,  // [0:22] is the sub-list for field type_name
+	30, // 21: reinstall.stage.v1.WriteFileRequest.owner:type_name -> reinstall.stage.v1.Owner
+	33, // 22: reinstall.stage.v1.ListDirResponse.entries:type_name -> reinstall.stage.v1.DirEntry
+	18, // 23: reinstall.stage.v1.RunContext.StageOutputsEntry.value:type_name -> reinstall.stage.v1.Outputs
+	2,  // 24: reinstall.stage.v1.Stage.GetInfo:input_type -> reinstall.stage.v1.GetInfoRequest
+	4,  // 25: reinstall.stage.v1.Stage.GetSchema:input_type -> reinstall.stage.v1.GetSchemaRequest
+	10, // 26: reinstall.stage.v1.Stage.Validate:input_type -> reinstall.stage.v1.ValidateRequest
+	14, // 27: reinstall.stage.v1.Stage.Run:input_type -> reinstall.stage.v1.RunRequest
+	15, // 28: reinstall.stage.v1.Stage.Rollback:input_type -> reinstall.stage.v1.RollbackRequest
+	12, // 29: reinstall.stage.v1.Stage.Describe:input_type -> reinstall.stage.v1.DescribeRequest
+	24, // 30: reinstall.stage.v1.HostServices.Journal:input_type -> reinstall.stage.v1.JournalEntry
+	25, // 31: reinstall.stage.v1.HostServices.Exec:input_type -> reinstall.stage.v1.ExecRequest
+	27, // 32: reinstall.stage.v1.HostServices.ReadFile:input_type -> reinstall.stage.v1.ReadFileRequest
+	29, // 33: reinstall.stage.v1.HostServices.WriteFile:input_type -> reinstall.stage.v1.WriteFileRequest
+	34, // 34: reinstall.stage.v1.HostServices.Probe:input_type -> reinstall.stage.v1.ProbeRequest
+	27, // 35: reinstall.stage.v1.HostServices.ReadOldFile:input_type -> reinstall.stage.v1.ReadFileRequest
+	31, // 36: reinstall.stage.v1.HostServices.ListDir:input_type -> reinstall.stage.v1.ListDirRequest
+	36, // 37: reinstall.stage.v1.HostServices.ContainerStart:input_type -> reinstall.stage.v1.ContainerRequest
+	36, // 38: reinstall.stage.v1.HostServices.ContainerStop:input_type -> reinstall.stage.v1.ContainerRequest
+	36, // 39: reinstall.stage.v1.HostServices.ContainerStatus:input_type -> reinstall.stage.v1.ContainerRequest
+	20, // 40: reinstall.stage.v1.HostServices.Emit:input_type -> reinstall.stage.v1.Event
+	38, // 41: reinstall.stage.v1.HostServices.GetSecret:input_type -> reinstall.stage.v1.GetSecretRequest
+	40, // 42: reinstall.stage.v1.HostServices.ListeningPorts:input_type -> reinstall.stage.v1.ListeningPortsRequest
+	3,  // 43: reinstall.stage.v1.Stage.GetInfo:output_type -> reinstall.stage.v1.GetInfoResponse
+	5,  // 44: reinstall.stage.v1.Stage.GetSchema:output_type -> reinstall.stage.v1.GetSchemaResponse
+	11, // 45: reinstall.stage.v1.Stage.Validate:output_type -> reinstall.stage.v1.ValidateResponse
+	20, // 46: reinstall.stage.v1.Stage.Run:output_type -> reinstall.stage.v1.Event
+	20, // 47: reinstall.stage.v1.Stage.Rollback:output_type -> reinstall.stage.v1.Event
+	13, // 48: reinstall.stage.v1.Stage.Describe:output_type -> reinstall.stage.v1.DescribeResponse
+	1,  // 49: reinstall.stage.v1.HostServices.Journal:output_type -> reinstall.stage.v1.Empty
+	26, // 50: reinstall.stage.v1.HostServices.Exec:output_type -> reinstall.stage.v1.ExecEvent
+	28, // 51: reinstall.stage.v1.HostServices.ReadFile:output_type -> reinstall.stage.v1.ReadFileResponse
+	1,  // 52: reinstall.stage.v1.HostServices.WriteFile:output_type -> reinstall.stage.v1.Empty
+	35, // 53: reinstall.stage.v1.HostServices.Probe:output_type -> reinstall.stage.v1.ProbeResponse
+	28, // 54: reinstall.stage.v1.HostServices.ReadOldFile:output_type -> reinstall.stage.v1.ReadFileResponse
+	32, // 55: reinstall.stage.v1.HostServices.ListDir:output_type -> reinstall.stage.v1.ListDirResponse
+	1,  // 56: reinstall.stage.v1.HostServices.ContainerStart:output_type -> reinstall.stage.v1.Empty
+	1,  // 57: reinstall.stage.v1.HostServices.ContainerStop:output_type -> reinstall.stage.v1.Empty
+	37, // 58: reinstall.stage.v1.HostServices.ContainerStatus:output_type -> reinstall.stage.v1.ContainerStatusResponse
+	1,  // 59: reinstall.stage.v1.HostServices.Emit:output_type -> reinstall.stage.v1.Empty
+	39, // 60: reinstall.stage.v1.HostServices.GetSecret:output_type -> reinstall.stage.v1.GetSecretResponse
+	41, // 61: reinstall.stage.v1.HostServices.ListeningPorts:output_type -> reinstall.stage.v1.ListeningPortsResponse
+	43, // [43:62] is the sub-list for method output_type
+	24, // [24:43] is the sub-list for method input_type
+	24, // [24:24] is the sub-list for extension type_name
+	24, // [24:24] is the sub-list for extension extendee
+	0,  // [0:24] is the sub-list for field type_name
 }
 
 func init() { file_stagev1_stage_proto_init() }
@@ -2822,7 +3097,7 @@ func file_stagev1_stage_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_stagev1_stage_proto_rawDesc), len(file_stagev1_stage_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   39,
+			NumMessages:   43,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

@@ -350,6 +350,8 @@ const (
 	HostServices_ReadFile_FullMethodName        = "/reinstall.stage.v1.HostServices/ReadFile"
 	HostServices_WriteFile_FullMethodName       = "/reinstall.stage.v1.HostServices/WriteFile"
 	HostServices_Probe_FullMethodName           = "/reinstall.stage.v1.HostServices/Probe"
+	HostServices_ReadOldFile_FullMethodName     = "/reinstall.stage.v1.HostServices/ReadOldFile"
+	HostServices_ListDir_FullMethodName         = "/reinstall.stage.v1.HostServices/ListDir"
 	HostServices_ContainerStart_FullMethodName  = "/reinstall.stage.v1.HostServices/ContainerStart"
 	HostServices_ContainerStop_FullMethodName   = "/reinstall.stage.v1.HostServices/ContainerStop"
 	HostServices_ContainerStatus_FullMethodName = "/reinstall.stage.v1.HostServices/ContainerStatus"
@@ -377,6 +379,13 @@ type HostServicesClient interface {
 	ReadFile(ctx context.Context, in *ReadFileRequest, opts ...grpc.CallOption) (*ReadFileResponse, error)
 	WriteFile(ctx context.Context, in *WriteFileRequest, opts ...grpc.CallOption) (*Empty, error)
 	Probe(ctx context.Context, in *ProbeRequest, opts ...grpc.CallOption) (*ProbeResponse, error)
+	// ReadOldFile reads a file of the old private area, wherever the swap put
+	// it (/old, or parked for deletion with --skipbackup), never through a
+	// symlink. Host capability "old-area".
+	ReadOldFile(ctx context.Context, in *ReadFileRequest, opts ...grpc.CallOption) (*ReadFileResponse, error)
+	// ListDir lists a directory of the new or the old private area, never
+	// through a symlink. Host capability "old-area".
+	ListDir(ctx context.Context, in *ListDirRequest, opts ...grpc.CallOption) (*ListDirResponse, error)
 	ContainerStart(ctx context.Context, in *ContainerRequest, opts ...grpc.CallOption) (*Empty, error)
 	ContainerStop(ctx context.Context, in *ContainerRequest, opts ...grpc.CallOption) (*Empty, error)
 	ContainerStatus(ctx context.Context, in *ContainerRequest, opts ...grpc.CallOption) (*ContainerStatusResponse, error)
@@ -444,6 +453,26 @@ func (c *hostServicesClient) Probe(ctx context.Context, in *ProbeRequest, opts .
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ProbeResponse)
 	err := c.cc.Invoke(ctx, HostServices_Probe_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *hostServicesClient) ReadOldFile(ctx context.Context, in *ReadFileRequest, opts ...grpc.CallOption) (*ReadFileResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReadFileResponse)
+	err := c.cc.Invoke(ctx, HostServices_ReadOldFile_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *hostServicesClient) ListDir(ctx context.Context, in *ListDirRequest, opts ...grpc.CallOption) (*ListDirResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListDirResponse)
+	err := c.cc.Invoke(ctx, HostServices_ListDir_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -529,6 +558,13 @@ type HostServicesServer interface {
 	ReadFile(context.Context, *ReadFileRequest) (*ReadFileResponse, error)
 	WriteFile(context.Context, *WriteFileRequest) (*Empty, error)
 	Probe(context.Context, *ProbeRequest) (*ProbeResponse, error)
+	// ReadOldFile reads a file of the old private area, wherever the swap put
+	// it (/old, or parked for deletion with --skipbackup), never through a
+	// symlink. Host capability "old-area".
+	ReadOldFile(context.Context, *ReadFileRequest) (*ReadFileResponse, error)
+	// ListDir lists a directory of the new or the old private area, never
+	// through a symlink. Host capability "old-area".
+	ListDir(context.Context, *ListDirRequest) (*ListDirResponse, error)
 	ContainerStart(context.Context, *ContainerRequest) (*Empty, error)
 	ContainerStop(context.Context, *ContainerRequest) (*Empty, error)
 	ContainerStatus(context.Context, *ContainerRequest) (*ContainerStatusResponse, error)
@@ -563,6 +599,12 @@ func (UnimplementedHostServicesServer) WriteFile(context.Context, *WriteFileRequ
 }
 func (UnimplementedHostServicesServer) Probe(context.Context, *ProbeRequest) (*ProbeResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Probe not implemented")
+}
+func (UnimplementedHostServicesServer) ReadOldFile(context.Context, *ReadFileRequest) (*ReadFileResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReadOldFile not implemented")
+}
+func (UnimplementedHostServicesServer) ListDir(context.Context, *ListDirRequest) (*ListDirResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListDir not implemented")
 }
 func (UnimplementedHostServicesServer) ContainerStart(context.Context, *ContainerRequest) (*Empty, error) {
 	return nil, status.Error(codes.Unimplemented, "method ContainerStart not implemented")
@@ -678,6 +720,42 @@ func _HostServices_Probe_Handler(srv interface{}, ctx context.Context, dec func(
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(HostServicesServer).Probe(ctx, req.(*ProbeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _HostServices_ReadOldFile_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReadFileRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostServicesServer).ReadOldFile(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: HostServices_ReadOldFile_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostServicesServer).ReadOldFile(ctx, req.(*ReadFileRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _HostServices_ListDir_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListDirRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostServicesServer).ListDir(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: HostServices_ListDir_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostServicesServer).ListDir(ctx, req.(*ListDirRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -812,6 +890,14 @@ var HostServices_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Probe",
 			Handler:    _HostServices_Probe_Handler,
+		},
+		{
+			MethodName: "ReadOldFile",
+			Handler:    _HostServices_ReadOldFile_Handler,
+		},
+		{
+			MethodName: "ListDir",
+			Handler:    _HostServices_ListDir_Handler,
 		},
 		{
 			MethodName: "ContainerStart",
