@@ -12,8 +12,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/reinstall-dev/reinstall/internal/templates"
 	"github.com/reinstall-dev/reinstall/internal/testenv"
-	"github.com/reinstall-dev/reinstall/plugins/provision"
 )
 
 // largeTemplate is the name of the template of at least 100 MB.
@@ -26,7 +26,7 @@ const largeTemplate = "large-os"
 func (b *bench) benchProvision() error {
 	for _, suffix := range []string{".tar.gz", ".tar.zst"} {
 		archive := b.host.Path("vz/template/cache/" + largeTemplate + suffix)
-		ours, tar, err := b.provisionVsTar(archive, b.scratch, provision.CacheOff, suffix == ".tar.gz")
+		ours, tar, err := b.provisionVsTar(archive, b.scratch, templates.CacheOff, suffix == ".tar.gz")
 		if err != nil {
 			return err
 		}
@@ -105,10 +105,10 @@ func syncShare(ts []tarTimes) string {
 }
 
 func modeMethod(mode string) string {
-	if mode == provision.CacheOff {
-		return provision.MethodUntar
+	if mode == templates.CacheOff {
+		return templates.MethodUntar
 	}
-	return provision.MethodClone
+	return templates.MethodClone
 }
 
 // sameTree checks that provisioning made what GNU tar makes: a benchmark of a wrong
@@ -158,11 +158,11 @@ func (b *bench) benchClone(fs string) error {
 		return err
 	}
 	start := time.Now()
-	res, err := run(b.self, "__provision", "-cache", provision.CacheAuto, archive, warm)
+	res, err := run(b.self, "__provision", "-cache", templates.CacheAuto, archive, warm)
 	if err != nil {
 		return err
 	}
-	if !strings.Contains(res.Stdout, "method="+provision.MethodClone) {
+	if !strings.Contains(res.Stdout, "method="+templates.MethodClone) {
 		b.skip("P2", what, fs+" cannot reflink here: "+strings.TrimSpace(res.Stdout))
 		return nil
 	}
@@ -170,7 +170,7 @@ func (b *bench) benchClone(fs string) error {
 	if err := os.RemoveAll(warm); err != nil {
 		return err
 	}
-	ours, tar, err := b.provisionVsTar(archive, private, provision.CacheAuto, true)
+	ours, tar, err := b.provisionVsTar(archive, private, templates.CacheAuto, true)
 	if err != nil {
 		return err
 	}
@@ -208,12 +208,12 @@ func (b *bench) mountLoop(fs string, size int) (string, error) {
 // timed and its memory measured like GNU tar's.
 func provisionMain(args []string) int {
 	fl := flag.NewFlagSet("__provision", flag.ContinueOnError)
-	mode := fl.String("cache", provision.CacheOff, "template cache mode: auto, always or off")
+	mode := fl.String("cache", templates.CacheOff, "template cache mode: auto, always or off")
 	if err := fl.Parse(args); err != nil || fl.NArg() != 2 {
 		fmt.Fprintln(os.Stderr, "usage: reinstall-bench __provision [-cache MODE] ARCHIVE DEST")
 		return 2
 	}
-	method, stats, err := provision.Unpack(context.Background(), fl.Arg(0), fl.Arg(1), *mode, nil, nil)
+	method, stats, err := templates.Unpack(context.Background(), fl.Arg(0), fl.Arg(1), *mode, nil, nil)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/reinstall-dev/reinstall/internal/templates"
 	"github.com/reinstall-dev/reinstall/internal/testenv"
-	"github.com/reinstall-dev/reinstall/plugins/provision"
 )
 
 // benchRealOS is P6: the real Debian 12 systemd template
@@ -32,7 +32,7 @@ func (b *bench) benchRealOS() error {
 	if err := linkOrCopy(src, archive); err != nil {
 		return err
 	}
-	ours, tar, err := b.provisionVsTar(archive, b.scratch, provision.CacheOff, true)
+	ours, tar, err := b.provisionVsTar(archive, b.scratch, templates.CacheOff, true)
 	if err != nil {
 		return err
 	}

@@ -40,6 +40,10 @@ var rules = []rule{
 		why: "the host layout is the lowest layer"},
 	{from: "internal/safefs", forbidden: []string{"cmd/...", "pipeline", "pipeline/...", "plugins", "plugins/...", "internal/pluginhost", "internal/runtime", "internal/vz"},
 		why: "untrusted-tree operations are the lowest layer"},
+	{from: "internal/templates", forbidden: []string{"cmd/...", "pipeline", "pipeline/...", "plugins", "plugins/...", "internal/pluginhost", "internal/runtime", "internal/vz"},
+		why: "unpacking a template serves the provision stage and ct create alike and knows neither"},
+	{from: "internal/containers", forbidden: []string{"cmd/...", "pipeline", "pipeline/...", "plugins", "plugins/...", "internal/pluginhost", "internal/runtime"},
+		why: "creating a container is a library below the CLI: the CLI parses flags and prints, no plugin is involved"},
 	{from: "internal/runtime", forbidden: []string{"cmd/...", "pipeline", "pipeline/...", "plugins", "plugins/...", "internal/pluginhost"},
 		why: "container runtimes serve the engine and know no pipeline"},
 }

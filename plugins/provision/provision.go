@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/reinstall-dev/reinstall/internal/safefs"
+	"github.com/reinstall-dev/reinstall/internal/templates"
 	"github.com/reinstall-dev/reinstall/internal/version"
 	sdk "github.com/reinstall-dev/reinstall/plugin-sdk"
 )
@@ -51,12 +52,12 @@ func (stage) Validate(_ context.Context, cfg sdk.Config) sdk.Diagnostics {
 }
 
 func decode(cfg sdk.Config) (config, sdk.Diagnostics) {
-	c := config{Cache: CacheAuto}
+	c := config{Cache: templates.CacheAuto}
 	if err := cfg.Decode(&c); err != nil {
 		return c, sdk.Diagnostics{{Summary: "Invalid configuration", Detail: err.Error()}}
 	}
 	switch c.Cache {
-	case CacheAuto, CacheAlways, CacheOff:
+	case templates.CacheAuto, templates.CacheAlways, templates.CacheOff:
 		return c, nil
 	}
 	return c, sdk.Diagnostics{{Summary: "Unknown template cache mode",
@@ -92,7 +93,7 @@ func (stage) Run(ctx context.Context, req *sdk.RunRequest) (*sdk.Result, error) 
 		archiveSize = st.Size()
 	}
 	log := func(msg string) { req.UI.Log("info", msg) }
-	method, stats, err := Unpack(ctx, rc.TemplateFile, tmp, cfg.Cache, log, func(s safefs.Stats) {
+	method, stats, err := templates.Unpack(ctx, rc.TemplateFile, tmp, cfg.Cache, log, func(s safefs.Stats) {
 		if time.Since(last) >= 200*time.Millisecond { // at most 5 reports a second
 			last = time.Now()
 			req.UI.Report(unpackProgress("unpacking "+rc.OSTemplate, s, archiveSize, false))
@@ -104,7 +105,7 @@ func (stage) Run(ctx context.Context, req *sdk.RunRequest) (*sdk.Result, error) 
 	if err := req.Host.Journal(ctx, stepUnpack, sdk.PhaseDone, map[string]string{"method": method}); err != nil {
 		return nil, err
 	}
-	if method == MethodUntar {
+	if method == templates.MethodUntar {
 		stats.Read = archiveSize
 	}
 	req.UI.Report(unpackProgress("unpacked "+rc.OSTemplate, stats, archiveSize, true))

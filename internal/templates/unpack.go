@@ -1,4 +1,4 @@
-package provision
+package templates
 
 import (
 	"context"
@@ -17,8 +17,7 @@ import (
 	"github.com/reinstall-dev/reinstall/internal/safefs"
 )
 
-// Cache modes: whether the provision stage unpacks the template from its archive or
-// clones an unpacked copy kept next to it, $TEMPLATE/cache/<name>.d.
+// Cache modes: whether Unpack extracts the template's archive or clones an unpacked copy kept next to it, $TEMPLATE/cache/<name>.d.
 const (
 	// CacheAuto clones when the file system can share file content (reflinks: btrfs,
 	// xfs); elsewhere it extracts and keeps no unpacked copy.
@@ -39,8 +38,7 @@ const (
 // cacheFormat changes when the layout of <name>.d changes; older caches are rebuilt.
 const cacheFormat = 1
 
-// Unpack fills dest, an empty directory, with the template archive as the provision stage
-// does in mode (CacheAuto, CacheAlways, CacheOff): a clone of the unpacked template cache
+// Unpack fills dest, an empty directory, with the template archive in mode (CacheAuto, CacheAlways, CacheOff): a clone of the unpacked template cache
 // (built from the archive on first use) or an extraction of the archive. log receives
 // what the operator should know (may be nil); progress as for safefs.Untar.
 func Unpack(ctx context.Context, archive, dest, mode string, log func(string), progress func(safefs.Stats)) (string, safefs.Stats, error) {

@@ -1,4 +1,4 @@
-package provision
+package templates
 
 import (
 	"context"
@@ -14,8 +14,6 @@ import (
 
 	"github.com/reinstall-dev/reinstall/internal/safefs"
 	"github.com/reinstall-dev/reinstall/internal/testenv"
-	sdk "github.com/reinstall-dev/reinstall/plugin-sdk"
-	"github.com/reinstall-dev/reinstall/plugin-sdk/sdktest"
 )
 
 func requireRoot(t *testing.T) {
@@ -212,18 +210,6 @@ func TestUnpackConcurrentFirstUse(t *testing.T) {
 	assertOnlyCache(t, cacheDir)
 }
 
-func TestValidateCacheMode(t *testing.T) {
-	for _, tt := range []struct {
-		body string
-		ok   bool
-	}{{`{}`, true}, {`{"cache":"auto"}`, true}, {`{"cache":"off"}`, true}, {`{"cache":"always"}`, true}, {`{"cache":"sometimes"}`, false}, {`{"cache":1}`, false}} {
-		diags := stage{}.Validate(context.Background(), sdk.NewConfig([]byte(tt.body), nil))
-		if diags.HasErrors() == tt.ok {
-			t.Errorf("Validate(%s) = %v, want ok=%v", tt.body, diags, tt.ok)
-		}
-	}
-}
-
 func TestCacheDir(t *testing.T) {
 	for archive, want := range map[string]string{
 		"/vz/template/cache/centos-7.tar.gz":  "/vz/template/cache/centos-7.d",
@@ -267,18 +253,5 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
-	}
-}
-
-// TestCacheDefaultThroughSDKTest: left out, cache is the schema's default
-// ("auto"), as the host decodes it; sdktest fills it in the same way.
-func TestCacheDefaultThroughSDKTest(t *testing.T) {
-	c := sdktest.Serve(t, Plugin())
-	a, ok := c.Schema(sdk.KindProvision).Attribute("cache")
-	if !ok || a.Default == nil || len(a.Enum) != 3 {
-		t.Fatalf("cache attribute %+v: want a default and three values", a)
-	}
-	if d := c.Validate(sdk.KindProvision, map[string]any{}); len(d) != 0 {
-		t.Errorf("cache left out: %v", d)
 	}
 }
