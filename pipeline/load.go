@@ -177,11 +177,11 @@ func decodeStage(block *hcl.Block) (*Stage, hcl.Diagnostics) {
 	if attr, ok := meta.Attributes["plugin"]; ok {
 		// The plugin must be known before anything is evaluated: a constant.
 		v, d := attr.Expr.Value(nil)
-		if d.HasErrors() || v.Type().FriendlyName() != "string" || v.IsNull() || !PinnedPluginNameRE.MatchString(v.AsString()) {
+		if d.HasErrors() || v.Type().FriendlyName() != "string" || v.IsNull() || !stagePluginNameRE.MatchString(v.AsString()) {
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Invalid plugin",
-				Detail:   "plugin must be a constant string naming a plugin (e.g. \"acme-license\": lowercase letters, digits, '-' and '_'); variables and expressions are not allowed here.",
+				Detail:   "plugin must be a constant string naming a plugin (e.g. \"acme-license\": lowercase letters, digits, '-' and '_'), or a plugin set's component (\"acme.backup\"); variables and expressions are not allowed here.",
 				Subject:  attr.Expr.Range().Ptr(),
 			})
 		} else {

@@ -169,3 +169,15 @@ func describeValue(v cty.Value) string {
 		return "a " + v.Type().FriendlyName()
 	}
 }
+
+// stagePluginNameRE is what a stage's plugin may be: a plugin, or a
+// plugin set's component as <binary>.<component>.
+var stagePluginNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*(\.[a-z0-9][a-z0-9_-]*)?$`)
+
+// PluginBinary splits a stage's plugin name into the plugin binary and,
+// for a plugin set's component ("acme.backup"), the component ("" for a
+// plugin that is not part of a set). Pins and discovery are per binary.
+func PluginBinary(name string) (binary, component string) {
+	binary, component, _ = strings.Cut(name, ".")
+	return binary, component
+}

@@ -21,10 +21,25 @@ import (
 type StageClient struct {
 	stage  stagev1.StageClient
 	broker *plugin.GRPCBroker
+	// component is the plugin set's component every call names ("": the
+	// binary's only plugin).
+	component string
+	// hosting is shared by every component of one process.
+	*hosting
+}
 
+// hosting is the host services served to one plugin process.
+type hosting struct {
 	hostMu sync.Mutex
 	hostID uint32
 	host   *hostServer
+}
+
+// Component is a client of one component of a plugin set served by the
+// same process (sdk.ServeSet): its calls name the component. The host
+// services stay those of the process.
+func (c *StageClient) Component(name string) *StageClient {
+	return &StageClient{stage: c.stage, broker: c.broker, component: name, hosting: c.hosting}
 }
 
 // Info is what a plugin says about itself.
@@ -34,6 +49,9 @@ type Info struct {
 	Kinds        []string
 	Capabilities []string
 	SDKVersion   string
+	// Components are a plugin set's component names (asked of the set
+	// itself, not of a component: then only SDKVersion is set besides).
+	Components []string
 	// DefaultTimeouts are the kinds' default timeouts (NoTimeout: none).
 	DefaultTimeouts map[string]time.Duration
 }
@@ -74,7 +92,7 @@ func (c *StageClient) hostServices(stage string) (uint32, string, func()) {
 
 // Info asks the plugin for its name, version and stage kinds.
 func (c *StageClient) Info(ctx context.Context) (Info, error) {
-	resp, err := c.stage.GetInfo(ctx, &stagev1.GetInfoRequest{})
+	resp, err := c.stage.GetInfo(ctx, &stagev1.GetInfoRequest{Component: c.component})
 	if err != nil {
 		return Info{}, err
 	}
@@ -84,13 +102,14 @@ func (c *StageClient) Info(ctx context.Context) (Info, error) {
 		Kinds:           resp.GetKinds(),
 		Capabilities:    resp.GetCapabilities(),
 		SDKVersion:      resp.GetSdkVersion(),
+		Components:      resp.GetComponents(),
 		DefaultTimeouts: defaultTimeoutsFromProto(resp.GetDefaultTimeoutsMs()),
 	}, nil
 }
 
 // Schema returns the schema of one stage kind's body.
 func (c *StageClient) Schema(ctx context.Context, kind string) (Schema, error) {
-	resp, err := c.stage.GetSchema(ctx, &stagev1.GetSchemaRequest{Kind: kind})
+	resp, err := c.stage.GetSchema(ctx, &stagev1.GetSchemaRequest{Kind: kind, Component: c.component})
 	if err != nil {
 		return Schema{}, err
 	}
@@ -99,7 +118,7 @@ func (c *StageClient) Schema(ctx context.Context, kind string) (Schema, error) {
 
 // Validate lets the plugin check a decoded stage body.
 func (c *StageClient) Validate(ctx context.Context, kind string, configJSON []byte, unknown []string) (Diagnostics, error) {
-	resp, err := c.stage.Validate(ctx, &stagev1.ValidateRequest{Kind: kind, ConfigJson: configJSON, Unknown: unknown})
+	resp, err := c.stage.Validate(ctx, &stagev1.ValidateRequest{Kind: kind, Component: c.component, ConfigJson: configJSON, Unknown: unknown})
 	if err != nil {
 		return nil, err
 	}
@@ -126,7 +145,7 @@ func (c *StageClient) Run(ctx context.Context, kind string, configJSON []byte, r
 	defer cancel()
 	pc, done := c.runContext(rc)
 	defer done() // the stage's host-service calls end with it
-	stream, err := c.stage.Run(ctx, &stagev1.RunRequest{Kind: kind, ConfigJson: configJSON, Context: pc})
+	stream, err := c.stage.Run(ctx, &stagev1.RunRequest{Kind: kind, Component: c.component, ConfigJson: configJSON, Context: pc})
 	if err != nil {
 		return Outcome{}, err
 	}
@@ -140,7 +159,7 @@ func (c *StageClient) Rollback(ctx context.Context, kind string, configJSON []by
 	pc, done := c.runContext(rc)
 	defer done()
 	stream, err := c.stage.Rollback(ctx, &stagev1.RollbackRequest{
-		Kind: kind, ConfigJson: configJSON, Context: pc, Entries: journalToProto(entries),
+		Kind: kind, Component: c.component, ConfigJson: configJSON, Context: pc, Entries: journalToProto(entries),
 	})
 	if err != nil {
 		return Outcome{}, err

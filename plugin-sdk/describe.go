@@ -52,7 +52,7 @@ type Description struct {
 // on a plugin announcing CapabilityDescribe.
 func (c *StageClient) Describe(ctx context.Context, kind string, configJSON []byte, unknown []string, req DescribeRequest) (Description, error) {
 	resp, err := c.stage.Describe(ctx, &stagev1.DescribeRequest{
-		Kind: kind, ConfigJson: configJSON, Unknown: unknown,
+		Kind: kind, Component: c.component, ConfigJson: configJSON, Unknown: unknown,
 		Context:      runContextToProto(req.Context, 0),
 		EarlierKinds: req.EarlierKinds,
 		Running:      req.Running,
@@ -65,6 +65,10 @@ func (c *StageClient) Describe(ctx context.Context, kind string, configJSON []by
 
 // Describe serves a stage's Describe (plugin side).
 func (s *stageServer) Describe(ctx context.Context, req *stagev1.DescribeRequest) (*stagev1.DescribeResponse, error) {
+	s, err := s.forComponent(req.GetComponent())
+	if err != nil {
+		return nil, err
+	}
 	st, err := s.stage(req.GetKind())
 	if err != nil {
 		return nil, err

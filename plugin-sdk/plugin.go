@@ -45,6 +45,9 @@ type GRPCPlugin struct {
 	plugin.NetRPCUnsupportedPlugin
 	// Impl is the plugin's implementation; nil on the host.
 	Impl *Plugin
+	// Set, if not nil, is a plugin set's components by name, served
+	// instead of Impl.
+	Set map[string]*Plugin
 	// Logger receives the server's diagnostics (panics, host-service
 	// failures); nil discards them.
 	Logger hclog.Logger
@@ -56,11 +59,13 @@ func (g *GRPCPlugin) GRPCServer(broker *plugin.GRPCBroker, s *grpc.Server) error
 	if logger == nil {
 		logger = hclog.NewNullLogger()
 	}
-	stagev1.RegisterStageServer(s, newStageServer(g.Impl, broker, logger))
+	srv := newStageServer(g.Impl, broker, logger)
+	srv.set = g.Set
+	stagev1.RegisterStageServer(s, srv)
 	return nil
 }
 
 // GRPCClient returns the host's client of the stage service.
 func (g *GRPCPlugin) GRPCClient(_ context.Context, broker *plugin.GRPCBroker, conn *grpc.ClientConn) (any, error) {
-	return &StageClient{stage: stagev1.NewStageClient(conn), broker: broker}, nil
+	return &StageClient{stage: stagev1.NewStageClient(conn), broker: broker, hosting: &hosting{}}, nil
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"regexp"
 	"runtime/debug"
 	"syscall"
 	"time"
@@ -21,17 +23,54 @@ import (
 // (stdout carries the handshake), and logs belong on stderr. It returns when
 // the host closes the plugin.
 func Serve(p *Plugin) {
+	name := ""
+	if p != nil {
+		name = p.Name
+	}
+	serve(name, &GRPCPlugin{Impl: p}, p.check)
+}
+
+// ServeSet serves a plugin set: several named components from one binary,
+// each a Plugin of its own. A pipeline names one as "<binary>.<component>"
+// (plugin "acme.backup" is component "backup" of reinstall-plugin-acme);
+// the host starts the binary once and names the component in every call.
+// Component names are lower-case letters, digits, '-' and '_'.
+func ServeSet(set map[string]*Plugin) {
+	serve(filepath.Base(os.Args[0]), &GRPCPlugin{Set: set}, func() error { return checkSet(set) })
+}
+
+// checkSet rejects a set with no component, a badly named one, or one
+// that could not serve.
+func checkSet(set map[string]*Plugin) error {
+	if len(set) == 0 {
+		return fmt.Errorf("sdk.ServeSet: the plugin set has no component")
+	}
+	for name, p := range set {
+		if !componentNameRE.MatchString(name) {
+			return fmt.Errorf("sdk.ServeSet: component name %q: use lower-case letters, digits, '-' and '_'", name)
+		}
+		if err := p.check(); err != nil {
+			return fmt.Errorf("component %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+var componentNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+
+func serve(name string, gp *GRPCPlugin, check func() error) {
 	// Capture stderr before go-plugin swaps os.Stderr for its stdio stream.
 	logger := hclog.New(&hclog.LoggerOptions{
-		Name:       p.Name,
+		Name:       name,
 		Level:      logLevelFromEnv(),
 		Output:     os.Stderr,
 		JSONFormat: true,
 	})
-	if err := p.check(); err != nil {
+	if err := check(); err != nil {
 		logger.Error("refusing to serve", "error", err)
 		os.Exit(1)
 	}
+	gp.Logger = logger
 	if err := detachStdin(); err != nil {
 		logger.Warn("could not replace stdin with /dev/null", "error", err)
 	}
@@ -42,7 +81,7 @@ func Serve(p *Plugin) {
 	go watchParent(logger, os.Getppid(), time.Second)
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig:  Handshake,
-		VersionedPlugins: map[int]plugin.PluginSet{ProtocolVersion: {PluginName: &GRPCPlugin{Impl: p, Logger: logger}}},
+		VersionedPlugins: map[int]plugin.PluginSet{ProtocolVersion: {PluginName: gp}},
 		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
 			opts = append(opts,
 				grpc.ChainUnaryInterceptor(recoverUnary(logger)),

@@ -21,6 +21,8 @@ import (
 // plugin cannot serve at all, such as an unknown kind.
 type stageServer struct {
 	stagev1.UnimplementedStageServer
+	// set is a plugin set's components by name; nil for one plugin (impl).
+	set    map[string]*Plugin
 	impl   *Plugin
 	host   *hostDialer
 	logger hclog.Logger
@@ -30,7 +32,42 @@ func newStageServer(p *Plugin, broker *plugin.GRPCBroker, logger hclog.Logger) *
 	return &stageServer{impl: p, host: &hostDialer{broker: broker}, logger: logger}
 }
 
-func (s *stageServer) GetInfo(context.Context, *stagev1.GetInfoRequest) (*stagev1.GetInfoResponse, error) {
+// forComponent is the server of one component of a plugin set, or s itself
+// for "" on a binary serving one plugin.
+func (s *stageServer) forComponent(name string) (*stageServer, error) {
+	if s.set == nil {
+		if name != "" {
+			return nil, statusError(codes.NotFound, fmt.Sprintf("plugin %s is not a plugin set: it has no component %q", s.impl.Name, name))
+		}
+		return s, nil
+	}
+	p, ok := s.set[name]
+	if !ok {
+		return nil, statusError(codes.NotFound, fmt.Sprintf("this plugin set has no component %q (it has %v)", name, s.components()))
+	}
+	c := *s
+	c.set, c.impl = nil, p
+	return &c, nil
+}
+
+// components lists a plugin set's component names, sorted.
+func (s *stageServer) components() []string {
+	var names []string
+	for n := range s.set {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+func (s *stageServer) GetInfo(_ context.Context, req *stagev1.GetInfoRequest) (*stagev1.GetInfoResponse, error) {
+	if s.set != nil && req.GetComponent() == "" {
+		return &stagev1.GetInfoResponse{Components: s.components(), SdkVersion: SDKVersion}, nil
+	}
+	s, err := s.forComponent(req.GetComponent())
+	if err != nil {
+		return nil, err
+	}
 	return &stagev1.GetInfoResponse{
 		Name:              s.impl.Name,
 		Version:           s.impl.Version,
@@ -42,6 +79,10 @@ func (s *stageServer) GetInfo(context.Context, *stagev1.GetInfoRequest) (*stagev
 }
 
 func (s *stageServer) GetSchema(_ context.Context, req *stagev1.GetSchemaRequest) (*stagev1.GetSchemaResponse, error) {
+	s, err := s.forComponent(req.GetComponent())
+	if err != nil {
+		return nil, err
+	}
 	st, err := s.stage(req.GetKind())
 	if err != nil {
 		return nil, err
@@ -54,6 +95,10 @@ func (s *stageServer) GetSchema(_ context.Context, req *stagev1.GetSchemaRequest
 }
 
 func (s *stageServer) Validate(ctx context.Context, req *stagev1.ValidateRequest) (*stagev1.ValidateResponse, error) {
+	s, err := s.forComponent(req.GetComponent())
+	if err != nil {
+		return nil, err
+	}
 	st, err := s.stage(req.GetKind())
 	if err != nil {
 		return nil, err
@@ -70,6 +115,10 @@ func (s *stageServer) Validate(ctx context.Context, req *stagev1.ValidateRequest
 }
 
 func (s *stageServer) Run(req *stagev1.RunRequest, stream stagev1.Stage_RunServer) error {
+	s, err := s.forComponent(req.GetComponent())
+	if err != nil {
+		return err
+	}
 	st, err := s.stage(req.GetKind())
 	if err != nil {
 		return err
@@ -95,6 +144,10 @@ func (s *stageServer) Run(req *stagev1.RunRequest, stream stagev1.Stage_RunServe
 }
 
 func (s *stageServer) Rollback(req *stagev1.RollbackRequest, stream stagev1.Stage_RollbackServer) error {
+	s, err := s.forComponent(req.GetComponent())
+	if err != nil {
+		return err
+	}
 	st, err := s.stage(req.GetKind())
 	if err != nil {
 		return err

@@ -44,6 +44,8 @@ func serveCrashy(how string) {
 		DefaultTimeouts: map[string]time.Duration{sdk.KindReinstallHook: 3 * time.Second},
 	}
 	switch how {
+	case "set":
+		serveAcmeSet()
 	case "stdout":
 		fmt.Println("hello from crashy")
 		sdk.Serve(p)

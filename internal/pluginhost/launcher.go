@@ -163,7 +163,7 @@ func (l *Launcher) start(ctx context.Context, spec Spec, path string, args []str
 		client.Kill()
 		return nil, fmt.Errorf("plugin %s: unexpected client type %T", spec.Name, raw)
 	}
-	return &Plugin{name: spec.Name, client: client, proc: proc, stage: stage, out: out, logger: l.logger()}, nil
+	return &Plugin{name: spec.Name, client: client, proc: proc, stage: stage, out: out, logger: l.logger(), lifecycle: &lifecycle{}}, nil
 }
 
 // command is the plugin's executable and argv.

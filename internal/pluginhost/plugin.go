@@ -42,8 +42,23 @@ type Plugin struct {
 	// reads it by that name).
 	bin *os.File
 
+	// The process's lifecycle, shared by the views of its components.
+	*lifecycle
+}
+
+type lifecycle struct {
 	closeOnce sync.Once
 	closed    atomic.Bool
+}
+
+// Component is a view of one component of the plugin set this process
+// serves (sdk.ServeSet), named <name>.<component>: its calls name the
+// component; the process, its host services and its Close are shared.
+func (p *Plugin) Component(name string) *Plugin {
+	c := *p
+	c.name = p.name + "." + name
+	c.stage = p.stage.Component(name)
+	return &c
 }
 
 // Info is what a plugin says about itself, plus the negotiated protocol.
@@ -54,6 +69,9 @@ type Info struct {
 	Capabilities []string
 	SDKVersion   string
 	Protocol     int
+	// Components are a plugin set's components (asked of the set, not of
+	// one of its components).
+	Components []string
 	// DefaultTimeouts are the kinds' default timeouts (sdk.NoTimeout: none).
 	DefaultTimeouts map[string]time.Duration
 }
@@ -84,6 +102,7 @@ func (p *Plugin) Info(ctx context.Context) (Info, error) {
 		Capabilities: i.Capabilities,
 		SDKVersion:   i.SDKVersion,
 		Protocol:     p.client.NegotiatedVersion(),
+		Components:   i.Components,
 
 		DefaultTimeouts: i.DefaultTimeouts,
 	}, nil

@@ -130,9 +130,10 @@ func findPluginFile(h *vz.Host, p *pipeline.Pipeline, name string) (PluginFile, 
 		strings.Join(pluginSearchDirs(h, p), ", "), pipeline.DidYouMean(name, known))
 }
 
-// pluginSpec resolves a plugin name for launching: a built-in, or the
+// pluginSpec resolves a plugin (or a set's binary) for launching: a built-in, or the
 // discovered file with the pipeline's pinned checksum.
 func pluginSpec(h *vz.Host, p *pipeline.Pipeline, name string) (pluginhost.Spec, error) {
+	name, _ = pipeline.PluginBinary(name) // a set's binary serves all its components
 	if slices.Contains(pipeline.BuiltinPlugins, name) {
 		return pluginhost.Spec{Name: name}, nil
 	}
@@ -186,6 +187,9 @@ type PluginListing struct {
 	SDKVersion string   `json:"sdk_version,omitempty"`
 	// Capabilities are the optional protocol features the plugin announces.
 	Capabilities []string `json:"capabilities,omitempty"`
+	// Components are a plugin set's components; each is listed after the
+	// set as a plugin of its own, named <binary>.<component>.
+	Components []string `json:"components,omitempty"`
 	// Status is "ok", or why the plugin cannot be used.
 	Status string `json:"status"`
 }
@@ -202,8 +206,7 @@ func ListPlugins(ctx context.Context, o Options) []PluginListing {
 	var out []PluginListing
 	for _, name := range pipeline.BuiltinPlugins {
 		e := PluginListing{Name: name, Builtin: true}
-		describePlugin(ctx, l, pluginhost.Spec{Name: name}, &e)
-		out = append(out, e)
+		out = append(out, describePlugin(ctx, l, pluginhost.Spec{Name: name}, e)...)
 	}
 	for _, f := range DiscoverPlugins(o.Host) {
 		e := PluginListing{Name: f.Name, Path: f.Path, Status: f.Problem}
@@ -211,29 +214,47 @@ func ListPlugins(ctx context.Context, o Options) []PluginListing {
 			e.SHA256 = sum
 		}
 		if f.Problem == "" {
-			describePlugin(ctx, l, pluginhost.Spec{Name: f.Name, Path: f.Path, SHA256: e.SHA256}, &e)
+			out = append(out, describePlugin(ctx, l, pluginhost.Spec{Name: f.Name, Path: f.Path, SHA256: e.SHA256}, e)...)
+			continue
 		}
 		out = append(out, e)
 	}
 	return out
 }
 
-// describePlugin starts a plugin, asks for its info and stops it.
-func describePlugin(ctx context.Context, l *pluginhost.Launcher, spec pluginhost.Spec, e *PluginListing) {
+// describePlugin starts a plugin, asks for its info and stops it. A
+// plugin set is listed as itself, then each component as a plugin.
+func describePlugin(ctx context.Context, l *pluginhost.Launcher, spec pluginhost.Spec, e PluginListing) []PluginListing {
 	p, err := l.Launch(ctx, spec, nil)
 	if err != nil {
 		e.Status = "error: " + err.Error()
-		return
+		return []PluginListing{e}
 	}
 	defer p.Close()
 	info, err := p.Info(ctx)
 	if err != nil {
 		e.Status = "error: " + err.Error()
-		return
+		return []PluginListing{e}
 	}
 	e.Version, e.Kinds, e.Protocol, e.SDKVersion, e.Capabilities = info.Version, info.Kinds, info.Protocol, info.SDKVersion, info.Capabilities
 	e.Status = "ok"
+	if len(info.Components) > 0 {
+		e.Components = info.Components
+		e.Status = "ok (plugin set)"
+		out := []PluginListing{e}
+		for _, c := range info.Components {
+			ce := PluginListing{Name: spec.Name + "." + c, Path: e.Path, SHA256: e.SHA256, Protocol: e.Protocol, SDKVersion: e.SDKVersion, Status: "ok"}
+			if ci, err := p.Component(c).Info(ctx); err != nil {
+				ce.Status = "error: " + err.Error()
+			} else {
+				ce.Version, ce.Kinds, ce.Capabilities = ci.Version, ci.Kinds, ci.Capabilities
+			}
+			out = append(out, ce)
+		}
+		return out
+	}
 	if info.Name != spec.Name {
 		e.Status = fmt.Sprintf("ok (it calls itself %q)", info.Name)
 	}
+	return []PluginListing{e}
 }

@@ -63,7 +63,7 @@ func (r *run) kill(target string) {
 		if r.current == nil {
 			return
 		}
-		if p := r.plugins[r.current.stage.Plugin]; p != nil {
+		if p := r.plugins[pluginBinary(r.current.stage.Plugin)]; p != nil {
 			syscall.Kill(p.Pid(), syscall.SIGKILL)
 			time.Sleep(100 * time.Millisecond)
 		}

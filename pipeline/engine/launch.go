@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"slices"
 	"sync"
 
 	"github.com/reinstall-dev/reinstall/internal/pluginhost"
@@ -13,7 +14,12 @@ import (
 // time: a plugin that cannot be resolved or started is left for r.plugin,
 // which reports the problem where the stage that uses it is checked.
 func (r *run) launchAll(ctx context.Context) {
-	names := r.pipeline.Plugins()
+	var names []string // one process per binary, whatever its components
+	for _, name := range r.pipeline.Plugins() {
+		if bin := pluginBinary(name); !slices.Contains(names, bin) {
+			names = append(names, bin)
+		}
+	}
 	launched := make([]*pluginhost.Plugin, len(names))
 	var wg sync.WaitGroup
 	for i, name := range names {

@@ -29,7 +29,8 @@ type PluginPin struct {
 func LockPlugins(h *vz.Host, p *pipeline.Pipeline) ([]PluginPin, error) {
 	var names []string
 	for _, name := range p.Plugins() {
-		if !slices.Contains(pipeline.BuiltinPlugins, name) {
+		name, _ = pipeline.PluginBinary(name) // pins are per binary, not per component
+		if !slices.Contains(pipeline.BuiltinPlugins, name) && !slices.Contains(names, name) {
 			names = append(names, name)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/reinstall-dev/reinstall/internal/pluginhost"
+	"github.com/reinstall-dev/reinstall/pipeline"
 )
 
 // preparePlugins starts one process per plugin the pipeline uses (inside the
@@ -63,10 +64,27 @@ func (r *run) startLauncher(socketDir string) error {
 	return nil
 }
 
-// plugin returns the run's process for a plugin, starting it on first use
-// (or again, if it died): a built-in, else the discovered external plugin,
-// checked against its required_plugins pin before it starts.
+// plugin returns the run's plugin of a stage: for a plugin set's component
+// ("acme.backup"), a view of the set binary's one process.
 func (r *run) plugin(ctx context.Context, name string) (*pluginhost.Plugin, error) {
+	bin, component := pipeline.PluginBinary(name)
+	p, err := r.pluginProcess(ctx, bin)
+	if err != nil || component == "" {
+		return p, err
+	}
+	return p.Component(component), nil
+}
+
+// pluginBinary is the binary (the process) serving a stage's plugin.
+func pluginBinary(name string) string {
+	bin, _ := pipeline.PluginBinary(name)
+	return bin
+}
+
+// pluginProcess returns the run's process for a plugin binary, starting it
+// on first use (or again, if it died): a built-in, else the discovered
+// external plugin, checked against its required_plugins pin before it starts.
+func (r *run) pluginProcess(ctx context.Context, name string) (*pluginhost.Plugin, error) {
 	if p, ok := r.plugins[name]; ok && p.Alive() {
 		return p, nil
 	}

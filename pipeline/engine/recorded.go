@@ -62,18 +62,19 @@ func loadRecordedPipeline(o Options, hdr *journal.Header) (*pipeline.Pipeline, e
 func recordPlugins(h *vz.Host, p *pipeline.Pipeline) (map[string]journal.RecordedPlugin, error) {
 	out := map[string]journal.RecordedPlugin{}
 	for _, s := range p.Stages {
-		if _, done := out[s.Plugin]; done || slices.Contains(pipeline.BuiltinPlugins, s.Plugin) {
+		bin, _ := pipeline.PluginBinary(s.Plugin)
+		if _, done := out[bin]; done || slices.Contains(pipeline.BuiltinPlugins, bin) {
 			continue
 		}
-		spec, err := pluginSpec(h, p, s.Plugin)
+		spec, err := pluginSpec(h, p, bin)
 		if err != nil {
 			return nil, err
 		}
 		sum, err := pluginhost.FileSHA256(spec.Path)
 		if err != nil {
-			return nil, fmt.Errorf("plugin %s: %w", s.Plugin, err)
+			return nil, fmt.Errorf("plugin %s: %w", bin, err)
 		}
-		out[s.Plugin] = journal.RecordedPlugin{Path: spec.Path, SHA256: sum}
+		out[bin] = journal.RecordedPlugin{Path: spec.Path, SHA256: sum}
 	}
 	if len(out) == 0 {
 		return nil, nil

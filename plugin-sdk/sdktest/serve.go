@@ -37,11 +37,27 @@ type Outcome struct {
 // torn down when the test ends. The plugin's logs go to t.Log.
 func Serve(t testing.TB, p *sdk.Plugin) *Client {
 	t.Helper()
+	return serveGRPC(t, p.Name, &sdk.GRPCPlugin{Impl: p})
+}
+
+// ServeSet is Serve for a plugin set (sdk.ServeSet); Client.Component
+// drives one of its components.
+func ServeSet(t testing.TB, set map[string]*sdk.Plugin) *Client {
+	t.Helper()
+	return serveGRPC(t, "set", &sdk.GRPCPlugin{Set: set})
+}
+
+// Component is a Client of one component of the plugin set c serves,
+// sharing c's connection and FakeHost.
+func (c *Client) Component(name string) *Client {
+	return &Client{Host: c.Host, t: c.t, stage: c.stage.Component(name)}
+}
+
+func serveGRPC(t testing.TB, name string, gp *sdk.GRPCPlugin) *Client {
+	t.Helper()
 	out := &testLogWriter{t: t}
-	logger := hclog.New(&hclog.LoggerOptions{Name: p.Name, Level: hclog.Debug, Output: out})
-	client, server := plugin.TestPluginGRPCConn(t, false, plugin.PluginSet{
-		sdk.PluginName: &sdk.GRPCPlugin{Impl: p, Logger: logger},
-	})
+	gp.Logger = hclog.New(&hclog.LoggerOptions{Name: name, Level: hclog.Debug, Output: out})
+	client, server := plugin.TestPluginGRPCConn(t, false, plugin.PluginSet{sdk.PluginName: gp})
 	t.Cleanup(func() {
 		_ = client.Close()
 		server.Stop()
@@ -49,7 +65,7 @@ func Serve(t testing.TB, p *sdk.Plugin) *Client {
 	})
 	raw, err := client.Dispense(sdk.PluginName)
 	if err != nil {
-		t.Fatalf("dispense plugin %s: %v", p.Name, err)
+		t.Fatalf("dispense plugin %s: %v", name, err)
 	}
 	c := &Client{Host: NewFakeHost(), t: t, stage: raw.(*sdk.StageClient)}
 	c.stage.ServeHost(c.Host)

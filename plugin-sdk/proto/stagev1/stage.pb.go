@@ -119,7 +119,10 @@ func (*Empty) Descriptor() ([]byte, []int) {
 }
 
 type GetInfoRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The plugin set's component asked about ("": the binary's only plugin,
+	// or, for a set, the set itself: then only components is set).
+	Component     string `protobuf:"bytes,1,opt,name=component,proto3" json:"component,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -154,6 +157,13 @@ func (*GetInfoRequest) Descriptor() ([]byte, []int) {
 	return file_stagev1_stage_proto_rawDescGZIP(), []int{1}
 }
 
+func (x *GetInfoRequest) GetComponent() string {
+	if x != nil {
+		return x.Component
+	}
+	return ""
+}
+
 type GetInfoResponse struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	Name    string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
@@ -168,8 +178,11 @@ type GetInfoResponse struct {
 	// stage sets no timeout; -1 means none. A kind not listed gets the host's
 	// default.
 	DefaultTimeoutsMs map[string]int64 `protobuf:"bytes,6,rep,name=default_timeouts_ms,json=defaultTimeoutsMs,proto3" json:"default_timeouts_ms,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// The named components of a plugin set (sdk.ServeSet); empty for a
+	// binary serving one plugin.
+	Components    []string `protobuf:"bytes,7,rep,name=components,proto3" json:"components,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetInfoResponse) Reset() {
@@ -244,9 +257,18 @@ func (x *GetInfoResponse) GetDefaultTimeoutsMs() map[string]int64 {
 	return nil
 }
 
+func (x *GetInfoResponse) GetComponents() []string {
+	if x != nil {
+		return x.Components
+	}
+	return nil
+}
+
 type GetSchemaRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Kind          string                 `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Kind  string                 `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
+	// The plugin set's component the call is for ("": the binary's only plugin).
+	Component     string `protobuf:"bytes,2,opt,name=component,proto3" json:"component,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -284,6 +306,13 @@ func (*GetSchemaRequest) Descriptor() ([]byte, []int) {
 func (x *GetSchemaRequest) GetKind() string {
 	if x != nil {
 		return x.Kind
+	}
+	return ""
+}
+
+func (x *GetSchemaRequest) GetComponent() string {
+	if x != nil {
+		return x.Component
 	}
 	return ""
 }
@@ -631,8 +660,10 @@ type ValidateRequest struct {
 	Kind  string                 `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
 	// The decoded stage body as a JSON object. Attributes whose values are not
 	// known before the run are null here and listed in unknown.
-	ConfigJson    []byte   `protobuf:"bytes,2,opt,name=config_json,json=configJson,proto3" json:"config_json,omitempty"`
-	Unknown       []string `protobuf:"bytes,3,rep,name=unknown,proto3" json:"unknown,omitempty"`
+	ConfigJson []byte   `protobuf:"bytes,2,opt,name=config_json,json=configJson,proto3" json:"config_json,omitempty"`
+	Unknown    []string `protobuf:"bytes,3,rep,name=unknown,proto3" json:"unknown,omitempty"`
+	// The plugin set's component the call is for ("": the binary's only plugin).
+	Component     string `protobuf:"bytes,4,opt,name=component,proto3" json:"component,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -686,6 +717,13 @@ func (x *ValidateRequest) GetUnknown() []string {
 		return x.Unknown
 	}
 	return nil
+}
+
+func (x *ValidateRequest) GetComponent() string {
+	if x != nil {
+		return x.Component
+	}
+	return ""
 }
 
 type ValidateResponse struct {
@@ -744,7 +782,9 @@ type DescribeRequest struct {
 	// The kinds of the pipeline's stages before this one, in order.
 	EarlierKinds []string `protobuf:"bytes,5,rep,name=earlier_kinds,json=earlierKinds,proto3" json:"earlier_kinds,omitempty"`
 	// Whether the container is running now.
-	Running       bool `protobuf:"varint,6,opt,name=running,proto3" json:"running,omitempty"`
+	Running bool `protobuf:"varint,6,opt,name=running,proto3" json:"running,omitempty"`
+	// The plugin set's component the call is for ("": the binary's only plugin).
+	Component     string `protobuf:"bytes,7,opt,name=component,proto3" json:"component,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -821,6 +861,13 @@ func (x *DescribeRequest) GetRunning() bool {
 	return false
 }
 
+func (x *DescribeRequest) GetComponent() string {
+	if x != nil {
+		return x.Component
+	}
+	return ""
+}
+
 type DescribeResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Paths the stage creates.
@@ -876,10 +923,12 @@ func (x *DescribeResponse) GetActions() []string {
 }
 
 type RunRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Kind          string                 `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
-	ConfigJson    []byte                 `protobuf:"bytes,2,opt,name=config_json,json=configJson,proto3" json:"config_json,omitempty"`
-	Context       *RunContext            `protobuf:"bytes,3,opt,name=context,proto3" json:"context,omitempty"`
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Kind       string                 `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
+	ConfigJson []byte                 `protobuf:"bytes,2,opt,name=config_json,json=configJson,proto3" json:"config_json,omitempty"`
+	Context    *RunContext            `protobuf:"bytes,3,opt,name=context,proto3" json:"context,omitempty"`
+	// The plugin set's component the call is for ("": the binary's only plugin).
+	Component     string `protobuf:"bytes,4,opt,name=component,proto3" json:"component,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -935,13 +984,22 @@ func (x *RunRequest) GetContext() *RunContext {
 	return nil
 }
 
+func (x *RunRequest) GetComponent() string {
+	if x != nil {
+		return x.Component
+	}
+	return ""
+}
+
 type RollbackRequest struct {
 	state      protoimpl.MessageState `protogen:"open.v1"`
 	Kind       string                 `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
 	ConfigJson []byte                 `protobuf:"bytes,2,opt,name=config_json,json=configJson,proto3" json:"config_json,omitempty"`
 	Context    *RunContext            `protobuf:"bytes,3,opt,name=context,proto3" json:"context,omitempty"`
 	// The entries this stage recorded through HostServices.Journal, in order.
-	Entries       []*JournalEntry `protobuf:"bytes,4,rep,name=entries,proto3" json:"entries,omitempty"`
+	Entries []*JournalEntry `protobuf:"bytes,4,rep,name=entries,proto3" json:"entries,omitempty"`
+	// The plugin set's component the call is for ("": the binary's only plugin).
+	Component     string `protobuf:"bytes,5,opt,name=component,proto3" json:"component,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1002,6 +1060,13 @@ func (x *RollbackRequest) GetEntries() []*JournalEntry {
 		return x.Entries
 	}
 	return nil
+}
+
+func (x *RollbackRequest) GetComponent() string {
+	if x != nil {
+		return x.Component
+	}
+	return ""
 }
 
 // RunContext is what every stage knows of the run. Paths are host paths with
@@ -2724,8 +2789,9 @@ var File_stagev1_stage_proto protoreflect.FileDescriptor
 const file_stagev1_stage_proto_rawDesc = "" +
 	"\n" +
 	"\x13stagev1/stage.proto\x12\x12reinstall.stage.v1\"\a\n" +
-	"\x05Empty\"\x10\n" +
-	"\x0eGetInfoRequest\"\xcc\x02\n" +
+	"\x05Empty\".\n" +
+	"\x0eGetInfoRequest\x12\x1c\n" +
+	"\tcomponent\x18\x01 \x01(\tR\tcomponent\"\xec\x02\n" +
 	"\x0fGetInfoResponse\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12\x14\n" +
@@ -2733,12 +2799,16 @@ const file_stagev1_stage_proto_rawDesc = "" +
 	"\fcapabilities\x18\x04 \x03(\tR\fcapabilities\x12\x1f\n" +
 	"\vsdk_version\x18\x05 \x01(\tR\n" +
 	"sdkVersion\x12j\n" +
-	"\x13default_timeouts_ms\x18\x06 \x03(\v2:.reinstall.stage.v1.GetInfoResponse.DefaultTimeoutsMsEntryR\x11defaultTimeoutsMs\x1aD\n" +
+	"\x13default_timeouts_ms\x18\x06 \x03(\v2:.reinstall.stage.v1.GetInfoResponse.DefaultTimeoutsMsEntryR\x11defaultTimeoutsMs\x12\x1e\n" +
+	"\n" +
+	"components\x18\a \x03(\tR\n" +
+	"components\x1aD\n" +
 	"\x16DefaultTimeoutsMsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\"&\n" +
+	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\"D\n" +
 	"\x10GetSchemaRequest\x12\x12\n" +
-	"\x04kind\x18\x01 \x01(\tR\x04kind\"G\n" +
+	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x1c\n" +
+	"\tcomponent\x18\x02 \x01(\tR\tcomponent\"G\n" +
 	"\x11GetSchemaResponse\x122\n" +
 	"\x06schema\x18\x01 \x01(\v2\x1a.reinstall.stage.v1.SchemaR\x06schema\"}\n" +
 	"\x06Schema\x12=\n" +
@@ -2767,14 +2837,15 @@ const file_stagev1_stage_proto_rawDesc = "" +
 	"\x0eattribute_path\x18\x04 \x03(\tR\rattributePath\"\"\n" +
 	"\bSeverity\x12\t\n" +
 	"\x05ERROR\x10\x00\x12\v\n" +
-	"\aWARNING\x10\x01\"`\n" +
+	"\aWARNING\x10\x01\"~\n" +
 	"\x0fValidateRequest\x12\x12\n" +
 	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x1f\n" +
 	"\vconfig_json\x18\x02 \x01(\fR\n" +
 	"configJson\x12\x18\n" +
-	"\aunknown\x18\x03 \x03(\tR\aunknown\"T\n" +
+	"\aunknown\x18\x03 \x03(\tR\aunknown\x12\x1c\n" +
+	"\tcomponent\x18\x04 \x01(\tR\tcomponent\"T\n" +
 	"\x10ValidateResponse\x12@\n" +
-	"\vdiagnostics\x18\x01 \x03(\v2\x1e.reinstall.stage.v1.DiagnosticR\vdiagnostics\"\xd9\x01\n" +
+	"\vdiagnostics\x18\x01 \x03(\v2\x1e.reinstall.stage.v1.DiagnosticR\vdiagnostics\"\xf7\x01\n" +
 	"\x0fDescribeRequest\x12\x12\n" +
 	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x1f\n" +
 	"\vconfig_json\x18\x02 \x01(\fR\n" +
@@ -2782,22 +2853,25 @@ const file_stagev1_stage_proto_rawDesc = "" +
 	"\aunknown\x18\x03 \x03(\tR\aunknown\x128\n" +
 	"\acontext\x18\x04 \x01(\v2\x1e.reinstall.stage.v1.RunContextR\acontext\x12#\n" +
 	"\rearlier_kinds\x18\x05 \x03(\tR\fearlierKinds\x12\x18\n" +
-	"\arunning\x18\x06 \x01(\bR\arunning\"F\n" +
+	"\arunning\x18\x06 \x01(\bR\arunning\x12\x1c\n" +
+	"\tcomponent\x18\a \x01(\tR\tcomponent\"F\n" +
 	"\x10DescribeResponse\x12\x18\n" +
 	"\acreates\x18\x01 \x03(\tR\acreates\x12\x18\n" +
-	"\aactions\x18\x02 \x03(\tR\aactions\"{\n" +
+	"\aactions\x18\x02 \x03(\tR\aactions\"\x99\x01\n" +
 	"\n" +
 	"RunRequest\x12\x12\n" +
 	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x1f\n" +
 	"\vconfig_json\x18\x02 \x01(\fR\n" +
 	"configJson\x128\n" +
-	"\acontext\x18\x03 \x01(\v2\x1e.reinstall.stage.v1.RunContextR\acontext\"\xbc\x01\n" +
+	"\acontext\x18\x03 \x01(\v2\x1e.reinstall.stage.v1.RunContextR\acontext\x12\x1c\n" +
+	"\tcomponent\x18\x04 \x01(\tR\tcomponent\"\xda\x01\n" +
 	"\x0fRollbackRequest\x12\x12\n" +
 	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x1f\n" +
 	"\vconfig_json\x18\x02 \x01(\fR\n" +
 	"configJson\x128\n" +
 	"\acontext\x18\x03 \x01(\v2\x1e.reinstall.stage.v1.RunContextR\acontext\x12:\n" +
-	"\aentries\x18\x04 \x03(\v2 .reinstall.stage.v1.JournalEntryR\aentries\"\xe9\x06\n" +
+	"\aentries\x18\x04 \x03(\v2 .reinstall.stage.v1.JournalEntryR\aentries\x12\x1c\n" +
+	"\tcomponent\x18\x05 \x01(\tR\tcomponent\"\xe9\x06\n" +
 	"\n" +
 	"RunContext\x12\x15\n" +
 	"\x06run_id\x18\x01 \x01(\tR\x05runId\x12\x1d\n" +
