@@ -18,24 +18,58 @@ import (
 
 // stageSpec turns a plugin's schema into the spec the host decodes the stage
 // body with, so unknown attributes, wrong types and missing required ones are
-// reported by the host with their source range.
+// reported by the host with their source range. Nested blocks decode to an
+// object (single) or a list of objects (list).
 func StageSpec(plugin string, schema sdk.Schema) (hcldec.ObjectSpec, error) {
-	spec := hcldec.ObjectSpec{}
-	for _, a := range schema.Attributes {
-		if slices.Contains(MetaArguments, a.Name) {
-			return nil, fmt.Errorf("plugin %s declares attribute %q, which is reserved for the host", plugin, a.Name)
+	spec, err := attributesSpec(schema.Attributes)
+	if err != nil {
+		return nil, fmt.Errorf("plugin %s: %w", plugin, err)
+	}
+	for name := range spec {
+		if slices.Contains(MetaArguments, name) {
+			return nil, fmt.Errorf("plugin %s declares attribute %q, which is reserved for the host", plugin, name)
 		}
+	}
+	for _, b := range schema.Blocks {
+		if _, dup := spec[b.Name]; dup || slices.Contains(MetaArguments, b.Name) || !hclsyntax.ValidIdentifier(b.Name) {
+			return nil, fmt.Errorf("plugin %s: block %q: not a valid name, reserved for the host or declared twice", plugin, b.Name)
+		}
+		nested, err := attributesSpec(b.Attributes)
+		if err != nil {
+			return nil, fmt.Errorf("plugin %s: block %q: %w", plugin, b.Name, err)
+		}
+		for _, a := range b.Attributes {
+			if a.Sensitive {
+				return nil, fmt.Errorf("plugin %s: block %q: attribute %q: sensitive attributes are not supported inside a block", plugin, b.Name, a.Name)
+			}
+		}
+		switch b.Nesting {
+		case sdk.NestingSingle:
+			spec[b.Name] = &hcldec.BlockSpec{TypeName: b.Name, Nested: nested}
+		case sdk.NestingList:
+			spec[b.Name] = &hcldec.BlockListSpec{TypeName: b.Name, Nested: nested}
+		default:
+			return nil, fmt.Errorf("plugin %s: block %q: unknown nesting %d", plugin, b.Name, b.Nesting)
+		}
+	}
+	return spec, nil
+}
+
+// attributesSpec is the spec of a body (or block) holding attrs.
+func attributesSpec(attrs []sdk.Attribute) (hcldec.ObjectSpec, error) {
+	spec := hcldec.ObjectSpec{}
+	for _, a := range attrs {
 		expr, diags := hclsyntax.ParseExpression([]byte(a.Type), "schema", hcl.InitialPos)
 		if diags.HasErrors() {
-			return nil, fmt.Errorf("plugin %s: attribute %q has an invalid type %q", plugin, a.Name, a.Type)
+			return nil, fmt.Errorf("attribute %q has an invalid type %q", a.Name, a.Type)
 		}
 		ty, diags := typeexpr.TypeConstraint(expr)
 		if diags.HasErrors() {
-			return nil, fmt.Errorf("plugin %s: attribute %q has an invalid type %q", plugin, a.Name, a.Type)
+			return nil, fmt.Errorf("attribute %q has an invalid type %q", a.Name, a.Type)
 		}
 		attr, err := attributeSpec(a, ty)
 		if err != nil {
-			return nil, fmt.Errorf("plugin %s: attribute %q: %w", plugin, a.Name, err)
+			return nil, fmt.Errorf("attribute %q: %w", a.Name, err)
 		}
 		spec[a.Name] = attr
 	}
@@ -62,7 +96,7 @@ func DecodeBody(s *Stage, spec hcldec.ObjectSpec, ctx *hcl.EvalContext) (Decoded
 	var out DecodedBody
 	val, diags := hcldec.Decode(s.Body, spec, ctx)
 	if diags.HasErrors() {
-		return out, suggestAttributes(diags, spec)
+		return out, suggestAttributes(diags, spec, nestedBlockRanges(s.Body))
 	}
 	if md := markedDiags(val); md.HasErrors() {
 		return out, md
@@ -104,8 +138,10 @@ func DecodeBody(s *Stage, spec hcldec.ObjectSpec, ctx *hcl.EvalContext) (Decoded
 
 // suggestAttributes adds a "did you mean" to unsupported-argument errors,
 // and drops the "missing required argument" a misspelt name causes: the
-// typo is the one thing to fix.
-func suggestAttributes(diags hcl.Diagnostics, spec hcldec.ObjectSpec) hcl.Diagnostics {
+// typo is the one thing to fix. Problems inside a nested block (within
+// one of the blocks ranges) are left as they are: the stage's names are not
+// the block's.
+func suggestAttributes(diags hcl.Diagnostics, spec hcldec.ObjectSpec, blocks []hcl.Range) hcl.Diagnostics {
 	var names []string
 	for name := range spec {
 		names = append(names, name)
@@ -113,7 +149,7 @@ func suggestAttributes(diags hcl.Diagnostics, spec hcldec.ObjectSpec) hcl.Diagno
 	names = append(names, MetaArguments...)
 	meant := map[string]bool{}
 	for _, d := range diags {
-		if d.Summary != "Unsupported argument" || d.Subject == nil {
+		if d.Summary != "Unsupported argument" || d.Subject == nil || withinAny(*d.Subject, blocks) {
 			continue
 		}
 		// The detail names the argument: `An argument named "scrpt" is not expected here.`
@@ -134,7 +170,7 @@ func suggestAttributes(diags hcl.Diagnostics, spec hcldec.ObjectSpec) hcl.Diagno
 	var out hcl.Diagnostics
 	for _, d := range diags {
 		var name string
-		if d.Summary == "Missing required argument" {
+		if d.Summary == "Missing required argument" && (d.Subject == nil || !withinAny(*d.Subject, blocks)) {
 			if _, err := fmt.Sscanf(d.Detail, "The argument %q is required", &name); err == nil && meant[name] {
 				continue
 			}
@@ -226,4 +262,26 @@ func EvalWhen(s *Stage, ctx *hcl.EvalContext) (run bool, known bool, diags hcl.D
 		return false, false, nil
 	}
 	return v.True(), true, nil
+}
+
+// nestedBlockRanges are the ranges of the blocks written in a stage body.
+func nestedBlockRanges(body hcl.Body) []hcl.Range {
+	b, ok := body.(*hclsyntax.Body)
+	if !ok {
+		return nil
+	}
+	var out []hcl.Range
+	for _, block := range b.Blocks {
+		out = append(out, block.Range())
+	}
+	return out
+}
+
+func withinAny(r hcl.Range, ranges []hcl.Range) bool {
+	for _, o := range ranges {
+		if o.Filename == r.Filename && o.ContainsOffset(r.Start.Byte) {
+			return true
+		}
+	}
+	return false
 }

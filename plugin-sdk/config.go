@@ -44,25 +44,68 @@ func (c Config) Decode(v any) error {
 		}
 		return nil
 	}
-	var attrs map[string]json.RawMessage
-	if err := json.Unmarshal(c.JSON(), &attrs); err != nil {
+	if err := decodeStruct(c.JSON(), rv.Elem()); err != nil {
 		return fmt.Errorf("decode stage config: %w", err)
 	}
-	fields, err := structFields(rv.Elem().Type())
+	return nil
+}
+
+// decodeStruct fills struct value dst from a JSON object, field by field;
+// block fields are filled the same way from their object or list of them.
+func decodeStruct(raw []byte, dst reflect.Value) error {
+	var attrs map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &attrs); err != nil {
+		return err
+	}
+	fields, err := structFields(dst.Type())
 	if err != nil {
-		return fmt.Errorf("decode stage config into %s: %w", rv.Elem().Type(), err)
+		return fmt.Errorf("into %s: %w", dst.Type(), err)
 	}
 	for _, f := range fields {
 		raw, ok := lookupAttr(attrs, f)
 		if !ok || bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
 			continue
 		}
-		dst := rv.Elem().FieldByIndex(f.index).Addr().Interface()
-		if err := json.Unmarshal(raw, dst); err != nil {
-			return fmt.Errorf("decode stage config: attribute %q: %w", f.name, err)
+		field := dst.FieldByIndex(f.index)
+		if f.block {
+			if err := decodeBlock(raw, field); err != nil {
+				return fmt.Errorf("block %q: %w", f.name, err)
+			}
+			continue
+		}
+		if err := json.Unmarshal(raw, field.Addr().Interface()); err != nil {
+			return fmt.Errorf("attribute %q: %w", f.name, err)
 		}
 	}
 	return nil
+}
+
+// decodeBlock fills a block field: a struct, a pointer to one, or a slice
+// of either, from an object or a list of objects.
+func decodeBlock(raw []byte, field reflect.Value) error {
+	switch field.Kind() {
+	case reflect.Pointer:
+		if field.IsNil() {
+			field.Set(reflect.New(field.Type().Elem()))
+		}
+		return decodeBlock(raw, field.Elem())
+	case reflect.Slice:
+		var items []json.RawMessage
+		if err := json.Unmarshal(raw, &items); err != nil {
+			return err
+		}
+		list := reflect.MakeSlice(field.Type(), len(items), len(items))
+		for i, item := range items {
+			if err := decodeBlock(item, list.Index(i)); err != nil {
+				return fmt.Errorf("[%d]: %w", i, err)
+			}
+		}
+		field.Set(list)
+		return nil
+	case reflect.Struct:
+		return decodeStruct(raw, field)
+	}
+	return fmt.Errorf("a block field is a struct, a pointer to one or a slice of them, not %s", field.Type())
 }
 
 // lookupAttr finds a field's attribute; only untagged fields match loosely.

@@ -13,11 +13,10 @@ import (
 // and hostserver.go in the host.
 
 func schemaToProto(s Schema) *stagev1.Schema {
-	out := &stagev1.Schema{}
-	for _, a := range s.Attributes {
-		out.Attributes = append(out.Attributes, &stagev1.Attribute{
-			Name: a.Name, Type: a.Type, Required: a.Required, Sensitive: a.Sensitive, Description: a.Description,
-			DefaultJson: a.defaultJSON(), Enum: a.Enum, Whole: a.Whole,
+	out := &stagev1.Schema{Attributes: attributesToProto(s.Attributes)}
+	for _, b := range s.Blocks {
+		out.Blocks = append(out.Blocks, &stagev1.Block{
+			Name: b.Name, Nesting: stagev1.Block_Nesting(b.Nesting), Attributes: attributesToProto(b.Attributes), Description: b.Description,
 		})
 	}
 	for _, o := range s.Outputs {
@@ -27,15 +26,36 @@ func schemaToProto(s Schema) *stagev1.Schema {
 }
 
 func schemaFromProto(s *stagev1.Schema) Schema {
-	var out Schema
-	for _, a := range s.GetAttributes() {
-		out.Attributes = append(out.Attributes, Attribute{
-			Name: a.GetName(), Type: a.GetType(), Required: a.GetRequired(), Sensitive: a.GetSensitive(), Description: a.GetDescription(),
-			Default: rawDefault(a.GetDefaultJson()), Enum: a.GetEnum(), Whole: a.GetWhole(),
+	out := Schema{Attributes: attributesFromProto(s.GetAttributes())}
+	for _, b := range s.GetBlocks() {
+		out.Blocks = append(out.Blocks, Block{
+			Name: b.GetName(), Nesting: Nesting(b.GetNesting()), Attributes: attributesFromProto(b.GetAttributes()), Description: b.GetDescription(),
 		})
 	}
 	for _, o := range s.GetOutputs() {
 		out.Outputs = append(out.Outputs, Output{Name: o.GetName(), Type: o.GetType(), Description: o.GetDescription()})
+	}
+	return out
+}
+
+func attributesToProto(attrs []Attribute) []*stagev1.Attribute {
+	var out []*stagev1.Attribute
+	for _, a := range attrs {
+		out = append(out, &stagev1.Attribute{
+			Name: a.Name, Type: a.Type, Required: a.Required, Sensitive: a.Sensitive, Description: a.Description,
+			DefaultJson: a.defaultJSON(), Enum: a.Enum, Whole: a.Whole,
+		})
+	}
+	return out
+}
+
+func attributesFromProto(attrs []*stagev1.Attribute) []Attribute {
+	var out []Attribute
+	for _, a := range attrs {
+		out = append(out, Attribute{
+			Name: a.GetName(), Type: a.GetType(), Required: a.GetRequired(), Sensitive: a.GetSensitive(), Description: a.GetDescription(),
+			Default: rawDefault(a.GetDefaultJson()), Enum: a.GetEnum(), Whole: a.GetWhole(),
+		})
 	}
 	return out
 }

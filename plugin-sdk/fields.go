@@ -10,10 +10,12 @@ import (
 // structField is one attribute-carrying field of a configuration struct, as
 // read from its `hcl`, `json`, `sensitive` and `description` tags.
 type structField struct {
-	name        string
-	index       []int
-	typ         reflect.Type
-	hclTagged   bool
+	name      string
+	index     []int
+	typ       reflect.Type
+	hclTagged bool
+	// block: the field is a nested block (`hcl:"name,block"`).
+	block       bool
 	required    bool
 	sensitive   bool
 	description string
@@ -22,9 +24,9 @@ type structField struct {
 }
 
 // structFields lists the attribute fields of struct type t, flattening
-// untagged embedded structs. Fields tagged `hcl:"-"` or `json:"-"`, unexported
-// fields and hcl blocks, labels and remain bodies are left out (the latter
-// are reported as an error: stage bodies hold attributes only).
+// untagged embedded structs. Fields tagged `hcl:"-"` or `json:"-"` and
+// unexported fields are left out; hcl labels and remain bodies are reported
+// as an error (stage bodies hold attributes and blocks only).
 func structFields(t reflect.Type) ([]structField, error) {
 	var fields []structField
 	seen := map[string]bool{}
@@ -76,8 +78,10 @@ func parseField(sf reflect.StructField, hclTag string, hasHCL bool) (f structFie
 		case "", "attr":
 			f.required = true
 		case "optional":
+		case "block":
+			f.block = true
 		default:
-			return f, false, fmt.Errorf("hcl tag kind %q is not supported: stage bodies hold attributes only", kind)
+			return f, false, fmt.Errorf("hcl tag kind %q is not supported: stage bodies hold attributes and blocks only", kind)
 		}
 		if name == "-" {
 			return f, true, nil

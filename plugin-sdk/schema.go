@@ -16,6 +16,8 @@ import (
 // attribute its value when left out and `enum:"a,b,c"` lists the only values
 // a string may take. Integer fields are whole numbers: 1.5 is refused. Go types map to HCL types: string,
 // integers and floats (number), bool, slices (list) and string-keyed maps (map).
+// A field tagged `hcl:"name,block"` is a nested block: a struct (or pointer
+// to one) for a single block, a slice of structs for a list of them.
 // The same struct is what Config.Decode fills.
 func SchemaFromStruct(v any) (Schema, error) {
 	t := reflect.TypeOf(v)
@@ -25,18 +27,44 @@ func SchemaFromStruct(v any) (Schema, error) {
 	if t == nil || t.Kind() != reflect.Struct {
 		return Schema{}, fmt.Errorf("schema from %T: not a struct", v)
 	}
-	fields, err := structFields(t)
-	if err != nil {
+	var s Schema
+	var err error
+	if s.Attributes, s.Blocks, err = structSchema(t, true); err != nil {
 		return Schema{}, fmt.Errorf("schema from %s: %w", t, err)
 	}
-	var s Schema
+	return s, nil
+}
+
+// structSchema reads the attributes and blocks of struct type t; top is
+// false inside a block, where blocks and sensitive attributes are refused.
+func structSchema(t reflect.Type, top bool) ([]Attribute, []Block, error) {
+	fields, err := structFields(t)
+	if err != nil {
+		return nil, nil, err
+	}
+	var attrs []Attribute
+	var blocks []Block
 	for _, f := range fields {
 		if !f.hclTagged {
 			continue
 		}
+		if f.block {
+			if !top {
+				return nil, nil, fmt.Errorf("block %q: blocks do not nest inside blocks", f.name)
+			}
+			b, err := blockFromField(f)
+			if err != nil {
+				return nil, nil, fmt.Errorf("block %q: %w", f.name, err)
+			}
+			blocks = append(blocks, b)
+			continue
+		}
+		if f.sensitive && !top {
+			return nil, nil, fmt.Errorf("attribute %q: sensitive attributes are not supported inside a block", f.name)
+		}
 		typ, err := hclType(f.typ)
 		if err != nil {
-			return Schema{}, fmt.Errorf("schema from %s: attribute %q: %w", t, f.name, err)
+			return nil, nil, fmt.Errorf("attribute %q: %w", f.name, err)
 		}
 		a := Attribute{
 			Name:        f.name,
@@ -47,11 +75,32 @@ func SchemaFromStruct(v any) (Schema, error) {
 			Whole:       isWhole(f.typ),
 		}
 		if err := a.fromTags(f.typ, f.defaultTag, f.enumTag); err != nil {
-			return Schema{}, fmt.Errorf("schema from %s: attribute %q: %w", t, f.name, err)
+			return nil, nil, fmt.Errorf("attribute %q: %w", f.name, err)
 		}
-		s.Attributes = append(s.Attributes, a)
+		attrs = append(attrs, a)
 	}
-	return s, nil
+	return attrs, blocks, nil
+}
+
+// blockFromField is the block type a `hcl:"name,block"` field declares.
+func blockFromField(f structField) (Block, error) {
+	b := Block{Name: f.name, Description: f.description}
+	t := f.typ
+	if t.Kind() == reflect.Slice {
+		b.Nesting, t = NestingList, t.Elem()
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct {
+		return Block{}, fmt.Errorf("a block field is a struct, a pointer to one or a slice of them, not %s", f.typ)
+	}
+	attrs, _, err := structSchema(t, false)
+	if err != nil {
+		return Block{}, err
+	}
+	b.Attributes = attrs
+	return b, nil
 }
 
 // MustSchemaFromStruct is SchemaFromStruct for package-level schemas; it
@@ -72,6 +121,16 @@ func (s Schema) Attribute(name string) (Attribute, bool) {
 		}
 	}
 	return Attribute{}, false
+}
+
+// Block returns the schema's block type with the given name.
+func (s Schema) Block(name string) (Block, bool) {
+	for _, b := range s.Blocks {
+		if b.Name == name {
+			return b, true
+		}
+	}
+	return Block{}, false
 }
 
 // fromTags reads the default and enum tags of a field of type t.

@@ -49,9 +49,9 @@ func TestSchemaFromStruct(t *testing.T) {
 		{name: "empty struct", in: struct{}{}, want: Schema{}},
 		{name: "not a struct", in: 3, wantErr: "not a struct"},
 		{name: "nil", in: nil, wantErr: "not a struct"},
-		{name: "block", in: struct {
-			B struct{} `hcl:"b,block"`
-		}{}, wantErr: `hcl tag kind "block" is not supported`},
+		{name: "label", in: struct {
+			B string `hcl:"b,label"`
+		}{}, wantErr: `hcl tag kind "label" is not supported`},
 		{name: "unsupported type", in: struct {
 			C chan int `hcl:"c"`
 		}{}, wantErr: `attribute "c": type chan int has no HCL equivalent`},

@@ -223,6 +223,30 @@ type Schema struct {
 	// Outputs are the values Run may return in Result.Outputs: the only
 	// ones a pipeline can read (stage.<name>.<output>).
 	Outputs []Output
+	// Blocks are the nested block types the body may hold.
+	Blocks []Block
+}
+
+// Nesting says how many of a block a body may hold.
+type Nesting int
+
+const (
+	// NestingSingle: at most one; the stage receives an object (null when
+	// left out).
+	NestingSingle Nesting = iota
+	// NestingList: any number; the stage receives a list of objects.
+	NestingList
+)
+
+// Block is a nested block type of a stage body, such as
+// server { url = "https://x" }: its attributes take the same types,
+// defaults and enums as the body's own. Sensitive is not supported inside
+// a block.
+type Block struct {
+	Name        string
+	Nesting     Nesting
+	Attributes  []Attribute
+	Description string
 }
 
 // Output is one value a stage returns, declared in its Schema.

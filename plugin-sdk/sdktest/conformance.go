@@ -127,6 +127,17 @@ func checkKind(t *testing.T, c *Client, kind string) {
 		}
 		all = append(all, a.Name)
 	}
+	for _, b := range schema.Blocks {
+		if !attributeName.MatchString(b.Name) || slices.Contains(reservedNames, b.Name) || slices.Contains(all, b.Name) {
+			t.Errorf("block %q: not a valid HCL name, reserved for the host's meta-arguments %v, or declared twice", b.Name, reservedNames)
+		}
+		for _, a := range b.Attributes {
+			if !attributeName.MatchString(a.Name) || !validType(a.Type) || a.Sensitive {
+				t.Errorf("block %q: attribute %q: want a valid HCL name, a type of string, number, bool, list(T) or map(T), and not sensitive", b.Name, a.Name)
+			}
+		}
+		all = append(all, b.Name)
+	}
 	for _, d := range c.Validate(kind, []byte("{}"), required...) {
 		if d.Attribute != "" && !slices.Contains(all, strings.Split(d.Attribute, ".")[0]) {
 			t.Errorf("Validate(%s, {}): diagnostic %q names attribute %q, which the schema lacks", kind, d.Summary, d.Attribute)

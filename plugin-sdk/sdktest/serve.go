@@ -161,7 +161,7 @@ func (c *Client) prepare(kind string, rc sdk.RunContext) sdk.RunContext {
 
 // configJSON is a stage's configuration as the host sends it: as JSON,
 // with the schema's defaults where an attribute is left out or null (and
-// known).
+// known), in the body and in its blocks.
 func (c *Client) configJSON(kind string, config any, unknown ...string) []byte {
 	c.t.Helper()
 	var b []byte
@@ -182,15 +182,15 @@ func (c *Client) configJSON(kind string, config any, unknown ...string) []byte {
 	if err := json.Unmarshal(b, &fields); err != nil || fields == nil {
 		return b
 	}
-	filled := false
-	for _, a := range c.Schema(kind).Attributes {
-		if v, ok := fields[a.Name]; a.Default != nil && (!ok || string(v) == "null") && !slices.Contains(unknown, a.Name) {
-			d, err := json.Marshal(a.Default)
-			if err != nil {
-				c.t.Fatalf("default of %s: %v", a.Name, err)
-			}
-			fields[a.Name], filled = d, true
-		}
+	schema := c.Schema(kind)
+	filled, err := fillDefaults(fields, schema.Attributes, unknown)
+	if err == nil {
+		var inBlocks bool
+		inBlocks, err = fillBlockDefaults(fields, schema.Blocks, unknown)
+		filled = filled || inBlocks
+	}
+	if err != nil {
+		c.t.Fatalf("stage config: %v", err)
 	}
 	if !filled {
 		return b

@@ -36,6 +36,52 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+type Block_Nesting int32
+
+const (
+	Block_SINGLE Block_Nesting = 0
+	Block_LIST   Block_Nesting = 1
+)
+
+// Enum value maps for Block_Nesting.
+var (
+	Block_Nesting_name = map[int32]string{
+		0: "SINGLE",
+		1: "LIST",
+	}
+	Block_Nesting_value = map[string]int32{
+		"SINGLE": 0,
+		"LIST":   1,
+	}
+)
+
+func (x Block_Nesting) Enum() *Block_Nesting {
+	p := new(Block_Nesting)
+	*p = x
+	return p
+}
+
+func (x Block_Nesting) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Block_Nesting) Descriptor() protoreflect.EnumDescriptor {
+	return file_stagev1_stage_proto_enumTypes[0].Descriptor()
+}
+
+func (Block_Nesting) Type() protoreflect.EnumType {
+	return &file_stagev1_stage_proto_enumTypes[0]
+}
+
+func (x Block_Nesting) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Block_Nesting.Descriptor instead.
+func (Block_Nesting) EnumDescriptor() ([]byte, []int) {
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{6, 0}
+}
+
 type Diagnostic_Severity int32
 
 const (
@@ -66,11 +112,11 @@ func (x Diagnostic_Severity) String() string {
 }
 
 func (Diagnostic_Severity) Descriptor() protoreflect.EnumDescriptor {
-	return file_stagev1_stage_proto_enumTypes[0].Descriptor()
+	return file_stagev1_stage_proto_enumTypes[1].Descriptor()
 }
 
 func (Diagnostic_Severity) Type() protoreflect.EnumType {
-	return &file_stagev1_stage_proto_enumTypes[0]
+	return &file_stagev1_stage_proto_enumTypes[1]
 }
 
 func (x Diagnostic_Severity) Number() protoreflect.EnumNumber {
@@ -79,7 +125,7 @@ func (x Diagnostic_Severity) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Diagnostic_Severity.Descriptor instead.
 func (Diagnostic_Severity) EnumDescriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{8, 0}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{9, 0}
 }
 
 type Empty struct {
@@ -369,7 +415,9 @@ type Schema struct {
 	// The outputs a Run may return: what stage.<name>.<output> may read in
 	// the pipeline. A reference to an output not declared here is refused
 	// by validate; an undeclared output a Run returns is dropped.
-	Outputs       []*Output `protobuf:"bytes,2,rep,name=outputs,proto3" json:"outputs,omitempty"`
+	Outputs []*Output `protobuf:"bytes,2,rep,name=outputs,proto3" json:"outputs,omitempty"`
+	// Nested blocks the body may hold, e.g. server { url = "..." }.
+	Blocks        []*Block `protobuf:"bytes,3,rep,name=blocks,proto3" json:"blocks,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -418,6 +466,84 @@ func (x *Schema) GetOutputs() []*Output {
 	return nil
 }
 
+func (x *Schema) GetBlocks() []*Block {
+	if x != nil {
+		return x.Blocks
+	}
+	return nil
+}
+
+// Block is a nested block type of a stage body. The stage receives it in
+// its JSON configuration as an object (single; null when left out) or a
+// list of objects (list; empty when left out).
+type Block struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Nesting       Block_Nesting          `protobuf:"varint,2,opt,name=nesting,proto3,enum=reinstall.stage.v1.Block_Nesting" json:"nesting,omitempty"`
+	Attributes    []*Attribute           `protobuf:"bytes,3,rep,name=attributes,proto3" json:"attributes,omitempty"`
+	Description   string                 `protobuf:"bytes,4,opt,name=description,proto3" json:"description,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Block) Reset() {
+	*x = Block{}
+	mi := &file_stagev1_stage_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Block) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Block) ProtoMessage() {}
+
+func (x *Block) ProtoReflect() protoreflect.Message {
+	mi := &file_stagev1_stage_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Block.ProtoReflect.Descriptor instead.
+func (*Block) Descriptor() ([]byte, []int) {
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *Block) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Block) GetNesting() Block_Nesting {
+	if x != nil {
+		return x.Nesting
+	}
+	return Block_SINGLE
+}
+
+func (x *Block) GetAttributes() []*Attribute {
+	if x != nil {
+		return x.Attributes
+	}
+	return nil
+}
+
+func (x *Block) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
 type Output struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
@@ -431,7 +557,7 @@ type Output struct {
 
 func (x *Output) Reset() {
 	*x = Output{}
-	mi := &file_stagev1_stage_proto_msgTypes[6]
+	mi := &file_stagev1_stage_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -443,7 +569,7 @@ func (x *Output) String() string {
 func (*Output) ProtoMessage() {}
 
 func (x *Output) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[6]
+	mi := &file_stagev1_stage_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -456,7 +582,7 @@ func (x *Output) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Output.ProtoReflect.Descriptor instead.
 func (*Output) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{6}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Output) GetName() string {
@@ -501,7 +627,7 @@ type Attribute struct {
 
 func (x *Attribute) Reset() {
 	*x = Attribute{}
-	mi := &file_stagev1_stage_proto_msgTypes[7]
+	mi := &file_stagev1_stage_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -513,7 +639,7 @@ func (x *Attribute) String() string {
 func (*Attribute) ProtoMessage() {}
 
 func (x *Attribute) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[7]
+	mi := &file_stagev1_stage_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -526,7 +652,7 @@ func (x *Attribute) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Attribute.ProtoReflect.Descriptor instead.
 func (*Attribute) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{7}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Attribute) GetName() string {
@@ -599,7 +725,7 @@ type Diagnostic struct {
 
 func (x *Diagnostic) Reset() {
 	*x = Diagnostic{}
-	mi := &file_stagev1_stage_proto_msgTypes[8]
+	mi := &file_stagev1_stage_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -611,7 +737,7 @@ func (x *Diagnostic) String() string {
 func (*Diagnostic) ProtoMessage() {}
 
 func (x *Diagnostic) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[8]
+	mi := &file_stagev1_stage_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -624,7 +750,7 @@ func (x *Diagnostic) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Diagnostic.ProtoReflect.Descriptor instead.
 func (*Diagnostic) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{8}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Diagnostic) GetSeverity() Diagnostic_Severity {
@@ -670,7 +796,7 @@ type ValidateRequest struct {
 
 func (x *ValidateRequest) Reset() {
 	*x = ValidateRequest{}
-	mi := &file_stagev1_stage_proto_msgTypes[9]
+	mi := &file_stagev1_stage_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -682,7 +808,7 @@ func (x *ValidateRequest) String() string {
 func (*ValidateRequest) ProtoMessage() {}
 
 func (x *ValidateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[9]
+	mi := &file_stagev1_stage_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -695,7 +821,7 @@ func (x *ValidateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValidateRequest.ProtoReflect.Descriptor instead.
 func (*ValidateRequest) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{9}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ValidateRequest) GetKind() string {
@@ -735,7 +861,7 @@ type ValidateResponse struct {
 
 func (x *ValidateResponse) Reset() {
 	*x = ValidateResponse{}
-	mi := &file_stagev1_stage_proto_msgTypes[10]
+	mi := &file_stagev1_stage_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -747,7 +873,7 @@ func (x *ValidateResponse) String() string {
 func (*ValidateResponse) ProtoMessage() {}
 
 func (x *ValidateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[10]
+	mi := &file_stagev1_stage_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -760,7 +886,7 @@ func (x *ValidateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValidateResponse.ProtoReflect.Descriptor instead.
 func (*ValidateResponse) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{10}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ValidateResponse) GetDiagnostics() []*Diagnostic {
@@ -791,7 +917,7 @@ type DescribeRequest struct {
 
 func (x *DescribeRequest) Reset() {
 	*x = DescribeRequest{}
-	mi := &file_stagev1_stage_proto_msgTypes[11]
+	mi := &file_stagev1_stage_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -803,7 +929,7 @@ func (x *DescribeRequest) String() string {
 func (*DescribeRequest) ProtoMessage() {}
 
 func (x *DescribeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[11]
+	mi := &file_stagev1_stage_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -816,7 +942,7 @@ func (x *DescribeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DescribeRequest.ProtoReflect.Descriptor instead.
 func (*DescribeRequest) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{11}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *DescribeRequest) GetKind() string {
@@ -880,7 +1006,7 @@ type DescribeResponse struct {
 
 func (x *DescribeResponse) Reset() {
 	*x = DescribeResponse{}
-	mi := &file_stagev1_stage_proto_msgTypes[12]
+	mi := &file_stagev1_stage_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -892,7 +1018,7 @@ func (x *DescribeResponse) String() string {
 func (*DescribeResponse) ProtoMessage() {}
 
 func (x *DescribeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[12]
+	mi := &file_stagev1_stage_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -905,7 +1031,7 @@ func (x *DescribeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DescribeResponse.ProtoReflect.Descriptor instead.
 func (*DescribeResponse) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{12}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *DescribeResponse) GetCreates() []string {
@@ -935,7 +1061,7 @@ type RunRequest struct {
 
 func (x *RunRequest) Reset() {
 	*x = RunRequest{}
-	mi := &file_stagev1_stage_proto_msgTypes[13]
+	mi := &file_stagev1_stage_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -947,7 +1073,7 @@ func (x *RunRequest) String() string {
 func (*RunRequest) ProtoMessage() {}
 
 func (x *RunRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[13]
+	mi := &file_stagev1_stage_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -960,7 +1086,7 @@ func (x *RunRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunRequest.ProtoReflect.Descriptor instead.
 func (*RunRequest) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{13}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *RunRequest) GetKind() string {
@@ -1006,7 +1132,7 @@ type RollbackRequest struct {
 
 func (x *RollbackRequest) Reset() {
 	*x = RollbackRequest{}
-	mi := &file_stagev1_stage_proto_msgTypes[14]
+	mi := &file_stagev1_stage_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1018,7 +1144,7 @@ func (x *RollbackRequest) String() string {
 func (*RollbackRequest) ProtoMessage() {}
 
 func (x *RollbackRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[14]
+	mi := &file_stagev1_stage_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1031,7 +1157,7 @@ func (x *RollbackRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RollbackRequest.ProtoReflect.Descriptor instead.
 func (*RollbackRequest) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{14}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *RollbackRequest) GetKind() string {
@@ -1112,7 +1238,7 @@ type RunContext struct {
 
 func (x *RunContext) Reset() {
 	*x = RunContext{}
-	mi := &file_stagev1_stage_proto_msgTypes[15]
+	mi := &file_stagev1_stage_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1124,7 +1250,7 @@ func (x *RunContext) String() string {
 func (*RunContext) ProtoMessage() {}
 
 func (x *RunContext) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[15]
+	mi := &file_stagev1_stage_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1137,7 +1263,7 @@ func (x *RunContext) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunContext.ProtoReflect.Descriptor instead.
 func (*RunContext) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{15}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *RunContext) GetRunId() string {
@@ -1313,7 +1439,7 @@ type Options struct {
 
 func (x *Options) Reset() {
 	*x = Options{}
-	mi := &file_stagev1_stage_proto_msgTypes[16]
+	mi := &file_stagev1_stage_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1325,7 +1451,7 @@ func (x *Options) String() string {
 func (*Options) ProtoMessage() {}
 
 func (x *Options) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[16]
+	mi := &file_stagev1_stage_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1338,7 +1464,7 @@ func (x *Options) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Options.ProtoReflect.Descriptor instead.
 func (*Options) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{16}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Options) GetSkipbackup() bool {
@@ -1399,7 +1525,7 @@ type Outputs struct {
 
 func (x *Outputs) Reset() {
 	*x = Outputs{}
-	mi := &file_stagev1_stage_proto_msgTypes[17]
+	mi := &file_stagev1_stage_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1411,7 +1537,7 @@ func (x *Outputs) String() string {
 func (*Outputs) ProtoMessage() {}
 
 func (x *Outputs) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[17]
+	mi := &file_stagev1_stage_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1424,7 +1550,7 @@ func (x *Outputs) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Outputs.ProtoReflect.Descriptor instead.
 func (*Outputs) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{17}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Outputs) GetValues() []*Entry {
@@ -1445,7 +1571,7 @@ type Entry struct {
 
 func (x *Entry) Reset() {
 	*x = Entry{}
-	mi := &file_stagev1_stage_proto_msgTypes[18]
+	mi := &file_stagev1_stage_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1457,7 +1583,7 @@ func (x *Entry) String() string {
 func (*Entry) ProtoMessage() {}
 
 func (x *Entry) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[18]
+	mi := &file_stagev1_stage_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1470,7 +1596,7 @@ func (x *Entry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Entry.ProtoReflect.Descriptor instead.
 func (*Entry) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{18}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *Entry) GetKey() []byte {
@@ -1501,7 +1627,7 @@ type Event struct {
 
 func (x *Event) Reset() {
 	*x = Event{}
-	mi := &file_stagev1_stage_proto_msgTypes[19]
+	mi := &file_stagev1_stage_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1513,7 +1639,7 @@ func (x *Event) String() string {
 func (*Event) ProtoMessage() {}
 
 func (x *Event) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[19]
+	mi := &file_stagev1_stage_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1526,7 +1652,7 @@ func (x *Event) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Event.ProtoReflect.Descriptor instead.
 func (*Event) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{19}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *Event) GetEvent() isEvent_Event {
@@ -1596,7 +1722,7 @@ type Log struct {
 
 func (x *Log) Reset() {
 	*x = Log{}
-	mi := &file_stagev1_stage_proto_msgTypes[20]
+	mi := &file_stagev1_stage_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1608,7 +1734,7 @@ func (x *Log) String() string {
 func (*Log) ProtoMessage() {}
 
 func (x *Log) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[20]
+	mi := &file_stagev1_stage_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1621,7 +1747,7 @@ func (x *Log) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Log.ProtoReflect.Descriptor instead.
 func (*Log) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{20}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *Log) GetLevel() string {
@@ -1653,7 +1779,7 @@ type Progress struct {
 
 func (x *Progress) Reset() {
 	*x = Progress{}
-	mi := &file_stagev1_stage_proto_msgTypes[21]
+	mi := &file_stagev1_stage_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1665,7 +1791,7 @@ func (x *Progress) String() string {
 func (*Progress) ProtoMessage() {}
 
 func (x *Progress) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[21]
+	mi := &file_stagev1_stage_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1678,7 +1804,7 @@ func (x *Progress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Progress.ProtoReflect.Descriptor instead.
 func (*Progress) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{21}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *Progress) GetMessage() []byte {
@@ -1733,7 +1859,7 @@ type Result struct {
 
 func (x *Result) Reset() {
 	*x = Result{}
-	mi := &file_stagev1_stage_proto_msgTypes[22]
+	mi := &file_stagev1_stage_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1745,7 +1871,7 @@ func (x *Result) String() string {
 func (*Result) ProtoMessage() {}
 
 func (x *Result) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[22]
+	mi := &file_stagev1_stage_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1758,7 +1884,7 @@ func (x *Result) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Result.ProtoReflect.Descriptor instead.
 func (*Result) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{22}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *Result) GetOutputs() []*Entry {
@@ -1802,7 +1928,7 @@ type JournalEntry struct {
 
 func (x *JournalEntry) Reset() {
 	*x = JournalEntry{}
-	mi := &file_stagev1_stage_proto_msgTypes[23]
+	mi := &file_stagev1_stage_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1814,7 +1940,7 @@ func (x *JournalEntry) String() string {
 func (*JournalEntry) ProtoMessage() {}
 
 func (x *JournalEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[23]
+	mi := &file_stagev1_stage_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1827,7 +1953,7 @@ func (x *JournalEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JournalEntry.ProtoReflect.Descriptor instead.
 func (*JournalEntry) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{23}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *JournalEntry) GetStage() string {
@@ -1870,7 +1996,7 @@ type ExecRequest struct {
 
 func (x *ExecRequest) Reset() {
 	*x = ExecRequest{}
-	mi := &file_stagev1_stage_proto_msgTypes[24]
+	mi := &file_stagev1_stage_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1882,7 +2008,7 @@ func (x *ExecRequest) String() string {
 func (*ExecRequest) ProtoMessage() {}
 
 func (x *ExecRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[24]
+	mi := &file_stagev1_stage_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1895,7 +2021,7 @@ func (x *ExecRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecRequest.ProtoReflect.Descriptor instead.
 func (*ExecRequest) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{24}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ExecRequest) GetArgv() [][]byte {
@@ -1933,7 +2059,7 @@ type ExecEvent struct {
 
 func (x *ExecEvent) Reset() {
 	*x = ExecEvent{}
-	mi := &file_stagev1_stage_proto_msgTypes[25]
+	mi := &file_stagev1_stage_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1945,7 +2071,7 @@ func (x *ExecEvent) String() string {
 func (*ExecEvent) ProtoMessage() {}
 
 func (x *ExecEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[25]
+	mi := &file_stagev1_stage_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1958,7 +2084,7 @@ func (x *ExecEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecEvent.ProtoReflect.Descriptor instead.
 func (*ExecEvent) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{25}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ExecEvent) GetEvent() isExecEvent_Event {
@@ -2027,7 +2153,7 @@ type ReadFileRequest struct {
 
 func (x *ReadFileRequest) Reset() {
 	*x = ReadFileRequest{}
-	mi := &file_stagev1_stage_proto_msgTypes[26]
+	mi := &file_stagev1_stage_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2039,7 +2165,7 @@ func (x *ReadFileRequest) String() string {
 func (*ReadFileRequest) ProtoMessage() {}
 
 func (x *ReadFileRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[26]
+	mi := &file_stagev1_stage_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2052,7 +2178,7 @@ func (x *ReadFileRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadFileRequest.ProtoReflect.Descriptor instead.
 func (*ReadFileRequest) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{26}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ReadFileRequest) GetPath() []byte {
@@ -2072,7 +2198,7 @@ type ReadFileResponse struct {
 
 func (x *ReadFileResponse) Reset() {
 	*x = ReadFileResponse{}
-	mi := &file_stagev1_stage_proto_msgTypes[27]
+	mi := &file_stagev1_stage_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2084,7 +2210,7 @@ func (x *ReadFileResponse) String() string {
 func (*ReadFileResponse) ProtoMessage() {}
 
 func (x *ReadFileResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[27]
+	mi := &file_stagev1_stage_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2097,7 +2223,7 @@ func (x *ReadFileResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadFileResponse.ProtoReflect.Descriptor instead.
 func (*ReadFileResponse) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{27}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ReadFileResponse) GetData() []byte {
@@ -2130,7 +2256,7 @@ type WriteFileRequest struct {
 
 func (x *WriteFileRequest) Reset() {
 	*x = WriteFileRequest{}
-	mi := &file_stagev1_stage_proto_msgTypes[28]
+	mi := &file_stagev1_stage_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2142,7 +2268,7 @@ func (x *WriteFileRequest) String() string {
 func (*WriteFileRequest) ProtoMessage() {}
 
 func (x *WriteFileRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[28]
+	mi := &file_stagev1_stage_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2155,7 +2281,7 @@ func (x *WriteFileRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WriteFileRequest.ProtoReflect.Descriptor instead.
 func (*WriteFileRequest) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{28}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *WriteFileRequest) GetPath() []byte {
@@ -2203,7 +2329,7 @@ type Owner struct {
 
 func (x *Owner) Reset() {
 	*x = Owner{}
-	mi := &file_stagev1_stage_proto_msgTypes[29]
+	mi := &file_stagev1_stage_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2215,7 +2341,7 @@ func (x *Owner) String() string {
 func (*Owner) ProtoMessage() {}
 
 func (x *Owner) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[29]
+	mi := &file_stagev1_stage_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2228,7 +2354,7 @@ func (x *Owner) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Owner.ProtoReflect.Descriptor instead.
 func (*Owner) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{29}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *Owner) GetUid() uint32 {
@@ -2257,7 +2383,7 @@ type ListDirRequest struct {
 
 func (x *ListDirRequest) Reset() {
 	*x = ListDirRequest{}
-	mi := &file_stagev1_stage_proto_msgTypes[30]
+	mi := &file_stagev1_stage_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2269,7 +2395,7 @@ func (x *ListDirRequest) String() string {
 func (*ListDirRequest) ProtoMessage() {}
 
 func (x *ListDirRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[30]
+	mi := &file_stagev1_stage_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2282,7 +2408,7 @@ func (x *ListDirRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDirRequest.ProtoReflect.Descriptor instead.
 func (*ListDirRequest) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{30}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ListDirRequest) GetArea() string {
@@ -2309,7 +2435,7 @@ type ListDirResponse struct {
 
 func (x *ListDirResponse) Reset() {
 	*x = ListDirResponse{}
-	mi := &file_stagev1_stage_proto_msgTypes[31]
+	mi := &file_stagev1_stage_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2321,7 +2447,7 @@ func (x *ListDirResponse) String() string {
 func (*ListDirResponse) ProtoMessage() {}
 
 func (x *ListDirResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[31]
+	mi := &file_stagev1_stage_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2334,7 +2460,7 @@ func (x *ListDirResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDirResponse.ProtoReflect.Descriptor instead.
 func (*ListDirResponse) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{31}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ListDirResponse) GetEntries() []*DirEntry {
@@ -2360,7 +2486,7 @@ type DirEntry struct {
 
 func (x *DirEntry) Reset() {
 	*x = DirEntry{}
-	mi := &file_stagev1_stage_proto_msgTypes[32]
+	mi := &file_stagev1_stage_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2372,7 +2498,7 @@ func (x *DirEntry) String() string {
 func (*DirEntry) ProtoMessage() {}
 
 func (x *DirEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[32]
+	mi := &file_stagev1_stage_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2385,7 +2511,7 @@ func (x *DirEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DirEntry.ProtoReflect.Descriptor instead.
 func (*DirEntry) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{32}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *DirEntry) GetName() []byte {
@@ -2439,7 +2565,7 @@ type ProbeRequest struct {
 
 func (x *ProbeRequest) Reset() {
 	*x = ProbeRequest{}
-	mi := &file_stagev1_stage_proto_msgTypes[33]
+	mi := &file_stagev1_stage_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2451,7 +2577,7 @@ func (x *ProbeRequest) String() string {
 func (*ProbeRequest) ProtoMessage() {}
 
 func (x *ProbeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[33]
+	mi := &file_stagev1_stage_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2464,7 +2590,7 @@ func (x *ProbeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProbeRequest.ProtoReflect.Descriptor instead.
 func (*ProbeRequest) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{33}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ProbeRequest) GetPath() []byte {
@@ -2485,7 +2611,7 @@ type ProbeResponse struct {
 
 func (x *ProbeResponse) Reset() {
 	*x = ProbeResponse{}
-	mi := &file_stagev1_stage_proto_msgTypes[34]
+	mi := &file_stagev1_stage_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2497,7 +2623,7 @@ func (x *ProbeResponse) String() string {
 func (*ProbeResponse) ProtoMessage() {}
 
 func (x *ProbeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[34]
+	mi := &file_stagev1_stage_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2510,7 +2636,7 @@ func (x *ProbeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProbeResponse.ProtoReflect.Descriptor instead.
 func (*ProbeResponse) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{34}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ProbeResponse) GetExists() bool {
@@ -2542,7 +2668,7 @@ type ContainerRequest struct {
 
 func (x *ContainerRequest) Reset() {
 	*x = ContainerRequest{}
-	mi := &file_stagev1_stage_proto_msgTypes[35]
+	mi := &file_stagev1_stage_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2554,7 +2680,7 @@ func (x *ContainerRequest) String() string {
 func (*ContainerRequest) ProtoMessage() {}
 
 func (x *ContainerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[35]
+	mi := &file_stagev1_stage_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2567,7 +2693,7 @@ func (x *ContainerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ContainerRequest.ProtoReflect.Descriptor instead.
 func (*ContainerRequest) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{35}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{36}
 }
 
 type ContainerStatusResponse struct {
@@ -2580,7 +2706,7 @@ type ContainerStatusResponse struct {
 
 func (x *ContainerStatusResponse) Reset() {
 	*x = ContainerStatusResponse{}
-	mi := &file_stagev1_stage_proto_msgTypes[36]
+	mi := &file_stagev1_stage_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2592,7 +2718,7 @@ func (x *ContainerStatusResponse) String() string {
 func (*ContainerStatusResponse) ProtoMessage() {}
 
 func (x *ContainerStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[36]
+	mi := &file_stagev1_stage_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2605,7 +2731,7 @@ func (x *ContainerStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ContainerStatusResponse.ProtoReflect.Descriptor instead.
 func (*ContainerStatusResponse) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{36}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *ContainerStatusResponse) GetState() string {
@@ -2624,7 +2750,7 @@ type GetSecretRequest struct {
 
 func (x *GetSecretRequest) Reset() {
 	*x = GetSecretRequest{}
-	mi := &file_stagev1_stage_proto_msgTypes[37]
+	mi := &file_stagev1_stage_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2636,7 +2762,7 @@ func (x *GetSecretRequest) String() string {
 func (*GetSecretRequest) ProtoMessage() {}
 
 func (x *GetSecretRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[37]
+	mi := &file_stagev1_stage_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2649,7 +2775,7 @@ func (x *GetSecretRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSecretRequest.ProtoReflect.Descriptor instead.
 func (*GetSecretRequest) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{37}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *GetSecretRequest) GetName() string {
@@ -2668,7 +2794,7 @@ type GetSecretResponse struct {
 
 func (x *GetSecretResponse) Reset() {
 	*x = GetSecretResponse{}
-	mi := &file_stagev1_stage_proto_msgTypes[38]
+	mi := &file_stagev1_stage_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2680,7 +2806,7 @@ func (x *GetSecretResponse) String() string {
 func (*GetSecretResponse) ProtoMessage() {}
 
 func (x *GetSecretResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[38]
+	mi := &file_stagev1_stage_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2693,7 +2819,7 @@ func (x *GetSecretResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSecretResponse.ProtoReflect.Descriptor instead.
 func (*GetSecretResponse) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{38}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *GetSecretResponse) GetValue() []byte {
@@ -2711,7 +2837,7 @@ type ListeningPortsRequest struct {
 
 func (x *ListeningPortsRequest) Reset() {
 	*x = ListeningPortsRequest{}
-	mi := &file_stagev1_stage_proto_msgTypes[39]
+	mi := &file_stagev1_stage_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2723,7 +2849,7 @@ func (x *ListeningPortsRequest) String() string {
 func (*ListeningPortsRequest) ProtoMessage() {}
 
 func (x *ListeningPortsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[39]
+	mi := &file_stagev1_stage_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2736,7 +2862,7 @@ func (x *ListeningPortsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListeningPortsRequest.ProtoReflect.Descriptor instead.
 func (*ListeningPortsRequest) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{39}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{40}
 }
 
 type ListeningPortsResponse struct {
@@ -2749,7 +2875,7 @@ type ListeningPortsResponse struct {
 
 func (x *ListeningPortsResponse) Reset() {
 	*x = ListeningPortsResponse{}
-	mi := &file_stagev1_stage_proto_msgTypes[40]
+	mi := &file_stagev1_stage_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2761,7 +2887,7 @@ func (x *ListeningPortsResponse) String() string {
 func (*ListeningPortsResponse) ProtoMessage() {}
 
 func (x *ListeningPortsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stagev1_stage_proto_msgTypes[40]
+	mi := &file_stagev1_stage_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2774,7 +2900,7 @@ func (x *ListeningPortsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListeningPortsResponse.ProtoReflect.Descriptor instead.
 func (*ListeningPortsResponse) Descriptor() ([]byte, []int) {
-	return file_stagev1_stage_proto_rawDescGZIP(), []int{40}
+	return file_stagev1_stage_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *ListeningPortsResponse) GetPorts() []uint32 {
@@ -2810,12 +2936,24 @@ const file_stagev1_stage_proto_rawDesc = "" +
 	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x1c\n" +
 	"\tcomponent\x18\x02 \x01(\tR\tcomponent\"G\n" +
 	"\x11GetSchemaResponse\x122\n" +
-	"\x06schema\x18\x01 \x01(\v2\x1a.reinstall.stage.v1.SchemaR\x06schema\"}\n" +
+	"\x06schema\x18\x01 \x01(\v2\x1a.reinstall.stage.v1.SchemaR\x06schema\"\xb0\x01\n" +
 	"\x06Schema\x12=\n" +
 	"\n" +
 	"attributes\x18\x01 \x03(\v2\x1d.reinstall.stage.v1.AttributeR\n" +
 	"attributes\x124\n" +
-	"\aoutputs\x18\x02 \x03(\v2\x1a.reinstall.stage.v1.OutputR\aoutputs\"R\n" +
+	"\aoutputs\x18\x02 \x03(\v2\x1a.reinstall.stage.v1.OutputR\aoutputs\x121\n" +
+	"\x06blocks\x18\x03 \x03(\v2\x19.reinstall.stage.v1.BlockR\x06blocks\"\xda\x01\n" +
+	"\x05Block\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12;\n" +
+	"\anesting\x18\x02 \x01(\x0e2!.reinstall.stage.v1.Block.NestingR\anesting\x12=\n" +
+	"\n" +
+	"attributes\x18\x03 \x03(\v2\x1d.reinstall.stage.v1.AttributeR\n" +
+	"attributes\x12 \n" +
+	"\vdescription\x18\x04 \x01(\tR\vdescription\"\x1f\n" +
+	"\aNesting\x12\n" +
+	"\n" +
+	"\x06SINGLE\x10\x00\x12\b\n" +
+	"\x04LIST\x10\x01\"R\n" +
 	"\x06Output\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04type\x18\x02 \x01(\tR\x04type\x12 \n" +
@@ -3032,122 +3170,127 @@ func file_stagev1_stage_proto_rawDescGZIP() []byte {
 	return file_stagev1_stage_proto_rawDescData
 }
 
-var file_stagev1_stage_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_stagev1_stage_proto_msgTypes = make([]protoimpl.MessageInfo, 43)
+var file_stagev1_stage_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_stagev1_stage_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
 var file_stagev1_stage_proto_goTypes = []any{
-	(Diagnostic_Severity)(0),        // 0: reinstall.stage.v1.Diagnostic.Severity
-	(*Empty)(nil),                   // 1: reinstall.stage.v1.Empty
-	(*GetInfoRequest)(nil),          // 2: reinstall.stage.v1.GetInfoRequest
-	(*GetInfoResponse)(nil),         // 3: reinstall.stage.v1.GetInfoResponse
-	(*GetSchemaRequest)(nil),        // 4: reinstall.stage.v1.GetSchemaRequest
-	(*GetSchemaResponse)(nil),       // 5: reinstall.stage.v1.GetSchemaResponse
-	(*Schema)(nil),                  // 6: reinstall.stage.v1.Schema
-	(*Output)(nil),                  // 7: reinstall.stage.v1.Output
-	(*Attribute)(nil),               // 8: reinstall.stage.v1.Attribute
-	(*Diagnostic)(nil),              // 9: reinstall.stage.v1.Diagnostic
-	(*ValidateRequest)(nil),         // 10: reinstall.stage.v1.ValidateRequest
-	(*ValidateResponse)(nil),        // 11: reinstall.stage.v1.ValidateResponse
-	(*DescribeRequest)(nil),         // 12: reinstall.stage.v1.DescribeRequest
-	(*DescribeResponse)(nil),        // 13: reinstall.stage.v1.DescribeResponse
-	(*RunRequest)(nil),              // 14: reinstall.stage.v1.RunRequest
-	(*RollbackRequest)(nil),         // 15: reinstall.stage.v1.RollbackRequest
-	(*RunContext)(nil),              // 16: reinstall.stage.v1.RunContext
-	(*Options)(nil),                 // 17: reinstall.stage.v1.Options
-	(*Outputs)(nil),                 // 18: reinstall.stage.v1.Outputs
-	(*Entry)(nil),                   // 19: reinstall.stage.v1.Entry
-	(*Event)(nil),                   // 20: reinstall.stage.v1.Event
-	(*Log)(nil),                     // 21: reinstall.stage.v1.Log
-	(*Progress)(nil),                // 22: reinstall.stage.v1.Progress
-	(*Result)(nil),                  // 23: reinstall.stage.v1.Result
-	(*JournalEntry)(nil),            // 24: reinstall.stage.v1.JournalEntry
-	(*ExecRequest)(nil),             // 25: reinstall.stage.v1.ExecRequest
-	(*ExecEvent)(nil),               // 26: reinstall.stage.v1.ExecEvent
-	(*ReadFileRequest)(nil),         // 27: reinstall.stage.v1.ReadFileRequest
-	(*ReadFileResponse)(nil),        // 28: reinstall.stage.v1.ReadFileResponse
-	(*WriteFileRequest)(nil),        // 29: reinstall.stage.v1.WriteFileRequest
-	(*Owner)(nil),                   // 30: reinstall.stage.v1.Owner
-	(*ListDirRequest)(nil),          // 31: reinstall.stage.v1.ListDirRequest
-	(*ListDirResponse)(nil),         // 32: reinstall.stage.v1.ListDirResponse
-	(*DirEntry)(nil),                // 33: reinstall.stage.v1.DirEntry
-	(*ProbeRequest)(nil),            // 34: reinstall.stage.v1.ProbeRequest
-	(*ProbeResponse)(nil),           // 35: reinstall.stage.v1.ProbeResponse
-	(*ContainerRequest)(nil),        // 36: reinstall.stage.v1.ContainerRequest
-	(*ContainerStatusResponse)(nil), // 37: reinstall.stage.v1.ContainerStatusResponse
-	(*GetSecretRequest)(nil),        // 38: reinstall.stage.v1.GetSecretRequest
-	(*GetSecretResponse)(nil),       // 39: reinstall.stage.v1.GetSecretResponse
-	(*ListeningPortsRequest)(nil),   // 40: reinstall.stage.v1.ListeningPortsRequest
-	(*ListeningPortsResponse)(nil),  // 41: reinstall.stage.v1.ListeningPortsResponse
-	nil,                             // 42: reinstall.stage.v1.GetInfoResponse.DefaultTimeoutsMsEntry
-	nil,                             // 43: reinstall.stage.v1.RunContext.StageOutputsEntry
+	(Block_Nesting)(0),              // 0: reinstall.stage.v1.Block.Nesting
+	(Diagnostic_Severity)(0),        // 1: reinstall.stage.v1.Diagnostic.Severity
+	(*Empty)(nil),                   // 2: reinstall.stage.v1.Empty
+	(*GetInfoRequest)(nil),          // 3: reinstall.stage.v1.GetInfoRequest
+	(*GetInfoResponse)(nil),         // 4: reinstall.stage.v1.GetInfoResponse
+	(*GetSchemaRequest)(nil),        // 5: reinstall.stage.v1.GetSchemaRequest
+	(*GetSchemaResponse)(nil),       // 6: reinstall.stage.v1.GetSchemaResponse
+	(*Schema)(nil),                  // 7: reinstall.stage.v1.Schema
+	(*Block)(nil),                   // 8: reinstall.stage.v1.Block
+	(*Output)(nil),                  // 9: reinstall.stage.v1.Output
+	(*Attribute)(nil),               // 10: reinstall.stage.v1.Attribute
+	(*Diagnostic)(nil),              // 11: reinstall.stage.v1.Diagnostic
+	(*ValidateRequest)(nil),         // 12: reinstall.stage.v1.ValidateRequest
+	(*ValidateResponse)(nil),        // 13: reinstall.stage.v1.ValidateResponse
+	(*DescribeRequest)(nil),         // 14: reinstall.stage.v1.DescribeRequest
+	(*DescribeResponse)(nil),        // 15: reinstall.stage.v1.DescribeResponse
+	(*RunRequest)(nil),              // 16: reinstall.stage.v1.RunRequest
+	(*RollbackRequest)(nil),         // 17: reinstall.stage.v1.RollbackRequest
+	(*RunContext)(nil),              // 18: reinstall.stage.v1.RunContext
+	(*Options)(nil),                 // 19: reinstall.stage.v1.Options
+	(*Outputs)(nil),                 // 20: reinstall.stage.v1.Outputs
+	(*Entry)(nil),                   // 21: reinstall.stage.v1.Entry
+	(*Event)(nil),                   // 22: reinstall.stage.v1.Event
+	(*Log)(nil),                     // 23: reinstall.stage.v1.Log
+	(*Progress)(nil),                // 24: reinstall.stage.v1.Progress
+	(*Result)(nil),                  // 25: reinstall.stage.v1.Result
+	(*JournalEntry)(nil),            // 26: reinstall.stage.v1.JournalEntry
+	(*ExecRequest)(nil),             // 27: reinstall.stage.v1.ExecRequest
+	(*ExecEvent)(nil),               // 28: reinstall.stage.v1.ExecEvent
+	(*ReadFileRequest)(nil),         // 29: reinstall.stage.v1.ReadFileRequest
+	(*ReadFileResponse)(nil),        // 30: reinstall.stage.v1.ReadFileResponse
+	(*WriteFileRequest)(nil),        // 31: reinstall.stage.v1.WriteFileRequest
+	(*Owner)(nil),                   // 32: reinstall.stage.v1.Owner
+	(*ListDirRequest)(nil),          // 33: reinstall.stage.v1.ListDirRequest
+	(*ListDirResponse)(nil),         // 34: reinstall.stage.v1.ListDirResponse
+	(*DirEntry)(nil),                // 35: reinstall.stage.v1.DirEntry
+	(*ProbeRequest)(nil),            // 36: reinstall.stage.v1.ProbeRequest
+	(*ProbeResponse)(nil),           // 37: reinstall.stage.v1.ProbeResponse
+	(*ContainerRequest)(nil),        // 38: reinstall.stage.v1.ContainerRequest
+	(*ContainerStatusResponse)(nil), // 39: reinstall.stage.v1.ContainerStatusResponse
+	(*GetSecretRequest)(nil),        // 40: reinstall.stage.v1.GetSecretRequest
+	(*GetSecretResponse)(nil),       // 41: reinstall.stage.v1.GetSecretResponse
+	(*ListeningPortsRequest)(nil),   // 42: reinstall.stage.v1.ListeningPortsRequest
+	(*ListeningPortsResponse)(nil),  // 43: reinstall.stage.v1.ListeningPortsResponse
+	nil,                             // 44: reinstall.stage.v1.GetInfoResponse.DefaultTimeoutsMsEntry
+	nil,                             // 45: reinstall.stage.v1.RunContext.StageOutputsEntry
 }
 var file_stagev1_stage_proto_depIdxs = []int32{
-	42, // 0: reinstall.stage.v1.GetInfoResponse.default_timeouts_ms:type_name -> reinstall.stage.v1.GetInfoResponse.DefaultTimeoutsMsEntry
-	6,  // 1: reinstall.stage.v1.GetSchemaResponse.schema:type_name -> reinstall.stage.v1.Schema
-	8,  // 2: reinstall.stage.v1.Schema.attributes:type_name -> reinstall.stage.v1.Attribute
-	7,  // 3: reinstall.stage.v1.Schema.outputs:type_name -> reinstall.stage.v1.Output
-	0,  // 4: reinstall.stage.v1.Diagnostic.severity:type_name -> reinstall.stage.v1.Diagnostic.Severity
-	9,  // 5: reinstall.stage.v1.ValidateResponse.diagnostics:type_name -> reinstall.stage.v1.Diagnostic
-	16, // 6: reinstall.stage.v1.DescribeRequest.context:type_name -> reinstall.stage.v1.RunContext
-	16, // 7: reinstall.stage.v1.RunRequest.context:type_name -> reinstall.stage.v1.RunContext
-	16, // 8: reinstall.stage.v1.RollbackRequest.context:type_name -> reinstall.stage.v1.RunContext
-	24, // 9: reinstall.stage.v1.RollbackRequest.entries:type_name -> reinstall.stage.v1.JournalEntry
-	17, // 10: reinstall.stage.v1.RunContext.options:type_name -> reinstall.stage.v1.Options
-	43, // 11: reinstall.stage.v1.RunContext.stage_outputs:type_name -> reinstall.stage.v1.RunContext.StageOutputsEntry
-	19, // 12: reinstall.stage.v1.RunContext.config:type_name -> reinstall.stage.v1.Entry
-	19, // 13: reinstall.stage.v1.Options.extra:type_name -> reinstall.stage.v1.Entry
-	19, // 14: reinstall.stage.v1.Outputs.values:type_name -> reinstall.stage.v1.Entry
-	21, // 15: reinstall.stage.v1.Event.log:type_name -> reinstall.stage.v1.Log
-	22, // 16: reinstall.stage.v1.Event.progress:type_name -> reinstall.stage.v1.Progress
-	23, // 17: reinstall.stage.v1.Event.result:type_name -> reinstall.stage.v1.Result
-	19, // 18: reinstall.stage.v1.Result.outputs:type_name -> reinstall.stage.v1.Entry
-	9,  // 19: reinstall.stage.v1.Result.diagnostics:type_name -> reinstall.stage.v1.Diagnostic
-	19, // 20: reinstall.stage.v1.JournalEntry.data:type_name -> reinstall.stage.v1.Entry
-	30, // 21: reinstall.stage.v1.WriteFileRequest.owner:type_name -> reinstall.stage.v1.Owner
-	33, // 22: reinstall.stage.v1.ListDirResponse.entries:type_name -> reinstall.stage.v1.DirEntry
-	18, // 23: reinstall.stage.v1.RunContext.StageOutputsEntry.value:type_name -> reinstall.stage.v1.Outputs
-	2,  // 24: reinstall.stage.v1.Stage.GetInfo:input_type -> reinstall.stage.v1.GetInfoRequest
-	4,  // 25: reinstall.stage.v1.Stage.GetSchema:input_type -> reinstall.stage.v1.GetSchemaRequest
-	10, // 26: reinstall.stage.v1.Stage.Validate:input_type -> reinstall.stage.v1.ValidateRequest
-	14, // 27: reinstall.stage.v1.Stage.Run:input_type -> reinstall.stage.v1.RunRequest
-	15, // 28: reinstall.stage.v1.Stage.Rollback:input_type -> reinstall.stage.v1.RollbackRequest
-	12, // 29: reinstall.stage.v1.Stage.Describe:input_type -> reinstall.stage.v1.DescribeRequest
-	24, // 30: reinstall.stage.v1.HostServices.Journal:input_type -> reinstall.stage.v1.JournalEntry
-	25, // 31: reinstall.stage.v1.HostServices.Exec:input_type -> reinstall.stage.v1.ExecRequest
-	27, // 32: reinstall.stage.v1.HostServices.ReadFile:input_type -> reinstall.stage.v1.ReadFileRequest
-	29, // 33: reinstall.stage.v1.HostServices.WriteFile:input_type -> reinstall.stage.v1.WriteFileRequest
-	34, // 34: reinstall.stage.v1.HostServices.Probe:input_type -> reinstall.stage.v1.ProbeRequest
-	27, // 35: reinstall.stage.v1.HostServices.ReadOldFile:input_type -> reinstall.stage.v1.ReadFileRequest
-	31, // 36: reinstall.stage.v1.HostServices.ListDir:input_type -> reinstall.stage.v1.ListDirRequest
-	36, // 37: reinstall.stage.v1.HostServices.ContainerStart:input_type -> reinstall.stage.v1.ContainerRequest
-	36, // 38: reinstall.stage.v1.HostServices.ContainerStop:input_type -> reinstall.stage.v1.ContainerRequest
-	36, // 39: reinstall.stage.v1.HostServices.ContainerStatus:input_type -> reinstall.stage.v1.ContainerRequest
-	20, // 40: reinstall.stage.v1.HostServices.Emit:input_type -> reinstall.stage.v1.Event
-	38, // 41: reinstall.stage.v1.HostServices.GetSecret:input_type -> reinstall.stage.v1.GetSecretRequest
-	40, // 42: reinstall.stage.v1.HostServices.ListeningPorts:input_type -> reinstall.stage.v1.ListeningPortsRequest
-	3,  // 43: reinstall.stage.v1.Stage.GetInfo:output_type -> reinstall.stage.v1.GetInfoResponse
-	5,  // 44: reinstall.stage.v1.Stage.GetSchema:output_type -> reinstall.stage.v1.GetSchemaResponse
-	11, // 45: reinstall.stage.v1.Stage.Validate:output_type -> reinstall.stage.v1.ValidateResponse
-	20, // 46: reinstall.stage.v1.Stage.Run:output_type -> reinstall.stage.v1.Event
-	20, // 47: reinstall.stage.v1.Stage.Rollback:output_type -> reinstall.stage.v1.Event
-	13, // 48: reinstall.stage.v1.Stage.Describe:output_type -> reinstall.stage.v1.DescribeResponse
-	1,  // 49: reinstall.stage.v1.HostServices.Journal:output_type -> reinstall.stage.v1.Empty
-	26, // 50: reinstall.stage.v1.HostServices.Exec:output_type -> reinstall.stage.v1.ExecEvent
-	28, // 51: reinstall.stage.v1.HostServices.ReadFile:output_type -> reinstall.stage.v1.ReadFileResponse
-	1,  // 52: reinstall.stage.v1.HostServices.WriteFile:output_type -> reinstall.stage.v1.Empty
-	35, // 53: reinstall.stage.v1.HostServices.Probe:output_type -> reinstall.stage.v1.ProbeResponse
-	28, // 54: reinstall.stage.v1.HostServices.ReadOldFile:output_type -> reinstall.stage.v1.ReadFileResponse
-	32, // 55: reinstall.stage.v1.HostServices.ListDir:output_type -> reinstall.stage.v1.ListDirResponse
-	1,  // 56: reinstall.stage.v1.HostServices.ContainerStart:output_type -> reinstall.stage.v1.Empty
-	1,  // 57: reinstall.stage.v1.HostServices.ContainerStop:output_type -> reinstall.stage.v1.Empty
-	37, // 58: reinstall.stage.v1.HostServices.ContainerStatus:output_type -> reinstall.stage.v1.ContainerStatusResponse
-	1,  // 59: reinstall.stage.v1.HostServices.Emit:output_type -> reinstall.stage.v1.Empty
-	39, // 60: reinstall.stage.v1.HostServices.GetSecret:output_type -> reinstall.stage.v1.GetSecretResponse
-	41, // 61: reinstall.stage.v1.HostServices.ListeningPorts:output_type -> reinstall.stage.v1.ListeningPortsResponse
-	43, // [43:62] is the sub-list for method output_type
-	24, // [24:43] is the sub-list for method input_type
-	24, // [24:24] is the sub-list for extension type_name
-	24, // [24:24] is the sub-list for extension extendee
-	0,  // [0:24] is the sub-list for field type_name
+	44, // 0: reinstall.stage.v1.GetInfoResponse.default_timeouts_ms:type_name -> reinstall.stage.v1.GetInfoResponse.DefaultTimeoutsMsEntry
+	7,  // 1: reinstall.stage.v1.GetSchemaResponse.schema:type_name -> reinstall.stage.v1.Schema
+	10, // 2: reinstall.stage.v1.Schema.attributes:type_name -> reinstall.stage.v1.Attribute
+	9,  // 3: reinstall.stage.v1.Schema.outputs:type_name -> reinstall.stage.v1.Output
+	8,  // 4: reinstall.stage.v1.Schema.blocks:type_name -> reinstall.stage.v1.Block
+	0,  // 5: reinstall.stage.v1.Block.nesting:type_name -> reinstall.stage.v1.Block.Nesting
+	10, // 6: reinstall.stage.v1.Block.attributes:type_name -> reinstall.stage.v1.Attribute
+	1,  // 7: reinstall.stage.v1.Diagnostic.severity:type_name -> reinstall.stage.v1.Diagnostic.Severity
+	11, // 8: reinstall.stage.v1.ValidateResponse.diagnostics:type_name -> reinstall.stage.v1.Diagnostic
+	18, // 9: reinstall.stage.v1.DescribeRequest.context:type_name -> reinstall.stage.v1.RunContext
+	18, // 10: reinstall.stage.v1.RunRequest.context:type_name -> reinstall.stage.v1.RunContext
+	18, // 11: reinstall.stage.v1.RollbackRequest.context:type_name -> reinstall.stage.v1.RunContext
+	26, // 12: reinstall.stage.v1.RollbackRequest.entries:type_name -> reinstall.stage.v1.JournalEntry
+	19, // 13: reinstall.stage.v1.RunContext.options:type_name -> reinstall.stage.v1.Options
+	45, // 14: reinstall.stage.v1.RunContext.stage_outputs:type_name -> reinstall.stage.v1.RunContext.StageOutputsEntry
+	21, // 15: reinstall.stage.v1.RunContext.config:type_name -> reinstall.stage.v1.Entry
+	21, // 16: reinstall.stage.v1.Options.extra:type_name -> reinstall.stage.v1.Entry
+	21, // 17: reinstall.stage.v1.Outputs.values:type_name -> reinstall.stage.v1.Entry
+	23, // 18: reinstall.stage.v1.Event.log:type_name -> reinstall.stage.v1.Log
+	24, // 19: reinstall.stage.v1.Event.progress:type_name -> reinstall.stage.v1.Progress
+	25, // 20: reinstall.stage.v1.Event.result:type_name -> reinstall.stage.v1.Result
+	21, // 21: reinstall.stage.v1.Result.outputs:type_name -> reinstall.stage.v1.Entry
+	11, // 22: reinstall.stage.v1.Result.diagnostics:type_name -> reinstall.stage.v1.Diagnostic
+	21, // 23: reinstall.stage.v1.JournalEntry.data:type_name -> reinstall.stage.v1.Entry
+	32, // 24: reinstall.stage.v1.WriteFileRequest.owner:type_name -> reinstall.stage.v1.Owner
+	35, // 25: reinstall.stage.v1.ListDirResponse.entries:type_name -> reinstall.stage.v1.DirEntry
+	20, // 26: reinstall.stage.v1.RunContext.StageOutputsEntry.value:type_name -> reinstall.stage.v1.Outputs
+	3,  // 27: reinstall.stage.v1.Stage.GetInfo:input_type -> reinstall.stage.v1.GetInfoRequest
+	5,  // 28: reinstall.stage.v1.Stage.GetSchema:input_type -> reinstall.stage.v1.GetSchemaRequest
+	12, // 29: reinstall.stage.v1.Stage.Validate:input_type -> reinstall.stage.v1.ValidateRequest
+	16, // 30: reinstall.stage.v1.Stage.Run:input_type -> reinstall.stage.v1.RunRequest
+	17, // 31: reinstall.stage.v1.Stage.Rollback:input_type -> reinstall.stage.v1.RollbackRequest
+	14, // 32: reinstall.stage.v1.Stage.Describe:input_type -> reinstall.stage.v1.DescribeRequest
+	26, // 33: reinstall.stage.v1.HostServices.Journal:input_type -> reinstall.stage.v1.JournalEntry
+	27, // 34: reinstall.stage.v1.HostServices.Exec:input_type -> reinstall.stage.v1.ExecRequest
+	29, // 35: reinstall.stage.v1.HostServices.ReadFile:input_type -> reinstall.stage.v1.ReadFileRequest
+	31, // 36: reinstall.stage.v1.HostServices.WriteFile:input_type -> reinstall.stage.v1.WriteFileRequest
+	36, // 37: reinstall.stage.v1.HostServices.Probe:input_type -> reinstall.stage.v1.ProbeRequest
+	29, // 38: reinstall.stage.v1.HostServices.ReadOldFile:input_type -> reinstall.stage.v1.ReadFileRequest
+	33, // 39: reinstall.stage.v1.HostServices.ListDir:input_type -> reinstall.stage.v1.ListDirRequest
+	38, // 40: reinstall.stage.v1.HostServices.ContainerStart:input_type -> reinstall.stage.v1.ContainerRequest
+	38, // 41: reinstall.stage.v1.HostServices.ContainerStop:input_type -> reinstall.stage.v1.ContainerRequest
+	38, // 42: reinstall.stage.v1.HostServices.ContainerStatus:input_type -> reinstall.stage.v1.ContainerRequest
+	22, // 43: reinstall.stage.v1.HostServices.Emit:input_type -> reinstall.stage.v1.Event
+	40, // 44: reinstall.stage.v1.HostServices.GetSecret:input_type -> reinstall.stage.v1.GetSecretRequest
+	42, // 45: reinstall.stage.v1.HostServices.ListeningPorts:input_type -> reinstall.stage.v1.ListeningPortsRequest
+	4,  // 46: reinstall.stage.v1.Stage.GetInfo:output_type -> reinstall.stage.v1.GetInfoResponse
+	6,  // 47: reinstall.stage.v1.Stage.GetSchema:output_type -> reinstall.stage.v1.GetSchemaResponse
+	13, // 48: reinstall.stage.v1.Stage.Validate:output_type -> reinstall.stage.v1.ValidateResponse
+	22, // 49: reinstall.stage.v1.Stage.Run:output_type -> reinstall.stage.v1.Event
+	22, // 50: reinstall.stage.v1.Stage.Rollback:output_type -> reinstall.stage.v1.Event
+	15, // 51: reinstall.stage.v1.Stage.Describe:output_type -> reinstall.stage.v1.DescribeResponse
+	2,  // 52: reinstall.stage.v1.HostServices.Journal:output_type -> reinstall.stage.v1.Empty
+	28, // 53: reinstall.stage.v1.HostServices.Exec:output_type -> reinstall.stage.v1.ExecEvent
+	30, // 54: reinstall.stage.v1.HostServices.ReadFile:output_type -> reinstall.stage.v1.ReadFileResponse
+	2,  // 55: reinstall.stage.v1.HostServices.WriteFile:output_type -> reinstall.stage.v1.Empty
+	37, // 56: reinstall.stage.v1.HostServices.Probe:output_type -> reinstall.stage.v1.ProbeResponse
+	30, // 57: reinstall.stage.v1.HostServices.ReadOldFile:output_type -> reinstall.stage.v1.ReadFileResponse
+	34, // 58: reinstall.stage.v1.HostServices.ListDir:output_type -> reinstall.stage.v1.ListDirResponse
+	2,  // 59: reinstall.stage.v1.HostServices.ContainerStart:output_type -> reinstall.stage.v1.Empty
+	2,  // 60: reinstall.stage.v1.HostServices.ContainerStop:output_type -> reinstall.stage.v1.Empty
+	39, // 61: reinstall.stage.v1.HostServices.ContainerStatus:output_type -> reinstall.stage.v1.ContainerStatusResponse
+	2,  // 62: reinstall.stage.v1.HostServices.Emit:output_type -> reinstall.stage.v1.Empty
+	41, // 63: reinstall.stage.v1.HostServices.GetSecret:output_type -> reinstall.stage.v1.GetSecretResponse
+	43, // 64: reinstall.stage.v1.HostServices.ListeningPorts:output_type -> reinstall.stage.v1.ListeningPortsResponse
+	46, // [46:65] is the sub-list for method output_type
+	27, // [27:46] is the sub-list for method input_type
+	27, // [27:27] is the sub-list for extension type_name
+	27, // [27:27] is the sub-list for extension extendee
+	0,  // [0:27] is the sub-list for field type_name
 }
 
 func init() { file_stagev1_stage_proto_init() }
@@ -3155,12 +3298,12 @@ func file_stagev1_stage_proto_init() {
 	if File_stagev1_stage_proto != nil {
 		return
 	}
-	file_stagev1_stage_proto_msgTypes[19].OneofWrappers = []any{
+	file_stagev1_stage_proto_msgTypes[20].OneofWrappers = []any{
 		(*Event_Log)(nil),
 		(*Event_Progress)(nil),
 		(*Event_Result)(nil),
 	}
-	file_stagev1_stage_proto_msgTypes[25].OneofWrappers = []any{
+	file_stagev1_stage_proto_msgTypes[26].OneofWrappers = []any{
 		(*ExecEvent_Stdout)(nil),
 		(*ExecEvent_Stderr)(nil),
 		(*ExecEvent_ExitCode)(nil),
@@ -3170,8 +3313,8 @@ func file_stagev1_stage_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_stagev1_stage_proto_rawDesc), len(file_stagev1_stage_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   43,
+			NumEnums:      2,
+			NumMessages:   44,
 			NumExtensions: 0,
 			NumServices:   2,
 		},
