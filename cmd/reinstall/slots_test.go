@@ -5,8 +5,11 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/reinstall-dev/reinstall/internal/slots"
 )
 
@@ -70,5 +73,55 @@ func TestMaxConcurrentInvalid(t *testing.T) {
 	res := parseResult(t, r.stdout)
 	if r.code != 2 || res.Reason != "config-invalid" || !strings.Contains(res.Msg, "REINSTALL_MAX_CONCURRENT") {
 		t.Errorf("exit %d, result %+v", r.code, res)
+	}
+}
+
+// SIGTERM ends a run that waits for a slot at once: it changes nothing,
+// leaves no lock or journal behind, and the next run goes through.
+func TestSIGTERMEndsASlotWait(t *testing.T) {
+	t.Parallel()
+	h := newTestHost(t)
+	h.createCT()
+	before := h.tree("")
+	held, err := slots.Acquire(context.Background(), h.Path("vz/lock"), 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Release()
+	out, err := os.Create(h.Path("stdout"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	cmd := exec.Command(os.Args[0], "--root", h.Root, "--max-concurrent", "1", "--json", "101")
+	cmd.Env = append(os.Environ(), "REINSTALL_TEST_CLI=1")
+	cmd.Stdout = out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the slot-waiting event", func() bool { return strings.Contains(readFile(t, out.Name()), `"type":"slot-waiting"`) })
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err = <-done:
+	case <-time.After(2 * time.Minute): // a hang guard, not a timing assertion
+		cmd.Process.Kill()
+		t.Fatal("SIGTERM did not end the wait for a slot")
+	}
+	if err == nil {
+		t.Fatal("a run ended by SIGTERM exited 0")
+	}
+	if d := cmp.Diff(before, h.tree("")); d != "" {
+		t.Errorf("the private area changed (-before +after):\n%s", d)
+	}
+	if exists(h.Path("vz/lock/101.journal")) {
+		t.Error("a journal was left behind")
+	}
+	held.Release()
+	if r := h.cli("101"); r.code != 0 {
+		t.Errorf("the next run: exit %d\n%s", r.code, r.stderr)
 	}
 }
