@@ -16,13 +16,13 @@ import (
 // WriteFileOwned writes a file of the new private area with its owner,
 // never following a symlink.
 func (s *services) WriteFileOwned(_ context.Context, path string, data []byte, mode os.FileMode, owner sdk.Owner, makeParents bool) error {
-	return safefs.WriteFileBeneathAs(s.r.newArea(), path, data, mode, owner.UID, owner.GID, makeParents)
+	return safefs.WriteFileBeneathAs(s.newArea(), path, data, mode, owner.UID, owner.GID, makeParents)
 }
 
 // ReadOldFile reads a file of the old private area, never following a
 // symlink (one pointing out of the area is refused like any other).
 func (s *services) ReadOldFile(_ context.Context, path string) ([]byte, error) {
-	root, err := s.r.oldArea()
+	root, err := s.oldArea()
 	if err != nil {
 		return nil, fmt.Errorf("read old %s: %w", path, err)
 	}
@@ -35,10 +35,10 @@ func (s *services) ListDir(_ context.Context, area sdk.Area, path string) ([]sdk
 	var root string
 	switch area {
 	case sdk.AreaNew:
-		root = s.r.newArea()
+		root = s.newArea()
 	case sdk.AreaOld:
 		var err error
-		if root, err = s.r.oldArea(); err != nil {
+		if root, err = s.oldArea(); err != nil {
 			return nil, fmt.Errorf("list old %s: %w", path, err)
 		}
 	default:

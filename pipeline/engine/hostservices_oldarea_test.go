@@ -52,7 +52,7 @@ func TestReadOldFileFindsTheOldAreaByInode(t *testing.T) {
 			mustRun(t, unix.Lstat(private, &st))
 			r := &run{rc: sdk.RunContext{Private: private, PrivatePrevious: private + ".previous"}, origIno: st.Ino, origDev: st.Dev}
 			tt.swap(t, private)
-			got, err := (&services{r: r}).ReadOldFile(context.Background(), "/etc/marker")
+			got, err := r.services().ReadOldFile(context.Background(), "/etc/marker")
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("ReadOldFile: %q, %v; want an error with %q", got, err, tt.wantErr)

@@ -37,7 +37,7 @@ func (r *run) launchAll(ctx context.Context) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			launched[i], _ = r.launcher.Launch(ctx, spec, &services{r: r})
+			launched[i], _ = r.launcher.Launch(ctx, spec, r.services())
 		}()
 	}
 	wg.Wait()

@@ -100,7 +100,7 @@ func (r *run) pluginProcess(ctx context.Context, name string) (*pluginhost.Plugi
 		r.o.Logger.Warn("external plugin is not pinned; pin it in the pipeline's required_plugins block",
 			"plugin", name, "path", spec.Path)
 	}
-	p, err := r.launcher.Launch(ctx, spec, &services{r: r})
+	p, err := r.launcher.Launch(ctx, spec, r.services())
 	if err != nil {
 		return nil, err // pluginhost's errors name the plugin
 	}

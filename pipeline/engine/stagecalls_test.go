@@ -16,7 +16,7 @@ func TestHostServicesServeOnlyTheCallingStage(t *testing.T) {
 	a := &stageRun{stage: &pipeline.Stage{Name: "a"}, sensitive: []string{"token"}, config: []byte(`{"token":"secret-of-a"}`)}
 	b := &stageRun{stage: &pipeline.Stage{Name: "b"}, sensitive: []string{"token"}, config: []byte(`{"token":"secret-of-b"}`)}
 	r := &run{}
-	s := &services{r: r}
+	s := r.services()
 	asA := sdk.WithCallingStage(context.Background(), "a")
 	asB := sdk.WithCallingStage(context.Background(), "b")
 
