@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -124,7 +123,7 @@ func TestCloneTreeBigDirectory(t *testing.T) {
 
 func TestCloneTreeReflinksOnXFS(t *testing.T) {
 	requireRoot(t)
-	mnt := mountLoopXFS(t)
+	mnt := testenv.MountLoopXFS(t)
 	if !CanReflink(mnt) {
 		t.Skip("xfs was made without reflink support")
 	}
@@ -191,29 +190,4 @@ func TestCloneTreeFailuresLeaveDestEmpty(t *testing.T) {
 			t.Error("CloneTree through a symlinked destination succeeded")
 		}
 	})
-}
-
-// mountLoopXFS mounts a fresh xfs (reflink=1 is mkfs.xfs's default) for the test, or
-// skips it where mkfs.xfs or loop devices are missing.
-func mountLoopXFS(t *testing.T) string {
-	t.Helper()
-	if _, err := exec.LookPath("mkfs.xfs"); err != nil {
-		t.Skip("mkfs.xfs not installed (apt-get install xfsprogs)")
-	}
-	dir := t.TempDir()
-	img, mnt := filepath.Join(dir, "xfs.img"), mustMkdir(t, filepath.Join(dir, "mnt"))
-	must(t, os.WriteFile(img, nil, 0o600))
-	must(t, os.Truncate(img, 512<<20))
-	if out, err := exec.Command("mkfs.xfs", "-q", img).CombinedOutput(); err != nil {
-		t.Skipf("mkfs.xfs: %v: %s", err, out)
-	}
-	if out, err := exec.Command("mount", "-o", "loop", img, mnt).CombinedOutput(); err != nil {
-		t.Skipf("mount -o loop: %v: %s", err, out)
-	}
-	t.Cleanup(func() {
-		if out, err := exec.Command("umount", mnt).CombinedOutput(); err != nil {
-			t.Errorf("umount %s: %v: %s", mnt, err, out)
-		}
-	})
-	return mnt
 }

@@ -162,7 +162,7 @@ func TestUnpackAutoExtractsWithoutReflinks(t *testing.T) {
 
 func TestUnpackAutoClonesOnXFS(t *testing.T) {
 	requireRoot(t)
-	mnt := mountLoopXFS(t)
+	mnt := testenv.MountLoopXFS(t)
 	if !safefs.CanReflink(mnt) {
 		t.Skip("xfs was made without reflink support")
 	}
@@ -221,32 +221,6 @@ func TestCacheDir(t *testing.T) {
 			t.Errorf("CacheDir(%s) = %s, want %s", archive, got, want)
 		}
 	}
-}
-
-// mountLoopXFS mounts a fresh xfs (reflink=1 is mkfs.xfs's default) for the test, or
-// skips it where mkfs.xfs or loop devices are missing.
-func mountLoopXFS(t *testing.T) string {
-	t.Helper()
-	if _, err := exec.LookPath("mkfs.xfs"); err != nil {
-		t.Skip("mkfs.xfs not installed (apt-get install xfsprogs)")
-	}
-	dir := t.TempDir()
-	img, mnt := filepath.Join(dir, "xfs.img"), filepath.Join(dir, "mnt")
-	must(t, os.Mkdir(mnt, 0o755))
-	must(t, os.WriteFile(img, nil, 0o600))
-	must(t, os.Truncate(img, 512<<20))
-	if out, err := exec.Command("mkfs.xfs", "-q", img).CombinedOutput(); err != nil {
-		t.Skipf("mkfs.xfs: %v: %s", err, out)
-	}
-	if out, err := exec.Command("mount", "-o", "loop", img, mnt).CombinedOutput(); err != nil {
-		t.Skipf("mount -o loop: %v: %s", err, out)
-	}
-	t.Cleanup(func() {
-		if out, err := exec.Command("umount", mnt).CombinedOutput(); err != nil {
-			t.Errorf("umount %s: %v: %s", mnt, err, out)
-		}
-	})
-	return mnt
 }
 
 func must(t *testing.T, err error) {
