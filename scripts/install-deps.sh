@@ -2,12 +2,13 @@
 # Installs what building, testing and the demo need on a Debian host:
 # a static busybox (the demo OS template), GNU tar and its compressors,
 # util-linux's nsenter, make, ansible-core (the reinstall_ct module's tests
-# run ansible-playbook) and LXC (the lxc runtime's tests run real LXC
-# containers). Go >= 1.26 is a prerequisite.
+# run ansible-playbook), LXC (the lxc runtime's tests run real LXC
+# containers) and xfsprogs (the reflink clone tests mount an XFS image). Go
+# >= 1.26 is a prerequisite.
 set -euo pipefail
 need=()
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-for pkg in busybox-static tar zstd xz-utils bzip2 gzip util-linux make ansible-core lxc; do
+for pkg in busybox-static tar zstd xz-utils bzip2 gzip util-linux make ansible-core lxc xfsprogs; do
   have_pkg "$pkg" || need+=("$pkg")
 done
 if ((${#need[@]})); then
