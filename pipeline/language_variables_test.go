@@ -14,36 +14,17 @@ import (
 	sdk "github.com/reinstall-dev/reinstall/plugin-sdk"
 )
 
-const variablesPipeline = `
-variable "dir" {
-  type    = string
-  default = "/etc/vz/site"
-}
-
-variable "retries" {
-  type    = number
-  default = 1
-}
-
-variable "paths" {
-  type    = list(string)
-  default = ["/home"]
-}
-
-variable "token" {
-  type      = string
-  sensitive = true
-}
-
-pipeline "x" {
-  stage "provision" "template" {}
-  stage "swap" "swap" {}
-}
-`
+// variablesFile declares a variable of each kind: a string, a number and a
+// list with defaults, and a sensitive one without.
+const variablesFile = "testdata/variables.hcl"
 
 func loadVariables(t *testing.T) *Pipeline {
 	t.Helper()
-	p, diags := Load("x.hcl", []byte(variablesPipeline))
+	src, err := os.ReadFile(variablesFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, diags := Load("x.hcl", src)
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}

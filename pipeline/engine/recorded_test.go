@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -13,7 +14,7 @@ import (
 // TestRecordedVariablesRoundTrip: what the journal records of a run's
 // variables gives a recovery the same values, sensitive ones unknown.
 func TestRecordedVariablesRoundTrip(t *testing.T) {
-	p := loadVariables(t)
+	p, src := loadVariables(t)
 	if diags := p.AssignVariables(pipeline.VarInputs{Vars: map[string]string{"retries": "4", "token": "secret"}}); diags.HasErrors() {
 		t.Fatal(diags)
 	}
@@ -23,7 +24,7 @@ func TestRecordedVariablesRoundTrip(t *testing.T) {
 	}
 	// The recorded source is decoded; the file it came from is gone.
 	file := filepath.Join(t.TempDir(), "p.hcl")
-	back, err := loadRecordedPipeline(Options{}, &journal.Header{Format: journal.Format, Pipeline: file, PipelineSource: []byte(variablesPipeline), Vars: rec})
+	back, err := loadRecordedPipeline(Options{}, &journal.Header{Format: journal.Format, Pipeline: file, PipelineSource: src, Vars: rec})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,40 +38,20 @@ func TestRecordedVariablesRoundTrip(t *testing.T) {
 	}
 }
 
-const variablesPipeline = `
-variable "dir" {
-  type    = string
-  default = "/etc/vz/site"
-}
+// variablesFile is the language tests' pipeline of variables.
+const variablesFile = "../testdata/variables.hcl"
 
-variable "retries" {
-  type    = number
-  default = 1
-}
-
-variable "paths" {
-  type    = list(string)
-  default = ["/home"]
-}
-
-variable "token" {
-  type      = string
-  sensitive = true
-}
-
-pipeline "x" {
-  stage "provision" "template" {}
-  stage "swap" "swap" {}
-}
-`
-
-func loadVariables(t *testing.T) *pipeline.Pipeline {
+func loadVariables(t *testing.T) (*pipeline.Pipeline, []byte) {
 	t.Helper()
-	p, diags := pipeline.Load("x.hcl", []byte(variablesPipeline))
+	src, err := os.ReadFile(variablesFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, diags := pipeline.Load("x.hcl", src)
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
-	return p
+	return p, src
 }
 
 func value(t *testing.T, p *pipeline.Pipeline, name string) cty.Value {
