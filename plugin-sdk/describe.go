@@ -65,11 +65,7 @@ func (c *StageClient) Describe(ctx context.Context, kind string, configJSON []by
 
 // Describe serves a stage's Describe (plugin side).
 func (s *stageServer) Describe(ctx context.Context, req *stagev1.DescribeRequest) (*stagev1.DescribeResponse, error) {
-	s, err := s.forComponent(req.GetComponent())
-	if err != nil {
-		return nil, err
-	}
-	st, err := s.stage(req.GetKind())
+	s, st, err := s.componentStage(req.GetComponent(), req.GetKind())
 	if err != nil {
 		return nil, err
 	}

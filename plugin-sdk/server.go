@@ -79,11 +79,7 @@ func (s *stageServer) GetInfo(_ context.Context, req *stagev1.GetInfoRequest) (*
 }
 
 func (s *stageServer) GetSchema(_ context.Context, req *stagev1.GetSchemaRequest) (*stagev1.GetSchemaResponse, error) {
-	s, err := s.forComponent(req.GetComponent())
-	if err != nil {
-		return nil, err
-	}
-	st, err := s.stage(req.GetKind())
+	s, st, err := s.componentStage(req.GetComponent(), req.GetKind())
 	if err != nil {
 		return nil, err
 	}
@@ -95,11 +91,7 @@ func (s *stageServer) GetSchema(_ context.Context, req *stagev1.GetSchemaRequest
 }
 
 func (s *stageServer) Validate(ctx context.Context, req *stagev1.ValidateRequest) (*stagev1.ValidateResponse, error) {
-	s, err := s.forComponent(req.GetComponent())
-	if err != nil {
-		return nil, err
-	}
-	st, err := s.stage(req.GetKind())
+	s, st, err := s.componentStage(req.GetComponent(), req.GetKind())
 	if err != nil {
 		return nil, err
 	}
@@ -115,11 +107,7 @@ func (s *stageServer) Validate(ctx context.Context, req *stagev1.ValidateRequest
 }
 
 func (s *stageServer) Run(req *stagev1.RunRequest, stream stagev1.Stage_RunServer) error {
-	s, err := s.forComponent(req.GetComponent())
-	if err != nil {
-		return err
-	}
-	st, err := s.stage(req.GetKind())
+	s, st, err := s.componentStage(req.GetComponent(), req.GetKind())
 	if err != nil {
 		return err
 	}
@@ -144,11 +132,7 @@ func (s *stageServer) Run(req *stagev1.RunRequest, stream stagev1.Stage_RunServe
 }
 
 func (s *stageServer) Rollback(req *stagev1.RollbackRequest, stream stagev1.Stage_RollbackServer) error {
-	s, err := s.forComponent(req.GetComponent())
-	if err != nil {
-		return err
-	}
-	st, err := s.stage(req.GetKind())
+	s, st, err := s.componentStage(req.GetComponent(), req.GetKind())
 	if err != nil {
 		return err
 	}
@@ -186,6 +170,20 @@ func (s *stageServer) guard(method, stage string, fn func() error) (err error) {
 		}
 	}()
 	return fn()
+}
+
+// componentStage is the server of the component a request names (the
+// plugin itself when it names none) and its stage of kind.
+func (s *stageServer) componentStage(component, kind string) (*stageServer, Stage, error) {
+	s, err := s.forComponent(component)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := s.stage(kind)
+	if err != nil {
+		return nil, nil, err
+	}
+	return s, st, nil
 }
 
 func (s *stageServer) stage(kind string) (Stage, error) {
