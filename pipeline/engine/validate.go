@@ -273,16 +273,11 @@ func stageSchemas(ctx context.Context, p *pipeline.Pipeline, launch func(context
 		if err != nil {
 			return nil, nil, nil, &Error{Code: ExitRefused, Stage: s.Name, Err: err}
 		}
-		if cs.run.spec, err = pipeline.StageSpec(s.Plugin, schema); err != nil {
-			diags = append(diags, &hcl.Diagnostic{
-				Severity: hcl.DiagError,
-				Summary:  "Invalid plugin schema",
-				Detail:   err.Error() + "; this is a bug in the plugin.",
-				Subject:  s.PluginRange.Ptr(),
-			})
-			continue
+		cs.run.spec, err = pipeline.StageSpec(s.Plugin, schema)
+		if err == nil {
+			err = pipeline.CheckOutputDecls(s.Plugin, schema.Outputs)
 		}
-		if err := pipeline.CheckOutputDecls(s.Plugin, schema.Outputs); err != nil {
+		if err != nil {
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Invalid plugin schema",
