@@ -80,15 +80,9 @@ func listContainers(ctx context.Context, h *vz.Host, rt runtime.Runtime) ([]ctRo
 		if err != nil {
 			continue
 		}
-		ct, err := h.LoadContainer(ctid)
-		if err != nil {
-			continue
+		if row, ok := containerRow(ctx, h, rt, ctid); ok {
+			rows = append(rows, row)
 		}
-		st, err := rt.Status(ctx, ctid)
-		if err != nil {
-			st = "unknown"
-		}
-		rows = append(rows, ctRow{CTID: ctid, Name: ct.Name, State: string(st), Hostname: ct.Hostname, OSTemplate: ct.OSTemplate, Private: ct.Private})
 	}
 	slices.SortFunc(rows, func(a, b ctRow) int { return a.CTID - b.CTID })
 	return rows, nil
@@ -107,17 +101,26 @@ func listLXCContainers(ctx context.Context, h *vz.Host, rt runtime.Runtime) ([]c
 		if err != nil {
 			continue
 		}
-		ct, err := h.LoadContainer(ctid)
-		if err != nil {
-			continue
+		if row, ok := containerRow(ctx, h, rt, ctid); ok {
+			row.CTID = 0 // an LXC container goes by its name
+			rows = append(rows, row)
 		}
-		st, err := rt.Status(ctx, ctid)
-		if err != nil {
-			st = "unknown"
-		}
-		rows = append(rows, ctRow{Name: ct.Name, State: string(st), Hostname: ct.Hostname, OSTemplate: ct.OSTemplate, Private: ct.Private})
 	}
 	return rows, nil
+}
+
+// containerRow is container ctid's row, ok false when its config does not
+// load; a state the runtime cannot tell is "unknown".
+func containerRow(ctx context.Context, h *vz.Host, rt runtime.Runtime, ctid int) (ctRow, bool) {
+	ct, err := h.LoadContainer(ctid)
+	if err != nil {
+		return ctRow{}, false
+	}
+	st, err := rt.Status(ctx, ctid)
+	if err != nil {
+		st = "unknown"
+	}
+	return ctRow{CTID: ctid, Name: ct.Name, State: string(st), Hostname: ct.Hostname, OSTemplate: ct.OSTemplate, Private: ct.Private}, true
 }
 
 func dash(s string) string {
