@@ -126,6 +126,18 @@ func (b *bench) initPID(ctid int) int {
 	return st.InitPID
 }
 
+// plainRestart is the downtime of the container's own clean stop and start
+// (ct stop, ct start), the baseline a reinstall --stop is measured against.
+func (b *bench) plainRestart(ctid int, id string) (time.Duration, error) {
+	return b.downtime(ctid, func() error {
+		if _, err := b.ct("stop", id); err != nil {
+			return err
+		}
+		_, err := b.ct("start", id)
+		return err
+	})
+}
+
 // downtime runs action against the running container ctid and measures, from outside,
 // the time from its init's exit to a new init running (the runtime writes the state
 // file once the init runs).

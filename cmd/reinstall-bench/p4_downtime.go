@@ -40,13 +40,7 @@ func (b *bench) benchDowntime() error {
 				return err
 			}
 			must(settle(false))
-			d, err = b.downtime(c.ctid, func() error {
-				if _, err := b.ct("stop", id); err != nil {
-					return err
-				}
-				_, err := b.ct("start", id)
-				return err
-			})
+			d, err = b.plainRestart(c.ctid, id)
 			if err != nil {
 				return err
 			}

@@ -73,13 +73,7 @@ func (b *bench) benchRealOS() error {
 			return err
 		}
 		must(settle(false))
-		d, err = b.downtime(ctid, func() error {
-			if _, err := b.ct("stop", id); err != nil {
-				return err
-			}
-			_, err := b.ct("start", id)
-			return err
-		})
+		d, err = b.plainRestart(ctid, id)
 		if err != nil {
 			return err
 		}
